@@ -1,0 +1,30 @@
+# Two commands for a newcomer: `make demo` and `make test`. Each builds what it needs from
+# nothing (a .venv with the pinned dependencies, plus bubblewrap for the grading sandbox when
+# this machine lets us install it) and is safe to run again.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test release clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt scripts/install-system-deps.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@sh scripts/install-system-deps.sh
+	@touch $(STAMP)
+
+demo: setup
+	$(BIN)/python -m autograder.demo
+
+test: setup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+release: setup
+	$(BIN)/autograder release
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,54 @@
+"""Where the course's bundled data lives.
+
+The `datasets/` folder at the top of the repository holds small data files with their provenance,
+license and sha256. Notebooks never spell a path: they call `dataset_path("penguins.csv")`, which
+works from any working directory. Set the environment variable COURSE_DATA_DIR to use a copy of
+the data somewhere else (a read-only mount on a grading machine, for instance).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+ENV_VAR = "COURSE_DATA_DIR"
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Return the folder that holds the course's data files.
+
+    COURSE_DATA_DIR wins when it is set; otherwise the repository's own `datasets/` folder.
+    """
+    override = os.environ.get(ENV_VAR)
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_dir():
+            raise FileNotFoundError(
+                f"{ENV_VAR} points to {str(path)!r}, which is not a folder. "
+                f"Unset {ENV_VAR} to use the course's own datasets/ folder, or point it at a copy of it."
+            )
+        return path
+    return _PACKAGE_ROOT / "datasets"
+
+
+def dataset_path(name: str) -> Path:
+    """Return the path of the bundled data file `name`, with a clear error when it is missing."""
+    if not isinstance(name, str) or not name or os.path.isabs(name) or ".." in Path(name).parts:
+        raise ValueError(f"dataset name must be a relative file name such as 'penguins.csv', got {name!r}")
+    path = data_dir() / name
+    if not path.exists():
+        available = sorted(p.name for p in data_dir().iterdir() if p.is_file() and not p.name.startswith("."))
+        raise FileNotFoundError(
+            f"no data file {name!r} in {data_dir()}; available: {', '.join(available) or '(none)'}"
+        )
+    return path
+
+
+def sha256_of(path: os.PathLike | str) -> str:
+    """The sha256 hex digest of a file, as recorded in datasets/README.md."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
