@@ -1,0 +1,9 @@
+"""The course's autograder: release assignments, grade submissions in a sandbox, report results.
+
+Modules, one job each: `layout` (where things are), `cells` (nbgrader cell metadata), `release`
+(source -> release), `collect` (find submissions), `assemble` (rebuild a submission around the
+grader's own cells), `execute` (run it headless in a sandboxed kernel), `score` (receipts ->
+results), `gradebook` (nbgrader's database), `exports` (grades.csv, Gradescope JSON), `feedback`
+(HTML), `grade` (a batch, many workers, one writer), `check` (a student's local run), `cli`.
+"""
+__version__ = "0.1.0"

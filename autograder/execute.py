@@ -1,0 +1,361 @@
+"""Run one notebook headless, with papermill, in a sandboxed kernel.
+
+The pipeline is straight: papermill injects the parameters, our papermill engine runs the cells
+one by one in a kernel started by `autograder.sandbox.launch`, and the result is an
+`Execution`: the executed notebook, what happened to each cell, the raw receipt lines the
+sentinel wrote, and which isolation was in force. Nothing here decides scores.
+
+Limits enforced here (the sandbox enforces memory, CPU time and file size):
+* a per-cell timeout: the kernel is interrupted; if it does not answer within a grace period it
+  is killed and the remaining cells do not run;
+* a per-notebook deadline: cells that would start after it do not run;
+* an output limit: outputs beyond it are dropped (with one notice), so a print loop cannot exhaust
+  the grader's memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.execute import prepare_notebook_metadata
+from papermill.parameterize import parameterize_notebook
+
+from autograder.sandbox.isolation import Isolation, Limits, SandboxPlan, detect, kernel_environment
+
+KERNEL_NAME = "autograder-sandbox"
+ENGINE_NAME = "autograder"
+INTERRUPT_GRACE_SECONDS = 5.0
+
+# Cell outcomes recorded in cell.metadata.autograder.run
+RAN = "ran"  # the kernel executed it (its outputs may hold an error)
+TIMED_OUT = "timed_out"  # exceeded the per-cell timeout
+NOT_RUN = "not_run"  # never sent to the kernel (deadline, dead kernel, earlier timeout)
+
+
+@dataclass
+class Settings:
+    """Limits of one notebook run."""
+
+    cell_timeout: float = 120.0
+    notebook_timeout: float = 600.0
+    output_limit_bytes: int = 2 * 1024**2
+    start_timeout: float = 60.0
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self):
+        for name in ("cell_timeout", "notebook_timeout", "start_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if not isinstance(self.output_limit_bytes, int) or self.output_limit_bytes <= 0:
+            raise ValueError(f"output_limit_bytes must be a positive integer, got {self.output_limit_bytes!r}")
+
+
+@dataclass
+class Execution:
+    """What happened when a notebook ran."""
+
+    notebook: nbformat.NotebookNode
+    status: str  # "completed", "timeout", "kernel_died", "failed_to_start"
+    reason: str
+    receipts: list[str]
+    isolation: Isolation
+    seconds: float
+    output_truncated: bool = False
+    kernel_log: str = ""
+
+    def cell_state(self, index: int) -> str:
+        return self.notebook.cells[index].get("metadata", {}).get("autograder", {}).get("run", NOT_RUN)
+
+
+class _SingleSpecManager(KernelSpecManager):
+    """A kernel-spec manager that knows exactly one kernel: the sandboxed one."""
+
+    def __init__(self, spec: KernelSpec, **kwargs):
+        super().__init__(**kwargs)
+        self._spec = spec
+
+    def get_kernel_spec(self, kernel_name):
+        if kernel_name != KERNEL_NAME:
+            raise NoSuchKernel(kernel_name)
+        return self._spec
+
+    def find_kernel_specs(self):
+        return {KERNEL_NAME: ""}
+
+
+class GradingClient(PapermillNotebookClient):
+    """papermill's client with a notebook deadline, interrupt-then-kill timeouts and an output cap."""
+
+    def __init__(self, nb_man, settings: Settings, **kwargs):
+        super().__init__(nb_man, **kwargs)
+        self.settings = settings
+        self.output_bytes = 0
+        self.output_truncated = False
+        self.status = "completed"
+        self.reason = ""
+
+    # -- outputs --------------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        if self.output_bytes + size > self.settings.output_limit_bytes:
+            if not self.output_truncated:
+                self.output_truncated = True
+                notice = nbformat.v4.new_output(
+                    "stream", name="stderr",
+                    text=f"[autograder] output limit of {self.settings.output_limit_bytes} bytes reached; "
+                         "further output from this notebook was dropped\n")
+                outs.append(notice)
+            return None
+        self.output_bytes += size
+        return super().output(outs, msg, display_id, cell_index)
+
+    # -- timeouts -------------------------------------------------------------------------
+    async def _async_handle_timeout(self, timeout, cell=None):
+        raise CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
+
+    def _interrupt_or_kill(self) -> bool:
+        """After a timeout: interrupt; True if the kernel answered, False if it had to be killed."""
+        try:
+            self.km.interrupt_kernel()
+            deadline = time.monotonic() + INTERRUPT_GRACE_SECONDS
+            while time.monotonic() < deadline:
+                try:
+                    msg = self.kc.shell_channel.get_msg(timeout=0.2)
+                except Exception:  # noqa: BLE001 - queue.Empty and friends
+                    continue
+                if msg.get("msg_type") == "execute_reply":
+                    # drain iopub so the next cell starts clean
+                    while True:
+                        try:
+                            self.kc.iopub_channel.get_msg(timeout=0.2)
+                        except Exception:  # noqa: BLE001
+                            break
+                    return True
+        except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted is killed below
+            pass
+        try:
+            self.km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001
+            pass
+        return False
+
+    # -- the cell loop --------------------------------------------------------------------
+    def papermill_execute_cells(self):
+        settings = self.settings
+        deadline = time.monotonic() + settings.notebook_timeout
+        stop = None  # why the remaining cells will not run
+        for index, cell in enumerate(self.nb.cells):
+            meta = cell.setdefault("metadata", {}).setdefault("autograder", {})
+            if cell.cell_type != "code":
+                continue
+            if stop is not None:
+                meta["run"] = NOT_RUN
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                stop = f"the notebook's time limit of {settings.notebook_timeout:g} s was reached"
+                self.status, self.reason = "timeout", stop
+                meta["run"] = NOT_RUN
+                continue
+            self.timeout = max(1, int(min(settings.cell_timeout, remaining)))
+            started = time.monotonic()
+            try:
+                self.nb_man.cell_start(cell, index)
+                self.execute_cell(cell, index)
+                meta["run"] = RAN
+            except CellTimeoutError:
+                meta["run"] = TIMED_OUT
+                limit = f"{settings.cell_timeout:g} s" if self.timeout >= settings.cell_timeout else "the notebook's remaining time"
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="TimeoutError", evalue=f"cell exceeded its time limit ({limit})", traceback=[]))
+                if time.monotonic() >= deadline:
+                    stop = f"the notebook's time limit of {settings.notebook_timeout:g} s was reached"
+                    self.status, self.reason = "timeout", stop
+                if not self._interrupt_or_kill():
+                    stop = f"cell {index} timed out and its kernel did not respond to an interrupt"
+                    self.status, self.reason = "timeout", stop
+            except DeadKernelError:
+                meta["run"] = RAN
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="DeadKernelError",
+                    evalue="the kernel died while running this cell (exit, crash or memory limit)", traceback=[]))
+                stop = f"the kernel died while running cell {index}"
+                self.status, self.reason = "kernel_died", stop
+            except CellControlSignal:
+                meta["run"] = RAN
+            finally:
+                meta["seconds"] = round(time.monotonic() - started, 3)
+                try:
+                    self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
+                except Exception:  # noqa: BLE001 - bookkeeping must not stop grading
+                    pass
+
+    def execute(self, **kwargs):
+        self.reset_execution_trackers()
+        with self.setup_kernel(**kwargs):
+            self.papermill_execute_cells()
+        return self.nb
+
+
+class GradingEngine(NBClientEngine):
+    """The papermill engine registered as 'autograder'."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                 stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+        settings: Settings = kwargs.pop("settings")
+        holder: dict = kwargs.pop("holder")
+        client = GradingClient(
+            nb_man, settings, km=kwargs.pop("km"), kernel_name=kernel_name,
+            startup_timeout=int(start_timeout), timeout=int(settings.cell_timeout),
+            allow_errors=True, interrupt_on_timeout=False, raise_on_iopub_timeout=False,
+            iopub_timeout=10, record_timing=False, log_output=False,
+        )
+        holder["client"] = client
+        return client.execute()
+
+
+papermill_engines.register(ENGINE_NAME, GradingEngine)
+
+
+def _papermill_ready(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A deep copy of `nb` with the metadata papermill's loader would have added."""
+    from papermill import __version__ as papermill_version
+
+    work = nbformat.from_dict(json.loads(json.dumps(nb)))
+    work.metadata.setdefault("papermill", {
+        "default_parameters": {}, "parameters": {}, "environment_variables": {}, "version": papermill_version})
+    for cell in work.cells:
+        cell.metadata.setdefault("tags", [])
+        cell.metadata.setdefault("papermill", {})
+    return work
+
+
+def _prepare_run_dir(isolation: Isolation, base: Path | None) -> tuple[Path, Path, Path]:
+    run_dir = Path(tempfile.mkdtemp(prefix="autograder-run-", dir=base))
+    os.chmod(run_dir, 0o711)
+    scratch = run_dir / "scratch"
+    sockets = run_dir / "sockets"
+    scratch.mkdir()
+    sockets.mkdir()
+    for folder in (scratch / ".config" / "matplotlib", scratch / ".ipython", scratch / ".jupyter", scratch / "tmp"):
+        folder.mkdir(parents=True)
+    if isolation.uid is not None:
+        for path in [scratch, sockets, *scratch.rglob("*")]:
+            os.chown(path, isolation.uid, isolation.gid)
+    os.chmod(sockets, 0o700)
+    os.chmod(scratch, 0o700)
+    return run_dir, scratch, sockets
+
+
+def run_notebook(
+    nb: nbformat.NotebookNode,
+    *,
+    key: bytes,
+    settings: Settings | None = None,
+    isolation: Isolation | None = None,
+    parameters: dict | None = None,
+    files: dict[str, bytes] | None = None,
+    preimports: list[str] | None = None,
+    protected: list[str] | None = None,
+    data_dirs: list[Path] | None = None,
+    work_base: Path | None = None,
+    keep_run_dir: bool = False,
+) -> Execution:
+    """Execute `nb` in a fresh sandboxed kernel and return what happened.
+
+    `key` signs the sentinel's receipts; `files` are written into the kernel's scratch folder
+    (supporting files of the assignment and of the submission). The notebook object passed in is
+    not modified.
+    """
+    settings = settings or Settings()
+    isolation = isolation or detect()
+    started = time.monotonic()
+    run_dir, scratch, sockets = _prepare_run_dir(isolation, work_base)
+    try:
+        for name, content in (files or {}).items():
+            target = scratch / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            if isolation.uid is not None:
+                os.chown(target, isolation.uid, isolation.gid)
+        key_file = run_dir / "key"
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, key)
+        os.close(fd)
+        plan = SandboxPlan(
+            isolation=isolation, limits=settings.limits, scratch=scratch, sockets=sockets,
+            run_dir=run_dir, data_dirs=list(data_dirs or []),
+            env=kernel_environment(scratch, settings.limits.threads),
+            kernel={"preimports": list(preimports or []), "protected": list(protected or [])},
+        )
+        plan_file = run_dir / "plan.json"
+        plan_file.write_text(json.dumps(plan.to_json()))
+        os.chmod(plan_file, 0o600)
+        spec = KernelSpec(
+            argv=[sys.executable, "-m", "autograder.sandbox.launch", "--plan", str(plan_file),
+                  "-f", "{connection_file}"],
+            display_name="Python 3 (autograder sandbox)", language="python", interrupt_mode="message",
+        )
+        km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_SingleSpecManager(spec),
+                           transport="ipc", ip=str(sockets / "k"))
+        km.connection_file = str(sockets / "connection.json")
+
+        work = _papermill_ready(nb)
+        work.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python",
+                                       "display_name": "Python 3 (autograder sandbox)"}
+        if parameters:
+            work = parameterize_notebook(work, parameters, kernel_name=KERNEL_NAME, language="python",
+                                         engine_name=ENGINE_NAME)
+        work = prepare_notebook_metadata(work, "<submission>", None)
+        holder: dict = {}
+        status, reason = "completed", ""
+        try:
+            work = papermill_engines.execute_notebook_with_engine(
+                ENGINE_NAME, work, kernel_name=KERNEL_NAME, input_path=None, output_path=None,
+                progress_bar=False, log_output=False, start_timeout=settings.start_timeout,
+                km=km, settings=settings, holder=holder,
+            )
+        except Exception as error:  # noqa: BLE001 - a kernel that never started is a result too
+            status, reason = "failed_to_start", f"the kernel could not be started: {type(error).__name__}: {error}"
+        finally:
+            try:
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001
+                pass
+        client = holder.get("client")
+        if client is not None and status == "completed":
+            status, reason = client.status, client.reason
+            work = client.nb
+        receipts_path = run_dir / "receipts"
+        receipts = receipts_path.read_text(errors="replace").splitlines() if receipts_path.exists() else []
+        log_path = run_dir / "kernel.log"
+        kernel_log = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+        return Execution(
+            notebook=work, status=status, reason=reason, receipts=receipts, isolation=isolation,
+            seconds=time.monotonic() - started,
+            output_truncated=bool(client and client.output_truncated), kernel_log=kernel_log,
+        )
+    finally:
+        if not keep_run_dir:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def new_key() -> bytes:
+    """A fresh receipt key for one run."""
+    return secrets.token_bytes(32)

@@ -1,0 +1,230 @@
+"""Which isolation this machine offers, and the sandbox plan for one notebook run.
+
+Layers, strongest first, each used when the machine has it:
+
+* **namespaces** (bubblewrap): the kernel sees a private root file system holding only the Python
+  installation, the virtual environment, the `course` and `autograder` packages, the data sets and
+  its own scratch folder (read-write); it has its own PID namespace (every process it starts dies
+  with it), no network but a private loopback, and no capabilities;
+* **unprivileged user**: when the grader runs as root the kernel runs as an unprivileged user
+  (default `nobody`), so even a path that leaked into the sandbox cannot be read or written;
+* **resource limits** (always): address space (memory), CPU time, file size, process count, no
+  core dumps;
+* **clean environment** (always): the kernel gets a fixed, minimal set of variables, never the
+  grader's (so no tokens or secrets), and a scratch HOME;
+* **audit hooks** (always): the in-kernel sentinel that judges test integrity (see sentinel.py).
+
+`detect()` says which layers are in force; grade reports print that list and warn about any layer
+that is missing.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import autograder
+import course
+
+DEFAULT_SANDBOX_USER = "nobody"
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The isolation layers available to a grading run."""
+
+    bwrap: str | None
+    uid: int | None
+    gid: int | None
+    user: str | None
+    layers: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    def describe(self) -> str:
+        text = "isolation: " + ", ".join(self.layers)
+        if self.missing:
+            text += "; MISSING: " + "; ".join(self.missing)
+        return text
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_works(path: str) -> bool:
+    try:
+        result = subprocess.run(
+            [path, "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+            capture_output=True, timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
+
+
+def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool = True) -> Isolation:
+    """Find the strongest isolation this machine offers."""
+    layers = ["resource limits", "clean environment", "audit-hook sentinel"]
+    missing = []
+    bwrap = shutil.which("bwrap") if use_namespaces else None
+    if bwrap and not _bwrap_works(bwrap):
+        missing.append(f"bubblewrap at {bwrap} cannot create namespaces here")
+        bwrap = None
+    if bwrap:
+        layers.insert(0, "namespaces (bubblewrap: private file system, PID and network)")
+    elif use_namespaces:
+        missing.append("no bubblewrap: the kernel can see this machine's files and network "
+                       "(install the 'bubblewrap' package; scripts/install-system-deps.sh does it as root)")
+    else:
+        missing.append("namespaces switched off by the caller")
+    uid = gid = None
+    user = None
+    if os.geteuid() == 0 and sandbox_user:
+        try:
+            record = pwd.getpwnam(sandbox_user)
+        except KeyError:
+            missing.append(f"sandbox user {sandbox_user!r} does not exist: kernel runs as root")
+        else:
+            uid, gid, user = record.pw_uid, record.pw_gid, sandbox_user
+            layers.insert(1 if bwrap else 0, f"unprivileged user {sandbox_user} (uid {uid})")
+    elif os.geteuid() != 0:
+        missing.append("not root, so the kernel runs as the grading user (no separate unprivileged user)")
+    return Isolation(bwrap=bwrap, uid=uid, gid=gid, user=user, layers=tuple(layers), missing=tuple(missing))
+
+
+@dataclass
+class Limits:
+    """Resource limits for one notebook run."""
+
+    memory_bytes: int = 4 * 1024**3
+    cpu_seconds: int = 600
+    file_bytes: int = 512 * 1024**2
+    processes: int = 512
+    threads: int = 1  # BLAS / OpenMP / torch threads inside the kernel
+
+    def __post_init__(self):
+        for name in ("memory_bytes", "cpu_seconds", "file_bytes", "processes", "threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _code_roots() -> list[str]:
+    """Folders the kernel must be able to read to run Python and import our packages."""
+    roots = {
+        os.path.realpath(sys.base_prefix),
+        os.path.realpath(sys.prefix),
+        str(Path(autograder.__file__).resolve().parent),
+        str(Path(course.__file__).resolve().parent),
+    }
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.realpath(path))
+    # drop roots inside other roots
+    ordered = sorted(roots, key=len)
+    kept: list[str] = []
+    for root in ordered:
+        if not any(root == k or root.startswith(k + os.sep) for k in kept):
+            kept.append(root)
+    return kept
+
+
+_SYSTEM_RO = ["/usr", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+              "/etc/fonts", "/etc/ssl/certs", "/etc/alternatives", "/etc/nsswitch.conf",
+              "/etc/passwd", "/etc/group", "/opt/conda"]
+
+
+@dataclass
+class SandboxPlan:
+    """Everything the launcher needs to start one sandboxed kernel."""
+
+    isolation: Isolation
+    limits: Limits
+    scratch: Path
+    sockets: Path
+    run_dir: Path
+    data_dirs: list[Path] = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+    kernel: dict = field(default_factory=dict)  # settings for autograder.sandbox.kernel
+
+    def wrapper_args(self) -> list[str]:
+        """The bubblewrap command line (without the connection file and inner command)."""
+        iso = self.isolation
+        if not iso.bwrap:
+            return []
+        args = [iso.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+                "--hostname", "grader", "--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--tmpfs", "/tmp"]
+        for link, target in (("/bin", "usr/bin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/sbin", "usr/sbin")):
+            if os.path.islink(link):
+                args += ["--symlink", target, link]
+            elif os.path.isdir(link):
+                args += ["--ro-bind", link, link]
+        binds: list[tuple[str, str]] = []
+        for path in _SYSTEM_RO:
+            if os.path.exists(path):
+                binds.append(("--ro-bind", path))
+        for path in _code_roots():
+            binds.append(("--ro-bind", path))
+        for path in self.data_dirs:
+            binds.append(("--ro-bind", str(path)))
+        binds.append(("--bind", str(self.scratch)))
+        binds.append(("--bind", str(self.sockets)))
+        created = {"/", "/tmp", "/proc", "/dev", "/bin", "/lib", "/lib64", "/sbin"}
+        for kind, path in binds:
+            for parent in reversed(Path(path).parents):
+                p = str(parent)
+                if p not in created:
+                    created.add(p)
+                    args += ["--perms", "0755", "--dir", p]
+            args += [kind, path, path]
+            created.add(path)
+        return args
+
+    def to_json(self) -> dict:
+        iso = self.isolation
+        return {
+            "bwrap_args": self.wrapper_args(),
+            "uid": iso.uid,
+            "gid": iso.gid,
+            "limits": vars(self.limits),
+            "scratch": str(self.scratch),
+            "env": self.env,
+            "kernel": self.kernel,
+            "key_file": str(self.run_dir / "key"),
+            "receipt_file": str(self.run_dir / "receipts"),
+            "log_file": str(self.run_dir / "kernel.log"),
+        }
+
+
+def kernel_environment(scratch: Path, threads: int, extra: dict | None = None) -> dict:
+    """The whole environment of the kernel: nothing inherited from the grader."""
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "MPLCONFIGDIR": str(scratch / ".config" / "matplotlib"),
+        "IPYTHONDIR": str(scratch / ".ipython"),
+        "JUPYTER_RUNTIME_DIR": str(scratch / ".jupyter"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": str(threads),
+        "OPENBLAS_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "NUMEXPR_NUM_THREADS": str(threads),
+        "AUTOGRADER_GRADING": "1",
+    }
+    if os.environ.get("COURSE_DATA_DIR"):
+        env["COURSE_DATA_DIR"] = os.environ["COURSE_DATA_DIR"]
+    env.update(extra or {})
+    return env

@@ -1,0 +1,86 @@
+"""The grading kernel's entry point, run inside the sandbox by the launcher.
+
+Order matters here, and every step happens before the first line of student code:
+
+1. drop to the unprivileged sandbox user (when the grader ran as root);
+2. read the receipt key from its pipe and close it;
+3. take the working directory off the import path, so files a student writes cannot shadow
+   modules;
+4. import the libraries the notebook uses, so the sentinel can snapshot them as they are;
+5. install the receipt hook, start IPython, let the hook snapshot the shell, install the deny
+   hook;
+6. run the kernel.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise SystemExit("could not drop privileges")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="autograder.sandbox.kernel")
+    parser.add_argument("-f", dest="connection_file", required=True)
+    parser.add_argument("--key-fd", type=int, required=True)
+    parser.add_argument("--receipt-fd", type=int, required=True)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--gid", type=int)
+    args = parser.parse_args(argv)
+    config = json.loads(args.config)
+
+    if args.uid is not None:
+        _drop_privileges(args.uid, args.gid)
+
+    chunks = []
+    while True:
+        chunk = os.read(args.key_fd, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(args.key_fd)
+    key = b"".join(chunks)
+
+    here = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
+
+    failed = []
+    for name in config.get("preimports", []):
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # noqa: BLE001 - the notebook will report it properly
+            failed.append(f"{name}: {type(error).__name__}")
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    from autograder.sandbox import sentinel
+
+    sentinel.install_receipt_hook(key=key, receipt_fd=args.receipt_fd,
+                                  protected_prefixes=tuple(config.get("protected", ())))
+    del key
+    app = IPKernelApp.instance()
+    app.initialize([
+        "-f", args.connection_file,
+        "--HistoryManager.enabled=False",
+        "--IPKernelApp.parent_handle=0",
+        "--quiet",
+    ])
+    sys.audit("autograder.init", app)
+    sentinel.install_deny_hook()
+    if failed:
+        print("pre-import failures:", ", ".join(failed), file=sys.__stderr__)
+    app.start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The kernel command jupyter_client runs: sets up the sandbox, then becomes the kernel.
+
+    python -m autograder.sandbox.launch --plan PLAN.json -f CONNECTION_FILE
+
+Runs as the grading user, outside the sandbox. It reads the receipt key from a file only the
+grader can read and deletes it, opens the receipt file, hands both to the kernel as inherited file
+descriptors (the key through a pipe, so it never sits in the environment, on a command line or in
+a file the kernel could read), applies resource limits, sends its output to the run's kernel log,
+and finally replaces itself with bubblewrap (or the kernel directly, when namespaces are not
+available). Nothing here runs student code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+
+
+def _set_limits(limits: dict) -> None:
+    def cap(kind, value):
+        try:
+            soft, hard = resource.getrlimit(kind)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):
+            pass
+
+    cap(resource.RLIMIT_AS, limits["memory_bytes"])
+    cap(resource.RLIMIT_CPU, limits["cpu_seconds"])
+    cap(resource.RLIMIT_FSIZE, limits["file_bytes"])
+    cap(resource.RLIMIT_CORE, 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="autograder.sandbox.launch")
+    parser.add_argument("--plan", required=True)
+    parser.add_argument("-f", dest="connection_file", required=True)
+    args = parser.parse_args(argv)
+    with open(args.plan) as handle:
+        plan = json.load(handle)
+
+    with open(plan["key_file"], "rb") as handle:
+        key = handle.read()
+    os.unlink(plan["key_file"])
+    read_end, write_end = os.pipe()
+    os.write(write_end, key)
+    os.close(write_end)
+    del key
+    receipt_fd = os.open(plan["receipt_file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.set_inheritable(read_end, True)
+    os.set_inheritable(receipt_fd, True)
+
+    log_fd = os.open(plan["log_file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+
+    connection = os.path.realpath(args.connection_file)
+    if plan["uid"] is not None:
+        os.chown(connection, plan["uid"], plan["gid"])
+    inner = [sys.executable, "-s", "-m", "autograder.sandbox.kernel",
+             "-f", connection, "--key-fd", str(read_end), "--receipt-fd", str(receipt_fd),
+             "--config", json.dumps(plan["kernel"])]
+    if plan["uid"] is not None:
+        inner += ["--uid", str(plan["uid"]), "--gid", str(plan["gid"])]
+    if plan["bwrap_args"]:
+        # the connection file sits in the sockets folder, which the plan already binds
+        command = plan["bwrap_args"] + ["--chdir", plan["scratch"], "--"] + inner
+    else:
+        os.chdir(plan["scratch"])
+        command = inner
+    os.umask(0o022)
+    _set_limits(plan["limits"])
+    os.execve(command[0], command, plan["env"])
+
+
+if __name__ == "__main__":
+    main()
