@@ -1,0 +1,237 @@
+"""Rebuild a submission around the grader's own cells, ready to run.
+
+Only answers come from the student. Everything else comes from the source notebook, in the
+source's order: narrative, locked cells, and test cells with their hidden tests, points and ids.
+So a submission that edits, deletes, retypes, duplicates or renumbers a test cell changes nothing
+about what is run or what it is worth; the notes say what was put back.
+
+Cells the student added (helpers, scratch work) are kept, after the grader cell they followed.
+Before every test cell goes a guard cell that raises the sentinel's `autograder.enter` event; at
+the end of every test cell goes one statement whose execution proves the test ran to the end.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import uuid
+from dataclasses import dataclass, field
+
+import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
+from nbgrader.preprocessors import ClearSolutions
+
+from autograder import cells as C
+from autograder.sandbox.digest import sequence_digest, statement_digests
+
+GUARD_ROLE = "guard"
+TEST_ROLE = "test"
+ANSWER_ROLE = "answer"
+EXTRA_ROLE = "extra"
+FIXED_ROLE = "fixed"
+
+
+@dataclass
+class Part:
+    """One graded part of an assignment: an autograded test cell or a hand-graded answer."""
+
+    grade_id: str
+    kind: str  # "test" or "manual"
+    points: float
+    title: str
+    answer_ids: list[str] = field(default_factory=list)
+    cell_index: int | None = None  # position in the assembled notebook
+    expected: str | None = None  # sequence digest a valid receipt must carry
+
+
+@dataclass
+class Assembled:
+    notebook: nbformat.NotebookNode
+    parts: list[Part]
+    notes: list[str]
+    unattempted: set[str]
+    recognised: bool  # False when the submission shares no answer or test cell with the source
+
+
+def trail_statement(grade_id: str) -> str:
+    return f"__autograder_done__ = {grade_id!r}"
+
+
+def expected_digest(test_source: str) -> str:
+    """The sequence digest of a test cell as the kernel will run it (with its trail)."""
+    text = TransformerManager().transform_cell(test_source.rstrip("\n") + "\n" + trail_statement("x"))
+    return sequence_digest(statement_digests(text))
+
+
+def import_aliases(nb: nbformat.NotebookNode) -> tuple[tuple[str, str, str | None], ...]:
+    """Names that the locked and test cells bind by import, e.g. ('np', 'numpy', None)."""
+    aliases: dict[str, tuple[str, str, str | None]] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or C.is_solution(cell) or not (C.is_locked(cell) or C.is_test(cell)):
+            continue
+        try:
+            tree = ast.parse(TransformerManager().transform_cell(C.source(cell)))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        aliases[alias.asname] = (alias.asname, alias.name, None)
+                    else:
+                        top = alias.name.split(".")[0]
+                        aliases[top] = (top, top, None)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    if alias.name != "*":
+                        name = alias.asname or alias.name
+                        aliases[name] = (name, node.module, alias.name)
+    return tuple(sorted(aliases.values()))
+
+
+def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
+    """Every module any cell of the source imports (the kernel imports them before student code)."""
+    found: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(TransformerManager().transform_cell(C.source(cell)))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                if name not in found:
+                    found.append(name)
+    return found
+
+
+def answer_stubs(source_nb: nbformat.NotebookNode) -> dict[str, str]:
+    """What each answer cell looks like in the release (nbgrader's cleared solution)."""
+    cleared, _ = ClearSolutions().preprocess(copy.deepcopy(source_nb), {"language": "python"})
+    return {C.grade_id(c): C.source(c) for c in cleared.cells if C.is_solution(c) and C.grade_id(c)}
+
+
+def _normal(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def _cell(cell_type: str, source: str, metadata: dict) -> nbformat.NotebookNode:
+    if cell_type == "code":
+        new = nbformat.v4.new_code_cell(source, metadata=metadata)
+    elif cell_type == "raw":
+        new = nbformat.v4.new_raw_cell(source, metadata=metadata)
+    else:
+        new = nbformat.v4.new_markdown_cell(source, metadata=metadata)
+    new["id"] = uuid.uuid4().hex[:12]
+    return new
+
+
+def _role(metadata: dict, role: str, **extra) -> dict:
+    metadata = copy.deepcopy(metadata)
+    metadata["autograder"] = {"role": role, **extra}
+    return metadata
+
+
+def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode) -> Assembled:
+    """Build the notebook the grader runs for one submission."""
+    notes: list[str] = []
+    source_cells = {C.grade_id(c): c for c in source_nb.cells if C.grade_id(c)}
+    stubs = answer_stubs(source_nb)
+    aliases = import_aliases(source_nb)
+
+    # The student's cells: their answers by id (first copy wins) and the cells they added,
+    # each remembered after the grader cell it followed.
+    answers: dict[str, nbformat.NotebookNode] = {}
+    extras: dict[str | None, list] = {}
+    anchor: str | None = None
+    recognised = False
+    seen_fixed: set[str] = set()
+    narrative = {_normal(C.source(c)) for c in source_nb.cells if not C.grade_id(c)}
+    for cell in submission.cells:
+        gid = C.grade_id(cell)
+        if gid in source_cells:
+            recognised = True
+            original = source_cells[gid]
+            if C.is_solution(original):
+                if gid not in answers:
+                    answers[gid] = cell
+                    anchor = gid
+                    continue
+                notes.append(f"answer cell {gid!r} appears twice; the second copy was kept as an extra cell")
+            else:
+                kind = "test" if C.is_test(original) else "locked"
+                released = C.visible_part(C.source(original)) if C.is_test(original) else C.source(original)
+                if gid in seen_fixed:
+                    notes.append(f"{kind} cell {gid!r} appears twice; the copy was ignored")
+                elif _normal(C.source(cell)) != _normal(released) or cell.get("cell_type") != original.cell_type:
+                    notes.append(f"{kind} cell {gid!r} was changed in the submission; the original was used")
+                seen_fixed.add(gid)
+                anchor = gid
+                continue
+        elif gid is not None:
+            notes.append(f"cell with unknown id {gid!r} was kept as an extra cell")
+        elif _normal(C.source(cell)) in narrative:
+            continue  # the release's own narrative, unchanged
+        if cell.get("cell_type") in ("code", "markdown", "raw"):
+            extras.setdefault(anchor, []).append(cell)
+
+    for gid, original in source_cells.items():
+        if not C.is_solution(original) and gid not in {C.grade_id(c) for c in submission.cells}:
+            kind = "test" if C.is_test(original) else "locked"
+            notes.append(f"{kind} cell {gid!r} was missing from the submission; the original was restored")
+
+    out_cells: list = []
+    parts: list[Part] = []
+    unattempted: set[str] = set()
+    pending_answers: list[str] = []
+
+    def add_extras(key):
+        for cell in extras.pop(key, []):
+            metadata = {k: v for k, v in cell.get("metadata", {}).items() if k not in ("nbgrader", "autograder")}
+            out_cells.append(_cell(cell.get("cell_type", "code"), C.source(cell), _role(metadata, EXTRA_ROLE)))
+
+    add_extras(None)
+    for original in source_nb.cells:
+        gid = C.grade_id(original)
+        if gid and C.is_solution(original):
+            student = answers.get(gid)
+            if C.is_manual(original):
+                text = C.source(student) if student is not None else stubs.get(gid, "")
+                out_cells.append(_cell(original.cell_type, text, _role(original.metadata, ANSWER_ROLE, grade_id=gid)))
+                parts.append(Part(gid, "manual", C.points(original), C.title_of(gid)))
+            elif student is None:
+                unattempted.add(gid)
+                notes.append(f"answer cell {gid!r} is missing from the submission")
+            else:
+                text = C.source(student)
+                if _normal(text) == _normal(stubs.get(gid, "")):
+                    unattempted.add(gid)
+                out_cells.append(_cell(original.cell_type, text, _role(original.metadata, ANSWER_ROLE, grade_id=gid)))
+            if not C.is_manual(original):
+                pending_answers.append(gid)
+        elif gid and C.is_test(original):
+            text = C.source(original)
+            guard = (f"__import__('sys').audit('autograder.enter', {gid!r}, "
+                     f"{statement_digests(trail_statement(gid))[0]!r}, {aliases!r})")
+            out_cells.append(_cell("code", guard, {"autograder": {"role": GUARD_ROLE, "grade_id": gid}}))
+            body = text.rstrip("\n") + "\n" + trail_statement(gid)
+            out_cells.append(_cell("code", body, _role(original.metadata, TEST_ROLE, grade_id=gid)))
+            transformed = TransformerManager().transform_cell(body)
+            parts.append(Part(gid, "test", C.points(original), C.title_of(gid), answer_ids=pending_answers,
+                              cell_index=len(out_cells) - 1,
+                              expected=sequence_digest(statement_digests(transformed))))
+            pending_answers = []
+        else:
+            out_cells.append(_cell(original.cell_type, C.source(original), _role(original.metadata, FIXED_ROLE)))
+        if gid:
+            add_extras(gid)
+    for key in list(extras):  # anchors that no longer exist in the source
+        add_extras(key)
+
+    nb = nbformat.v4.new_notebook(cells=out_cells, metadata=copy.deepcopy(source_nb.metadata))
+    return Assembled(nb, parts, notes, unattempted, recognised)

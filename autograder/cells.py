@@ -1,0 +1,78 @@
+"""Reading nbgrader's cell metadata, and the few cell kinds the grader cares about."""
+from __future__ import annotations
+
+import re
+
+from nbformat import NotebookNode
+
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+_HIDDEN_BLOCK = re.compile(re.escape(BEGIN_HIDDEN) + r".*?" + re.escape(END_HIDDEN) + r"\n?", re.S)
+
+
+def meta(cell) -> dict:
+    value = cell.get("metadata", {}).get("nbgrader", {})
+    return value if isinstance(value, dict) else {}
+
+
+def grade_id(cell) -> str | None:
+    gid = meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
+
+
+def is_solution(cell) -> bool:
+    return bool(meta(cell).get("solution"))
+
+
+def is_grade(cell) -> bool:
+    return bool(meta(cell).get("grade"))
+
+
+def is_locked(cell) -> bool:
+    return bool(meta(cell).get("locked"))
+
+
+def is_test(cell) -> bool:
+    """An autograded test cell: graded, not an answer cell, code."""
+    return is_grade(cell) and not is_solution(cell) and cell.get("cell_type") == "code"
+
+
+def is_manual(cell) -> bool:
+    """A manually graded answer (a written rationale, say)."""
+    return is_grade(cell) and is_solution(cell)
+
+
+def points(cell) -> float:
+    try:
+        return float(meta(cell).get("points", 0) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def source(cell) -> str:
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def visible_part(test_source: str) -> str:
+    """A test cell's source as students see it: hidden blocks removed."""
+    return _HIDDEN_BLOCK.sub("", test_source)
+
+
+def hidden_lines(nb: NotebookNode, min_length: int = 12) -> set[str]:
+    """Distinctive lines of the hidden tests (used to redact them from anything shown)."""
+    lines = set()
+    for cell in nb.cells:
+        if is_test(cell):
+            for block in _HIDDEN_BLOCK.findall(source(cell)):
+                for line in block.splitlines():
+                    line = line.strip()
+                    if len(line) >= min_length and not line.startswith("###"):
+                        lines.add(line)
+    return lines
+
+
+def title_of(test_id: str) -> str:
+    """A readable name for a part from its grade id: 'test_peak_qps' -> 'peak qps'."""
+    name = re.sub(r"^(test|tests|check)[_-]", "", test_id)
+    return name.replace("_", " ").replace("-", " ")

@@ -1,0 +1,118 @@
+"""The `autograder` command line (the contract in DESIGN.md).
+
+    autograder release [ASSIGNMENT ...]
+    autograder grade ASSIGNMENT SUBMISSIONS [--out DIR] [--workers N] [--db URL] ...
+    autograder check NOTEBOOK
+
+Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
+scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from autograder.errors import AutograderError
+
+
+def _size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; use e.g. 4G, 512M or 2000000")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+    return int(float(match.group(1)) * factor)
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description="Release, grade and check course assignments.")
+    parser.add_argument("--course", type=Path, help="course root (default: found from the working directory)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="generate release/ from source/ (refuses a release that leaks)")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+
+    p = sub.add_parser("grade", help="grade a folder of submissions")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
+                   help="folder with <student_id>/<notebook>.ipynb (or .zip / .ipynb per student)")
+    p.add_argument("--out", type=Path, help="output folder (default: out/<ASSIGNMENT>)")
+    p.add_argument("--workers", type=_positive(int), default=0, help="submissions graded at once (default: cores)")
+    p.add_argument("--db", dest="db_url", help="gradebook SQLAlchemy URL (default: sqlite in the output folder)")
+    p.add_argument("--force", action="store_true", help="re-grade submissions that did not change")
+    p.add_argument("--cell-timeout", type=_positive(float), default=120.0, help="seconds per cell (default 120)")
+    p.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per notebook (default 600)")
+    p.add_argument("--memory-limit", type=_size, default=_size("4G"), help="per notebook (default 4G)")
+    p.add_argument("--output-limit", type=_size, default=_size("2M"), help="notebook output kept (default 2M)")
+    p.add_argument("--sandbox-user", default="nobody", help="user the kernel runs as when grading as root")
+    p.add_argument("--no-namespaces", action="store_true", help="do not use bubblewrap even if present")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("check", help="run a notebook's visible tests locally")
+    p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    p.add_argument("--cell-timeout", type=_positive(float), default=120.0)
+    return parser
+
+
+def _course(args):
+    from autograder.layout import Course, find_course
+
+    return Course(args.course.resolve()) if args.course else find_course()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "release":
+            from autograder.release import release
+
+            course = _course(args)
+            for path in release(course, args.assignments or None):
+                print(f"released {path.relative_to(course.root)}")
+            return 0
+        if args.command == "grade":
+            from autograder.execute import Settings
+            from autograder.grade import GradeOptions, grade_assignment, print_table
+            from autograder.sandbox.isolation import Limits
+
+            course = _course(args)
+            settings = Settings(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
+                                output_limit_bytes=args.output_limit,
+                                limits=Limits(memory_bytes=args.memory_limit))
+            options = GradeOptions(workers=args.workers, db_url=args.db_url, settings=settings, force=args.force,
+                                   sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
+                                   progress=not args.quiet)
+            out = args.out or Path("out") / args.assignment
+            log = (lambda *a, **k: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+            results = grade_assignment(course, args.assignment, args.submissions, out, options, log=log)
+            print_table(results)
+            print(f"\nwrote {out}/grades.csv, {out}/results/, {out}/feedback/")
+            return 0
+        if args.command == "check":
+            from autograder.check import check_notebook, print_report
+            from autograder.execute import Settings
+
+            parts, reason = check_notebook(args.notebook, Settings(cell_timeout=args.cell_timeout))
+            print_report(parts, reason)
+            return 0
+    except AutograderError as error:
+        print(f"autograder: error: {error}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""Grade a batch: collect -> assemble -> execute (N workers) -> score -> one writer.
+
+Workers only compute: each returns a `SubmissionResult` (with its feedback page) for one
+submission and never touches shared files. The parent process is the only writer: it records
+each result in the gradebook, writes the student's files and rewrites grades.csv as results
+arrive, so a batch killed halfway leaves consistent files and can simply be run again: results
+whose submission has not changed since are reused (unless --force), the rest are graded.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from autograder import cells as C
+from autograder import exports, feedback
+from autograder import results as R
+from autograder.assemble import Assembled, assemble, imported_modules
+from autograder.collect import Submission, collect
+from autograder.errors import UsageError
+from autograder.execute import Settings, new_key, run_notebook
+from autograder.gradebook import GradebookWriter, default_url
+from autograder.layout import Course
+from autograder.release import validate_source
+from autograder.sandbox.isolation import detect
+from autograder.score import score_parts
+
+# Modules whose state the sentinel restores before each test (see sandbox/sentinel.py).
+PROTECTED_MODULES = [
+    "builtins", "math", "cmath", "operator", "functools", "itertools", "numbers", "decimal",
+    "fractions", "statistics", "random", "re", "json", "copy", "types", "collections", "os",
+    "posixpath", "genericpath", "pathlib", "hashlib", "hmac", "string", "textwrap", "dataclasses",
+    "unittest", "numpy", "pandas", "scipy", "sklearn", "torch", "statsmodels", "course",
+    "autograder", "IPython",
+]
+
+
+@dataclass
+class GradeOptions:
+    workers: int = 0  # 0: one per core
+    db_url: str | None = None
+    settings: Settings = field(default_factory=Settings)
+    force: bool = False
+    sandbox_user: str | None = "nobody"
+    use_namespaces: bool = True
+    progress: bool = True
+
+
+@dataclass
+class AssignmentContext:
+    """Everything a worker needs to grade submissions of one assignment (picklable)."""
+
+    assignment: str
+    notebook_name: str
+    source: dict
+    files: dict[str, bytes]
+    preimports: list[str]
+    data_dirs: list[str]
+    settings: Settings
+    sandbox_user: str | None
+    use_namespaces: bool
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def empty_parts(source_nb) -> list[R.PartResult]:
+    parts = []
+    for cell in source_nb.cells:
+        gid = C.grade_id(cell)
+        if gid and C.is_test(cell):
+            parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
+        elif gid and C.is_manual(cell):
+            parts.append(R.PartResult(gid, C.title_of(gid), "manual", 0.0, C.points(cell), R.MANUAL, "graded by hand"))
+    return parts
+
+
+def parse_notebook(data: bytes) -> nbformat.NotebookNode:
+    """Read a submitted notebook, repairing what nbformat can repair; ValueError if unreadable."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"the file is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
+        raise ValueError(f"the file is not a readable notebook: {type(error).__name__}: {str(error)[:200]}") from None
+    if not isinstance(nb.get("cells"), list):
+        raise ValueError("the notebook has no list of cells")
+    for cell in nb.cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise ValueError("the notebook holds a cell of unknown type")
+        if not isinstance(C.source(cell), str):
+            raise ValueError("a cell's source is not text")
+    return nb
+
+
+def grade_one(ctx: AssignmentContext, sub: Submission) -> R.SubmissionResult:
+    """Grade one submission. Never raises: failures become statuses."""
+    started = time.monotonic()
+    source_nb = nbformat.from_dict(ctx.source)
+    result = R.SubmissionResult(student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADED,
+                                parts=empty_parts(source_nb), notes=list(sub.notes),
+                                content_hash=sub.content_hash, graded_at=_now())
+    assembled: Assembled | None = None
+    executed = None
+    try:
+        isolation = detect(ctx.sandbox_user, ctx.use_namespaces)
+        result.isolation = isolation.describe()
+        if sub.problem:
+            result.status, result.reason = sub.problem
+        else:
+            try:
+                nb = parse_notebook(sub.notebook)
+            except ValueError as error:
+                result.status, result.reason = R.INVALID_NOTEBOOK, str(error)
+            else:
+                assembled = assemble(source_nb, nb)
+                result.notes += assembled.notes
+                if not assembled.recognised:
+                    result.status = R.WRONG_NOTEBOOK
+                    result.reason = (f"the notebook shares no answer or test cell with {ctx.notebook_name}: "
+                                     "was the right notebook submitted?")
+                    assembled = None
+                else:
+                    files = dict(sub.files)
+                    files.update(ctx.files)  # the assignment's own files win over same-named student files
+                    key = new_key()
+                    execution = run_notebook(
+                        assembled.notebook, key=key, settings=ctx.settings, isolation=isolation,
+                        files=files, preimports=ctx.preimports, protected=PROTECTED_MODULES,
+                        data_dirs=[Path(d) for d in ctx.data_dirs],
+                    )
+                    executed = execution.notebook
+                    secret = C.hidden_lines(source_nb)
+                    result.parts, warnings = score_parts(assembled, execution, key, secret)
+                    result.notes += [f"integrity: {w}" for w in warnings]
+                    if execution.output_truncated:
+                        result.notes.append("output limit reached: later output was dropped")
+                    status_map = {"completed": R.GRADED, "timeout": R.TIMEOUT, "kernel_died": R.KERNEL_DIED,
+                                  "failed_to_start": R.GRADER_ERROR}
+                    result.status = status_map.get(execution.status, R.GRADER_ERROR)
+                    result.reason = execution.reason
+                    if execution.status == "failed_to_start" and execution.kernel_log:
+                        result.reason += " | kernel log: " + execution.kernel_log[-300:].replace("\n", " ")
+    except Exception as error:  # noqa: BLE001 - a grader bug must still produce a row
+        result.status = R.GRADER_ERROR
+        result.reason = f"{type(error).__name__}: {error}"
+        result.notes.append("grader traceback: " + traceback.format_exc(limit=4).replace("\n", " | ")[-1500:])
+        result.parts = empty_parts(source_nb)
+    result.seconds = time.monotonic() - started
+    try:
+        result.feedback_html = feedback.render(result, assembled, executed, C.hidden_lines(source_nb))
+    except Exception as error:  # noqa: BLE001
+        result.notes.append(f"feedback could not be rendered: {type(error).__name__}: {error}")
+    return result
+
+
+def _load_previous(out_dir: Path, student_id: str) -> R.SubmissionResult | None:
+    path = out_dir / "state" / f"{student_id}.json"
+    if not path.exists():
+        return None
+    try:
+        return R.SubmissionResult.from_dict(json.loads(path.read_text()))
+    except Exception:  # noqa: BLE001 - a damaged state file means "grade again"
+        return None
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def make_context(course: Course, assignment: str, settings: Settings, sandbox_user, use_namespaces) -> tuple[AssignmentContext, nbformat.NotebookNode]:
+    source_path = course.source_notebook(assignment)
+    source_nb = nbformat.read(source_path, as_version=4)
+    validate_source(source_nb, str(source_path))
+    files = {}
+    release_dir = course.release / assignment
+    folder = release_dir if release_dir.is_dir() else course.source / assignment
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    data_dirs = [str(p) for p in [course.root / "datasets"] if p.is_dir()]
+    if os.environ.get("COURSE_DATA_DIR"):
+        data_dirs.append(os.path.realpath(os.environ["COURSE_DATA_DIR"]))
+    ctx = AssignmentContext(
+        assignment=assignment, notebook_name=course.notebook_name(assignment), source=dict(source_nb),
+        files=files, preimports=imported_modules(source_nb), data_dirs=data_dirs, settings=settings,
+        sandbox_user=sandbox_user, use_namespaces=use_namespaces,
+    )
+    return ctx, source_nb
+
+
+def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out_dir: Path,
+                     options: GradeOptions | None = None, log=print) -> list[R.SubmissionResult]:
+    """Grade every submission in `submissions_dir`; returns the batch's results (one per student)."""
+    options = options or GradeOptions()
+    course.check_assignment(assignment)
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workers = options.workers or default_workers()
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
+    cores = default_workers()
+    options.settings.limits.threads = max(1, cores // workers)
+    ctx, source_nb = make_context(course, assignment, options.settings, options.sandbox_user, options.use_namespaces)
+    submissions = collect(Path(submissions_dir), assignment, ctx.notebook_name)
+    writer = GradebookWriter(options.db_url or default_url(out_dir))
+    writer.register(assignment, assignment, source_nb)
+
+    results: dict[str, R.SubmissionResult] = {}
+    todo: list[Submission] = []
+    for sub in submissions:
+        previous = None if options.force else _load_previous(out_dir, sub.student_id)
+        if previous and previous.content_hash == sub.content_hash and previous.assignment == assignment \
+                and previous.status != R.GRADER_ERROR:
+            results[sub.student_id] = previous
+        else:
+            todo.append(sub)
+    isolation = detect(options.sandbox_user, options.use_namespaces)
+    log(f"{assignment}: {len(submissions)} submissions ({len(results)} unchanged since the last run, "
+        f"{len(todo)} to grade) with {min(workers, max(1, len(todo)))} worker(s)")
+    log(isolation.describe())
+    for warning in isolation.missing:
+        log(f"warning: isolation layer missing: {warning}")
+    for previous in results.values():
+        writer.record(previous, assignment)
+    exports.write_results(out_dir, list(results.values()))
+
+    def accept(result: R.SubmissionResult) -> None:
+        exports.write_student_files(out_dir, result, ctx.notebook_name)
+        writer.record(result, assignment)
+        results[result.student_id] = result
+        exports.write_results(out_dir, list(results.values()))
+
+    started = time.monotonic()
+    done = 0
+    if todo:
+        if workers == 1 or len(todo) == 1:
+            for sub in todo:
+                result = grade_one(ctx, sub)
+                accept(result)
+                done += 1
+                _progress(log, options, done, len(todo), result, started)
+        else:
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=spawn) as pool:
+                futures = {pool.submit(grade_one, ctx, sub): sub for sub in todo}
+                for future in as_completed(futures):
+                    sub = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as error:  # noqa: BLE001 - a worker that died still yields a row
+                        result = R.SubmissionResult(
+                            student_id=sub.student_id, assignment=assignment, status=R.GRADER_ERROR,
+                            reason=f"the grading worker failed: {type(error).__name__}: {error}",
+                            parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now())
+                    accept(result)
+                    done += 1
+                    _progress(log, options, done, len(todo), result, started)
+    ordered = [results[s.student_id] for s in submissions]
+    exports.write_results(out_dir, ordered)
+    return ordered
+
+
+def _progress(log, options: GradeOptions, done: int, total: int, result: R.SubmissionResult, started: float) -> None:
+    if not options.progress:
+        return
+    elapsed = time.monotonic() - started
+    eta = elapsed / done * (total - done)
+    log(f"[{done}/{total}] {result.student_id}: {result.score:g}/{result.max_score:g} {result.status} "
+        f"({result.seconds:.1f} s; elapsed {elapsed:.0f} s, ETA {eta:.0f} s)")
+
+
+def print_table(results: list[R.SubmissionResult], stream=None) -> None:
+    stream = stream or sys.stdout
+    header = f"{'student':<14} {'assignment':<30} {'score':>6} {'max':>6}  status"
+    print(header, file=stream)
+    print("-" * len(header), file=stream)
+    for r in results:
+        print(f"{r.student_id:<14} {r.assignment:<30} {r.score:>6g} {r.max_score:>6g}  {r.status}"
+              + (f" ({r.reason[:60]})" if r.reason and r.status != R.GRADED else ""), file=stream)

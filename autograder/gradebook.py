@@ -1,0 +1,69 @@
+"""Scores into nbgrader's gradebook (SQLite by default, any SQLAlchemy URL), from one writer.
+
+The assignment's cells are registered from the source notebook with nbgrader's own
+ComputeChecksums + SaveCells preprocessors, so nbgrader's formgrader and exporters see a normal
+course. Each result overwrites that student's auto scores for every part: a re-grade that fails
+leaves zeros and a reason, never the previous score.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import ComputeChecksums, SaveCells
+
+from autograder import results as R
+
+
+def default_url(out_dir) -> str:
+    return f"sqlite:///{out_dir}/gradebook.db"
+
+
+class GradebookWriter:
+    """The only process that writes grades."""
+
+    def __init__(self, db_url: str):
+        self.db_url = db_url
+        # nbgrader runs the `alembic` command when it creates a database; make sure the one
+        # installed beside this Python is found even when the virtualenv is not activated.
+        bin_dir = str(Path(sys.executable).parent)
+        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+    def register(self, assignment: str, notebook_id: str, source_nb: nbformat.NotebookNode) -> None:
+        nb = copy.deepcopy(source_nb)
+        resources = {"nbgrader": {"db_url": self.db_url, "assignment": assignment, "notebook": notebook_id}}
+        nb, resources = ComputeChecksums().preprocess(nb, resources)
+        with Gradebook(self.db_url) as gb:
+            gb.update_or_create_assignment(assignment)
+        SaveCells().preprocess(nb, resources)
+
+    def record(self, result: R.SubmissionResult, notebook_id: str) -> None:
+        timestamp = datetime.now(timezone.utc).replace(tzinfo=None)
+        with Gradebook(self.db_url) as gb:
+            gb.update_or_create_student(result.student_id)
+            gb.update_or_create_submission(result.assignment, result.student_id, timestamp=timestamp)
+            by_id = {p.grade_id: p for p in result.parts}
+            notebook = gb.find_notebook(notebook_id, result.assignment)
+            for grade_cell in notebook.grade_cells:
+                grade = gb.find_grade(grade_cell.name, notebook_id, result.assignment, result.student_id)
+                part = by_id.get(grade_cell.name)
+                if part is not None and part.kind == "manual":
+                    grade.auto_score = None
+                    grade.needs_manual_grade = result.status == R.GRADED
+                else:
+                    grade.auto_score = part.points if part is not None else 0.0
+                    grade.needs_manual_grade = False
+            for solution_cell in notebook.solution_cells:
+                comment = gb.find_comment(solution_cell.name, notebook_id, result.assignment, result.student_id)
+                comment.auto_comment = None if result.status == R.GRADED else f"{result.status}: {result.reason}"
+            gb.db.commit()
+
+    def total(self, assignment: str, student_id: str) -> float:
+        with Gradebook(self.db_url) as gb:
+            return float(gb.find_submission(assignment, student_id).score)

@@ -1,0 +1,82 @@
+"""Results are values: every submission becomes a `SubmissionResult`, whatever went wrong.
+
+A broken file, a dead kernel or a timeout is a status with a reason, never an exception that
+stops the batch. Each graded part is a `PartResult` with an outcome and a message that teaches.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Part outcomes
+PASSED = "passed"
+FAILED = "failed"
+NOT_ATTEMPTED = "not_attempted"
+NOT_RUN = "not_run"
+MANUAL = "manual"  # graded by hand; no autograded points
+
+# Submission statuses
+GRADED = "graded"  # the notebook ran to its end (parts may still fail)
+TIMEOUT = "timeout"
+KERNEL_DIED = "kernel_died"
+INVALID_NOTEBOOK = "invalid_notebook"
+MISSING_NOTEBOOK = "missing_notebook"
+WRONG_NOTEBOOK = "wrong_notebook"
+GRADER_ERROR = "grader_error"
+
+STATUSES = (GRADED, TIMEOUT, KERNEL_DIED, INVALID_NOTEBOOK, MISSING_NOTEBOOK, WRONG_NOTEBOOK, GRADER_ERROR)
+
+
+@dataclass
+class PartResult:
+    grade_id: str
+    title: str
+    kind: str  # "test" or "manual"
+    points: float
+    max_points: float
+    outcome: str
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == PASSED
+
+
+@dataclass
+class SubmissionResult:
+    student_id: str
+    assignment: str
+    status: str
+    reason: str = ""
+    parts: list[PartResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    isolation: str = ""
+    seconds: float = 0.0
+    content_hash: str = ""
+    graded_at: str = ""
+    feedback_html: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(p.points for p in self.parts if p.kind == "test"), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(p.max_points for p in self.parts if p.kind == "test"), 6)
+
+    @property
+    def manual_max(self) -> float:
+        return round(sum(p.max_points for p in self.parts if p.kind == "manual"), 6)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("feedback_html")
+        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SubmissionResult":
+        data = dict(data)
+        for key in ("score", "max_score", "manual_max"):
+            data.pop(key, None)
+        data["parts"] = [PartResult(**p) for p in data.get("parts", [])]
+        return cls(**data)

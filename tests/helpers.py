@@ -1,0 +1,66 @@
+"""Shared helpers for the tests: grade notebooks through the real grader, cheaply.
+
+`grade_notebooks` writes submissions into a temporary folder and runs `grade_assignment` once for
+all of them (two workers), so a test that needs several variants of an assignment pays for one
+batch. Variants are built from the perfect example by replacing answer cells.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+
+from autograder import cells as C
+from autograder.grade import GradeOptions, grade_assignment
+from autograder.layout import Course
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = Course(ROOT)
+
+
+def example(assignment: str, kind: str = "perfect") -> nbformat.NotebookNode:
+    return nbformat.read(COURSE.examples / assignment / kind / f"{assignment}.ipynb", as_version=4)
+
+
+def with_answers(nb: nbformat.NotebookNode, replacements: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of `nb` whose answer cells named in `replacements` hold the given code."""
+    nb = copy.deepcopy(nb)
+    missing = set(replacements)
+    for cell in nb.cells:
+        gid = C.grade_id(cell)
+        if gid in replacements:
+            cell.source = replacements[gid]
+            missing.discard(gid)
+    assert not missing, f"no answer cells named {sorted(missing)}"
+    return nb
+
+
+def replace_in_answer(nb: nbformat.NotebookNode, grade_id: str, old: str, new: str) -> nbformat.NotebookNode:
+    """A copy of `nb` with `old` replaced by `new` in one answer cell (the text must be there)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if C.grade_id(cell) == grade_id:
+            assert old in cell.source, f"{old!r} not found in answer cell {grade_id!r}"
+            cell.source = cell.source.replace(old, new)
+            return nb
+    raise AssertionError(f"no answer cell {grade_id!r}")
+
+
+def grade_notebooks(assignment: str, notebooks: dict[str, nbformat.NotebookNode], tmp_path: Path,
+                    course: Course = COURSE, workers: int = 2, **option_kwargs):
+    """Grade {student_id: notebook} in one batch; returns {student_id: SubmissionResult}."""
+    submissions = tmp_path / "submissions"
+    for student, nb in notebooks.items():
+        folder = submissions / student
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+    options = GradeOptions(workers=workers, progress=False, **option_kwargs)
+    results = grade_assignment(course, assignment, submissions, tmp_path / "out", options, log=lambda *a: None)
+    return {r.student_id: r for r in results}
+
+
+def lost_points(result, part_ids) -> dict[str, str]:
+    """For each named part, its outcome (helps assertion messages)."""
+    by_id = {p.grade_id: p for p in result.parts}
+    return {gid: by_id[gid].outcome for gid in part_ids}
