@@ -1,0 +1,217 @@
+"""Assignment 06 (monitoring and iteration): the examples and wrong-but-plausible answers, graded for real.
+
+One batch through the real grader: the perfect, partial and blank examples plus two variants of
+the perfect example, each carrying several wrong answers in different parts. Every wrong answer
+must lose the points of the part meant to catch it (and of the parts listed as its knock-on
+effects), and nothing else.
+"""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder import cells as C
+from autograder.examples import example_notebooks
+from autograder.release import make_release_notebook
+from tests import helpers as H
+
+A = "06-monitoring-and-iteration"
+pytestmark = pytest.mark.xdist_group("assignment-06")  # one worker grades the batch once
+
+# ---------------------------------------------------------------------------------------------
+# wrong-but-plausible answers
+# name -> (answer cell, text of the reference answer or None for the whole cell, replacement,
+#          the test cells that must fail: the one meant to catch it first)
+# ---------------------------------------------------------------------------------------------
+PEEKING_RETRAIN_OLD = """        known = stream.labels_known(t)
+        if train_windows is None:
+            X = np.vstack([stream.train_X, known.X])
+            y = np.concatenate([stream.train_y, known.y])
+        else:
+            recent = known.window > t - train_windows
+            X, y = known.X[recent], known.y[recent]"""
+PEEKING_RETRAIN_NEW = """        seen = stream.log[stream.log["window"] <= t]  # every face seen so far, with its label
+        seen_X = np.vstack([stream.features(w) for w in range(t + 1)])
+        if train_windows is None:
+            X = np.vstack([stream.train_X, seen_X])
+            y = np.concatenate([stream.train_y, seen["label"].to_numpy()])
+        else:
+            recent = seen["window"].to_numpy() > t - train_windows
+            X, y = seen_X[recent], seen["label"].to_numpy()[recent]"""
+
+OVER_BUDGET = '''def my_policy(stream, make_model, budget):
+    """Retrain every two windows: more is better, isn't it?"""
+    return run_policy(stream, make_model, retrain_every=2)'''
+
+WRONG_A = {
+    "PSI with bins from the current window": (
+        "psi", "edges = np.unique(np.quantile(reference, q))", "edges = np.unique(np.quantile(current, q))",
+        ("test_psi", "test_psi_empty_bins")),
+    "alert on a single window": (
+        "run_monitor", 'MONITOR = {"target_rate": 0.05, "k": 2}', 'MONITOR = {"target_rate": 0.05, "k": 1}',
+        "test_monitor_false_alarms"),
+    "known accuracy uses labels that have not arrived": (
+        "known_accuracy", 'labelled = seen[seen["arrival"] <= now]', "labelled = seen", "test_known_accuracy"),
+    "retraining on the labels of the window just predicted": (
+        "run_policy", PEEKING_RETRAIN_OLD, PEEKING_RETRAIN_NEW, ("test_run_policy", "test_no_peeking")),
+    "a policy that peeks at future labels": (
+        "my_policy", "            known = stream.labels_known(t)\n",
+        "            known = stream.labels_known(min(t + 4, stream.n_windows - 1))\n", "test_my_policy"),
+    "canary ships on the point estimate": (
+        "canary_rollout", 'return ("ship", last) if d + z * se <= margin else ("rollback", last)',
+        'return ("ship", last) if d <= margin else ("rollback", last)', "test_canary_rollout"),
+    "label the most uncertain faces only": (
+        "choose_to_label", '    proba = pool["proba"].to_numpy(dtype=float)\n',
+        '    return choose_uncertain(pool["proba"], budget)\n', "test_choose_to_label"),
+}
+
+WRONG_B = {
+    "KS with the left-continuous CDF of one sample": (
+        "ks", 'cdf_a = np.searchsorted(a, pooled, side="right") / len(a)',
+        'cdf_a = np.searchsorted(a, pooled, side="left") / len(a)', "test_ks_statistic"),
+    "chi-square goodness of fit against the reference shares": (
+        "chi_square",
+        "expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()\n"
+        "    statistic = float(np.sum((table - expected) ** 2 / expected))",
+        "expected = table[0] / table[0].sum() * table[1].sum()\n"
+        "    keep = expected > 0\n"
+        "    statistic = float(np.sum((table[1][keep] - expected[keep]) ** 2 / expected[keep]))",
+        "test_chi_square"),
+    "Jensen-Shannon divergence instead of distance": (
+        "js", "return float(np.sqrt(max(0.0, (kl(p, m) + kl(q, m)) / 2)))",
+        "return float(max(0.0, (kl(p, m) + kl(q, m)) / 2))", "test_js_distance"),
+    "windows in order of appearance": (
+        "window_scores", "ids = np.unique(windows)", "ids = pd.unique(windows)", "test_window_scores"),
+    "threshold at the target_rate quantile": (
+        "calibrate_threshold", "return float(np.quantile(null, 1 - target_rate))",
+        "return float(np.quantile(null, target_rate))",
+        # the monitor calibrates with it, so it cries wolf too
+        ("test_calibrate_threshold", "test_monitor_false_alarms")),
+    "proxy label rate from labels that have not arrived": (
+        "proxy_table", 'out["label_rate"] = labelled.groupby', 'out["label_rate"] = seen.groupby', "test_proxy_table"),
+    "a policy that ignores its retraining budget": ("my_policy", None, OVER_BUDGET, "test_my_policy"),
+    "gate on the overall accuracy only": (
+        "regression_gate", "failing = sorted(name for name in old.index if old[name] - new[name] > tolerance)",
+        "failing = [name for name in ['all'] if old[name] - new[name] > tolerance]", "test_regression_gate"),
+    "drift plot marks every window": (
+        "plots", "ax.scatter(scores.index[alerts], scores.values[alerts],", "ax.scatter(scores.index, scores.values,",
+        "test_plot_drift"),
+}
+
+
+def _variant(perfect, wrong: dict):
+    nb = perfect
+    for _name, (cell, old, new, _part) in wrong.items():
+        if old is None:
+            nb = H.with_answers(nb, {cell: new})
+        else:
+            nb = H.replace_in_answer(nb, cell, old, new)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    perfect = H.example(A, "perfect")
+    notebooks = {
+        "perfect": perfect,
+        "partial": H.example(A, "partial"),
+        "blank": H.example(A, "blank"),
+        "wrong_a": _variant(perfect, WRONG_A),
+        "wrong_b": _variant(perfect, WRONG_B),
+    }
+    return H.grade_notebooks(A, notebooks, tmp_path_factory.mktemp("a06"))
+
+
+def _outcomes(result):
+    return {p.grade_id: p.outcome for p in result.parts if p.kind == "test"}
+
+
+# ---------------------------------------------------------------------------------------------
+# the examples
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_perfect_gets_full_marks_in_time(graded):
+    result = graded["perfect"]
+    assert result.status == "graded", result.reason
+    failed = {gid: o for gid, o in _outcomes(result).items() if o != "passed"}
+    assert not failed, f"the reference solution lost points: {failed}"
+    assert result.score == result.max_score
+    assert len(_outcomes(result)) >= 15
+    assert result.seconds < 30, f"the perfect example took {result.seconds:.1f} s (budget 30 s)"
+
+
+@pytest.mark.slow
+def test_blank_gets_zero(graded):
+    result = graded["blank"]
+    assert result.status == "graded", result.reason
+    assert result.score == 0, {gid: o for gid, o in _outcomes(result).items() if o == "passed"}
+
+
+@pytest.mark.slow
+def test_partial_is_in_between(graded):
+    result = graded["partial"]
+    assert result.status == "graded", result.reason
+    assert 0 < result.score < result.max_score
+
+
+# ---------------------------------------------------------------------------------------------
+# wrong but plausible
+# ---------------------------------------------------------------------------------------------
+def _parts(spec):
+    return (spec[3],) if isinstance(spec[3], str) else spec[3]
+
+
+CASES = [("wrong_a", name, _parts(spec)[0]) for name, spec in WRONG_A.items()] + \
+        [("wrong_b", name, _parts(spec)[0]) for name, spec in WRONG_B.items()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant,name,part", CASES, ids=[c[1] for c in CASES])
+def test_wrong_answer_loses_its_part(graded, variant, name, part):
+    outcome = _outcomes(graded[variant])[part]
+    assert outcome == "failed", f"{name!r} should fail {part}, got {outcome}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant,wrong", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])
+def test_wrong_answers_cost_nothing_else(graded, variant, wrong):
+    result = graded[variant]
+    assert result.status == "graded", result.reason
+    expected = {part for spec in wrong.values() for part in _parts(spec)}
+    lost = {gid for gid, o in _outcomes(result).items() if o != "passed"}
+    assert lost == expected, f"lost {sorted(lost)}, expected exactly {sorted(expected)}"
+
+
+@pytest.mark.slow
+def test_peeking_is_named_in_the_feedback(graded):
+    """The strict replay explains itself: the student learns *why* the policy lost its points."""
+    parts = {p.grade_id: p for p in graded["wrong_a"].parts}
+    assert "arrive" in parts["test_my_policy"].message or "future" in parts["test_my_policy"].message, \
+        parts["test_my_policy"].message
+    assert "label" in parts["test_no_peeking"].message, parts["test_no_peeking"].message
+
+
+# ---------------------------------------------------------------------------------------------
+# release and examples are what the source makes
+# ---------------------------------------------------------------------------------------------
+def _sources(nb):
+    return [(c.cell_type, C.source(c)) for c in nb.cells]
+
+
+def test_release_and_examples_match_the_source():
+    source = nbformat.read(H.COURSE.source_notebook(A), as_version=4)
+    release = nbformat.read(H.COURSE.release_notebook(A), as_version=4)
+    assert _sources(release) == _sources(make_release_notebook(source)), f"run `autograder release {A}`"
+    for kind, nb in example_notebooks(source).items():
+        assert _sources(H.example(A, kind)) == _sources(nb), f"run `python -m autograder.examples {A}` ({kind})"
+
+
+def test_every_answer_cell_has_a_test_after_it():
+    source = nbformat.read(H.COURSE.source_notebook(A), as_version=4)
+    pending = []
+    for cell in source.cells:
+        if C.is_solution(cell) and cell.cell_type == "code":
+            pending.append(C.grade_id(cell))
+        elif C.is_test(cell):
+            pending = []
+    assert not pending, f"answer cells with no test after them: {pending}"
