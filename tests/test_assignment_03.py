@@ -1,0 +1,129 @@
+"""Assignment 03 (metrics and baselines) through the real grader.
+
+One batch grades the perfect, partial and blank examples and two "wrong" notebooks, each built
+from the perfect example with several wrong-but-plausible answers in different parts. Every
+wrong answer must lose the points of the part meant to catch it, and only those.
+"""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder import results as R
+from tests.helpers import COURSE, example, grade_notebooks, lost_points, replace_in_answer
+
+pytestmark = pytest.mark.slow
+
+A = "03-metrics-and-baselines"
+
+# (answer cell, text in the reference answer, wrong replacement, part that must catch it)
+WRONG_A = {
+    "auc_without_tie_handling": (
+        "roc_auc", "ranks[order] = np.repeat(first + (counts + 1) / 2.0, counts)",
+        "ranks[order] = np.arange(1, s.size + 1)", "test_roc_auc"),
+    "ece_with_unweighted_bins": (
+        "reliability", 'return float((filled["count"] * gaps).sum() / filled["count"].sum())',
+        "return float(gaps.mean())", "test_ece"),
+    "threshold_chosen_on_test_set": (
+        "choose_threshold", "CHOSEN_THRESHOLD = threshold_for_precision(y_valid, p_valid, PRECISION_TARGET)",
+        "CHOSEN_THRESHOLD = threshold_for_precision(y_test, p_test, PRECISION_TARGET)",
+        "test_threshold_on_validation"),
+    "bootstrap_90_percent_interval": (
+        "bootstrap", "[(1 - level) / 2, (1 + level) / 2]", "[1 - level, level]", "test_bootstrap_ci"),
+    "mft_checks_only_frowns": (
+        "minimum_functionality",
+        "return bool(np.mean(frowns > 0.5) >= 0.9 and np.mean(smiles < 0.5) >= 0.9)",
+        "return bool(np.mean(frowns > 0.5) >= 0.9)", "test_minimum_functionality_test"),
+    "guardrail_lets_nan_through": (
+        "choose_model", "ok &= values <= bound", "ok &= ~(values > bound)", "test_choose_model"),
+}
+WRONG_B = {
+    "ap_as_trapezoid": (
+        "average_precision", "return float(np.sum(np.diff(np.r_[0.0, recall_k]) * precision_k))",
+        "return float(np.trapezoid(np.r_[1.0, precision_k], np.r_[0.0, recall_k]))", "test_average_precision"),
+    "cost_threshold_never_considers_inf": (
+        "threshold_cost", 'return float(ss[last[k]]) if costs[k] < never else float("inf")',
+        "return float(ss[last[k]])", "test_threshold_cost"),
+    "isotonic_without_clipping": (
+        "recalibration", 'iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")',
+        "iso = IsotonicRegression(y_min=0.0, y_max=1.0)", "test_recalibration"),
+    "slices_ignore_min_positives": (
+        "slices", "recalls = recalls[[counts.get(value, 0) >= min_positives for value in recalls.index]]",
+        "pass", "test_slices"),
+    "ztest_unpooled_standard_error": (
+        "ab_test", "se = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))",
+        "se = math.sqrt(successes_a / n_a * (1 - successes_a / n_a) / n_a"
+        " + successes_b / n_b * (1 - successes_b / n_b) / n_b)", "test_ztest"),
+    "sample_size_one_sided_alpha": (
+        "ab_test", "top = (norm.ppf(1 - alpha / 2)", "top = (norm.ppf(1 - alpha)", "test_sample_size_mde"),
+    "peeking_tests_only_at_the_end": (
+        "aa_test", "return float(np.mean((z_test_pvalues(x_a, x_b, seen) < alpha).any(axis=1)))",
+        "return float(np.mean(z_test_pvalues(x_a[:, -1], x_b[:, -1], seen[-1]) < alpha))",
+        "test_aa_and_peeking"),
+    "invariance_tolerance_too_loose": (
+        "invariance", "<= 0.1) < 0.98", "<= 0.5) < 0.5", "test_invariance_test"),
+}
+
+
+def _with_mistakes(mistakes: dict) -> nbformat.NotebookNode:
+    nb = example(A, "perfect")
+    for cell_id, old, new, _ in mistakes.values():
+        nb = replace_in_answer(nb, cell_id, old, new)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    notebooks = {kind: example(A, kind) for kind in ("perfect", "partial", "blank")}
+    notebooks["wrong_a"] = _with_mistakes(WRONG_A)
+    notebooks["wrong_b"] = _with_mistakes(WRONG_B)
+    return grade_notebooks(A, notebooks, tmp_path_factory.mktemp("grade03"))
+
+
+def _summary(result) -> str:
+    return "; ".join(f"{p.grade_id}: {p.outcome} {p.message[:120]}" for p in result.parts if not p.passed)
+
+
+def test_source_has_enough_graded_parts():
+    nb = nbformat.read(COURSE.source_notebook(A), as_version=4)
+    graded_cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    assert len(graded_cells) >= 15
+
+
+def test_perfect_gets_full_marks_quickly(graded):
+    result = graded["perfect"]
+    assert result.status == R.GRADED, result.reason
+    assert result.score == result.max_score, _summary(result)
+    assert len(result.parts) >= 15
+    assert result.seconds < 30, f"the reference solution took {result.seconds:.1f} s (budget 30 s)"
+
+
+def test_blank_gets_zero(graded):
+    result = graded["blank"]
+    assert result.status == R.GRADED, result.reason
+    assert result.score == 0, _summary(result)
+    assert all(p.outcome == R.NOT_ATTEMPTED for p in result.parts), _summary(result)
+
+
+def test_partial_is_in_between(graded):
+    result = graded["partial"]
+    assert 0 < result.score < result.max_score
+    # the partial example solves the first half of the answer cells: sections 1 to 5b
+    passed = {p.grade_id for p in result.parts if p.passed}
+    assert {"test_confusion_matrix", "test_roc_auc", "test_average_precision", "test_threshold_cost"} <= passed
+    assert "test_minimum_functionality_test" not in passed
+
+
+@pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])
+def test_each_wrong_answer_loses_its_part_only(graded, variant, mistakes):
+    result = graded[variant]
+    assert result.status == R.GRADED, result.reason
+    expected_to_fail = {part for *_, part in mistakes.values()}
+    outcomes = lost_points(result, expected_to_fail)
+    for name, (*_, part) in mistakes.items():
+        assert outcomes[part] == R.FAILED, f"{name} should fail {part}, got {outcomes[part]}"
+    unexpected = [p.grade_id for p in result.parts if not p.passed and p.grade_id not in expected_to_fail]
+    assert not unexpected, f"{variant}: parts failed that should have passed: {unexpected}; {_summary(result)}"
+    lost = result.max_score - result.score
+    by_id = {p.grade_id: p for p in result.parts}
+    assert lost == sum(by_id[part].max_points for part in expected_to_fail)
