@@ -48,7 +48,7 @@ WRONG_A = {
         "psi", "edges = np.unique(np.quantile(reference, q))", "edges = np.unique(np.quantile(current, q))",
         ("test_psi", "test_psi_empty_bins")),
     "alert on a single window": (
-        "run_monitor", 'MONITOR = {"target_rate": 0.05, "k": 2}', 'MONITOR = {"target_rate": 0.05, "k": 1}',
+        "monitor_settings", 'MONITOR = {"target_rate": 0.05, "k": 2}', 'MONITOR = {"target_rate": 0.05, "k": 1}',
         "test_monitor_false_alarms"),
     "known accuracy uses labels that have not arrived": (
         "known_accuracy", 'labelled = seen[seen["arrival"] <= now]', "labelled = seen", "test_known_accuracy"),
