@@ -10,7 +10,8 @@ import nbformat
 import pytest
 
 from autograder import results as R
-from tests.helpers import COURSE, example, grade_notebooks, lost_points, replace_in_answer
+from autograder import cells as C
+from tests.helpers import COURSE, example, grade_notebooks, lost_points, replace_in_answer, with_answers
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +66,22 @@ WRONG_B = {
 }
 
 
+# Answer cells solved by a student who skipped sections 1-5 (and the parts that test them): the
+# parts of the later sections must not depend on the skipped answers.
+LATE_ANSWERS = ["heuristic", "reliability", "recalibration", "slices", "bootstrap", "mcnemar", "choose_model",
+                "ab_test", "aa_test", "invariance", "directional", "minimum_functionality"]
+LATE_PARTS = ["test_heuristic_baseline", "test_reliability_table", "test_ece", "test_recalibration", "test_slices",
+              "test_bootstrap_ci", "test_mcnemar", "test_choose_model", "test_ztest", "test_sample_size_mde",
+              "test_aa_and_peeking", "test_invariance_test", "test_directional_test",
+              "test_minimum_functionality_test"]
+
+
+def _late_only() -> nbformat.NotebookNode:
+    perfect = example(A, "perfect")
+    answers = {C.grade_id(c): c.source for c in perfect.cells if C.grade_id(c) in LATE_ANSWERS}
+    return with_answers(example(A, "blank"), answers)
+
+
 def _with_mistakes(mistakes: dict) -> nbformat.NotebookNode:
     nb = example(A, "perfect")
     for cell_id, old, new, _ in mistakes.values():
@@ -77,6 +94,7 @@ def graded(tmp_path_factory):
     notebooks = {kind: example(A, kind) for kind in ("perfect", "partial", "blank")}
     notebooks["wrong_a"] = _with_mistakes(WRONG_A)
     notebooks["wrong_b"] = _with_mistakes(WRONG_B)
+    notebooks["late_only"] = _late_only()
     return grade_notebooks(A, notebooks, tmp_path_factory.mktemp("grade03"))
 
 
@@ -127,3 +145,11 @@ def test_each_wrong_answer_loses_its_part_only(graded, variant, mistakes):
     lost = result.max_score - result.score
     by_id = {p.grade_id: p for p in result.parts}
     assert lost == sum(by_id[part].max_points for part in expected_to_fail)
+
+
+def test_later_parts_do_not_need_earlier_answers(graded):
+    result = graded["late_only"]
+    assert result.status == R.GRADED, result.reason
+    passed = {p.grade_id for p in result.parts if p.passed}
+    assert set(LATE_PARTS) <= passed, _summary(result)
+    assert result.score == sum(p.max_points for p in result.parts if p.grade_id in LATE_PARTS), _summary(result)
