@@ -1,0 +1,147 @@
+"""Assignment 01 (problem framing) through the real grader.
+
+One batch grades the perfect, partial and blank examples and two "wrong" notebooks, each built
+from the perfect example with several wrong-but-plausible answers in different parts. Every
+wrong answer must lose the points of the part(s) meant to catch it, and only those.
+"""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder import cells as C
+from autograder import results as R
+from tests.helpers import COURSE, example, grade_notebooks, lost_points, replace_in_answer
+
+pytestmark = pytest.mark.slow
+
+A = "01-problem-framing"
+
+# name: (answer cell, text in the reference answer, wrong replacement, parts that must catch it)
+WRONG_A = {
+    "F5_tags_as_one_class": (
+        "task_types_frown", '"F5": "multilabel_classification"', '"F5": "multiclass_classification"',
+        ("test_task_types_frown",)),
+    "peak_qps_hard_codes_the_visible_example": (
+        "peak_qps", "return float(daily_users * requests_per_user / 86_400 * peak_to_mean)", "return 20.0",
+        ("test_peak_qps",)),
+    "budget_goes_negative": (
+        "model_budget", "return float(max(0.0, left))", "return float(left)", ("test_model_budget",)),
+    "servers_rounded_to_nearest": (
+        "servers_needed", "int(math.ceil(peak_qps / (qps_per_server * target_utilisation)))",
+        "int(round(peak_qps / (qps_per_server * target_utilisation)))", ("test_servers_needed",)),
+    "threshold_ties_to_the_smallest": (
+        "best_threshold", "k = np.flatnonzero(costs <= costs.min())[-1]", "k = int(np.argmin(costs))",
+        ("test_best_threshold",)),
+    "spec_runs_on_a_device_that_cannot_keep_up": (
+        "spec", 'deployment="server"', 'deployment="edge"', ("test_spec_product",)),
+    "majority_taken_from_the_test_labels": (
+        "majority", "np.bincount(y_train, minlength=2)", "np.bincount(y_test, minlength=2)",
+        ("test_majority_baseline",)),
+    "server_latency_without_round_trip": (
+        "latency", "return float(upload_ms + rtt_ms + server_ms)", "return float(upload_ms + server_ms)",
+        ("test_latency",)),
+    "server_chosen_despite_privacy": (
+        "choose_deployment", "bool(faces_may_leave_device) and ", "", ("test_choose_deployment",)),
+}
+WRONG_B = {
+    "B5_unlabelled_anomalies_as_clusters": (
+        "task_types_business", '"B5": "anomaly_detection"', '"B5": "clustering"', ("test_task_types_business",)),
+    "memory_in_mebibytes": (
+        "model_memory", "return float(values * bytes_per_param / 1e6)",
+        "return float(values * bytes_per_param / 2**20)", ("test_model_memory",)),
+    "storage_forgets_replicas": (
+        "storage", "* bytes_per_record * replicas * 365", "* bytes_per_record * 365", ("test_storage",)),
+    "cost_summed_not_averaged": (
+        "expected_cost", "return float((c_fp * fp + c_fn * fn) / y_true.size)",
+        "return float(c_fp * fp + c_fn * fn)", ("test_expected_cost",)),
+    "bayes_threshold_upside_down": (
+        "bayes_threshold", "return float(c_fp / (c_fp + c_fn))", "return float(c_fn / (c_fp + c_fn))",
+        ("test_bayes_threshold",)),
+    "spec_optimises_accuracy": (
+        "spec", 'primary_metric="recall_at_precision"', 'primary_metric="accuracy"', ("test_spec_metrics",)),
+    "heuristic_reads_the_mouth_upside_down": (
+        "heuristic", "return corners - centre", "return centre - corners",
+        ("test_heuristic_clean", "test_heuristic_realistic")),
+    "bandwidth_in_bytes_not_bits": (
+        "bandwidth", "return float(fps * frame_bytes * 8 / 1e6)", "return float(fps * frame_bytes / 1e6)",
+        ("test_stream_mbps",)),
+    "edge_counts_every_participant_as_a_donor": (
+        "face_bytes", "daily_users * opt_in_rate * donated_per_user * crop_bytes",
+        "daily_users * donated_per_user * crop_bytes", ("test_face_bytes",)),
+}
+
+
+def _with_mistakes(mistakes: dict) -> nbformat.NotebookNode:
+    nb = example(A, "perfect")
+    for cell_id, old, new, _ in mistakes.values():
+        nb = replace_in_answer(nb, cell_id, old, new)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    notebooks = {kind: example(A, kind) for kind in ("perfect", "partial", "blank")}
+    notebooks["wrong_a"] = _with_mistakes(WRONG_A)
+    notebooks["wrong_b"] = _with_mistakes(WRONG_B)
+    return grade_notebooks(A, notebooks, tmp_path_factory.mktemp("grade01"))
+
+
+def _summary(result) -> str:
+    return "; ".join(f"{p.grade_id}: {p.outcome} {p.message[:120]}" for p in result.parts if not p.passed)
+
+
+def test_source_shape():
+    nb = nbformat.read(COURSE.source_notebook(A), as_version=4)
+    tests = [c for c in nb.cells if C.is_test(c)]
+    manual = [c for c in nb.cells if C.is_manual(c)]
+    assert len(tests) >= 12
+    total = sum(C.points(c) for c in tests + manual)
+    assert 0 < sum(C.points(c) for c in manual) < 0.25 * total, "hand-graded points must stay a small share"
+    assert all("=== BEGIN MARK SCHEME ===" in C.source(c) for c in manual), "every written part has a rubric"
+
+
+def test_perfect_gets_full_marks_quickly(graded):
+    result = graded["perfect"]
+    assert result.status == R.GRADED, result.reason
+    assert result.score == result.max_score, _summary(result)
+    assert len([p for p in result.parts if p.kind == "test"]) >= 12
+    assert result.seconds < 30, f"the reference solution took {result.seconds:.1f} s (budget 30 s)"
+
+
+def test_blank_gets_zero(graded):
+    result = graded["blank"]
+    assert result.status == R.GRADED, result.reason
+    assert result.score == 0, _summary(result)
+    assert all(p.outcome == R.NOT_ATTEMPTED for p in result.parts if p.kind == "test"), _summary(result)
+
+
+def test_partial_is_in_between(graded):
+    result = graded["partial"]
+    assert 0 < result.score < result.max_score
+    # the partial example solves the first half of the answer cells: sections 1 to 3b
+    passed = {p.grade_id for p in result.parts if p.passed}
+    assert {"test_task_types_frown", "test_peak_qps", "test_servers_needed", "test_bayes_threshold"} <= passed
+    assert not passed & {"test_best_threshold", "test_spec_product", "test_choose_deployment"}
+
+
+@pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])
+def test_each_wrong_answer_loses_its_part_only(graded, variant, mistakes):
+    result = graded[variant]
+    assert result.status == R.GRADED, result.reason
+    expected_to_fail = {part for *_, parts in mistakes.values() for part in parts}
+    outcomes = lost_points(result, expected_to_fail)
+    for name, (*_, parts) in mistakes.items():
+        for part in parts:
+            assert outcomes[part] == R.FAILED, f"{name} should fail {part}, got {outcomes[part]}"
+    unexpected = [p.grade_id for p in result.parts
+                  if p.kind == "test" and not p.passed and p.grade_id not in expected_to_fail]
+    assert not unexpected, f"{variant}: parts failed that should have passed: {unexpected}; {_summary(result)}"
+    by_id = {p.grade_id: p for p in result.parts}
+    assert result.max_score - result.score == sum(by_id[part].max_points for part in expected_to_fail)
+
+
+def test_hard_coded_answer_passes_the_visible_test_but_not_the_hidden_one(graded):
+    part = {p.grade_id: p for p in graded["wrong_a"].parts}["test_peak_qps"]
+    assert part.outcome == R.FAILED
+    assert "peak_qps(" in part.message, f"the hidden random check should be the one that failed: {part.message}"
