@@ -1,0 +1,157 @@
+"""Assignment 04 (modeling) through the real grader.
+
+One batch grades the perfect, partial and blank examples and three "wrong" notebooks, each built
+from the perfect example with several wrong-but-plausible answers in different parts. Every wrong
+answer must lose the points of the part meant to catch it (and of the parts that build on it,
+listed with it), and every other part must still pass.
+"""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder import results as R
+from tests.helpers import COURSE, example, grade_notebooks, lost_points, replace_in_answer
+
+pytestmark = pytest.mark.slow
+
+A = "04-modeling"
+
+# name: (answer cell, text in the reference answer, wrong replacement, parts that must fail)
+WRONG_A = {
+    "python_hash_for_the_hashing_trick": (
+        "stable_bucket", 'digest = hashlib.md5(token.encode("utf-8")).digest()\n    return int.from_bytes(digest[:8], "little") % n_buckets',
+        "return hash(token) % n_buckets", {"test_stable_bucket"}),
+    "pipeline_fitted_on_all_splits": (
+        "featurize", "pipe = make_feature_pipeline(n_hash_buckets).fit(train)",
+        "pipe = make_feature_pipeline(n_hash_buckets).fit(pd.concat([train, *others]))", {"test_featurize_train_only"}),
+    "gradient_missing_the_factor_two": (
+        "mse_gradient", "return 2.0 / n * (X.T @ residual), float(2.0 * residual.mean())",
+        "return 1.0 / n * (X.T @ residual), float(residual.mean())",
+        # SGD replays the protocol with the true gradient, so it loses its points too
+        {"test_gradient", "test_minibatch_sgd"}),
+    "degree_chosen_by_training_error": (
+        "polynomial_sweep", 'best = table["val_mse"].min()\n    return int(min(degree for degree, value in table["val_mse"].items() if value == best))',
+        'return int(table["train_mse"].idxmin())', {"test_polynomial_sweep"}),
+    "more_data_judged_by_the_gap_only": (
+        "more_data_will_help", "return bool(still_falling and gap_left)", "return bool(gap_left)",
+        {"test_more_data_will_help"}),
+    "focal_loss_from_log_of_softmax": (
+        "focal_loss", "log_p = F.log_softmax(logits, dim=1).gather(1, targets.unsqueeze(1)).squeeze(1)",
+        "log_p = torch.log(torch.softmax(logits, dim=1)).gather(1, targets.unsqueeze(1)).squeeze(1)",
+        {"test_focal_loss"}),
+    "weighted_loss_averaged_over_examples": (
+        "weighted_cross_entropy", "return (w * nll).sum() / w.sum()", "return (w * nll).mean()",
+        {"test_weighted_cross_entropy"}),
+}
+WRONG_B = {
+    "evaluation_left_in_train_mode": (
+        "evaluate", "    model.eval()\n    total_loss, correct = 0.0, 0", "    total_loss, correct = 0.0, 0",
+        {"test_evaluate"}),
+    "last_layer_initialised_to_zero": (
+        "frown_cnn", "last.weight.mul_(0.01)", "last.weight.zero_()", {"test_gradients_flow"}),
+    "tie_counts_as_improvement": (
+        "early_stopping", "if value < self.best_value - self.min_delta:", "if value <= self.best_value - self.min_delta:",
+        {"test_early_stopping"}),
+    "search_peeks_at_the_test_split": (
+        "random_search", 'result = fit_fn(config, splits["train"], splits["val"])',
+        'result = min((fit_fn(config, splits["train"], splits[name]) for name in ("val", "test")), key=lambda r: r["val_loss"])',
+        {"test_random_search"}),
+    "top_losses_in_train_mode": (
+        "top_loss_indices", "    model.eval()\n    with torch.no_grad():\n        losses", "    with torch.no_grad():\n        losses",
+        {"test_top_loss"}),
+    "worst_slice_by_error_count": (
+        "slice_confusion", 'key = (row["error_rate"], row["errors"])', 'key = (row["errors"], row["error_rate"])',
+        {"test_worst_slice"}),
+}
+WRONG_C = {
+    "gradient_with_the_wrong_sign": (
+        "mse_gradient", "residual = X @ W + b - y\n    n = len(y)", "residual = y - (X @ W + b)\n    n = len(y)",
+        {"test_gradient", "test_batch_gd", "test_minibatch_sgd"}),
+    "standardized_with_its_own_statistics": (
+        "standardize", "mean = X_fit.mean(axis=0)\n    std = X_fit.std(axis=0)", "mean = X.mean(axis=0)\n    std = X.std(axis=0)",
+        {"test_standardize_speeds_up"}),
+    "training_error_on_the_whole_training_set": (
+        "learning_curve", '"train_mse": float(np.mean((model.predict(X_train[:m]) - y_train[:m]) ** 2))',
+        '"train_mse": float(np.mean((model.predict(X_train) - y_train) ** 2))', {"test_learning_curve"}),
+    "overfit_loop_without_zero_grad": (
+        "overfit_one_batch", "        optimizer.zero_grad()\n        loss = F.cross_entropy(model(X), y)",
+        "        loss = F.cross_entropy(model(X), y)", {"test_overfit_one_batch"}),
+    "shuffling_ignores_the_seed": (
+        "train_model", "order = torch.randperm(n, generator=generator)", "order = torch.randperm(n)",
+        {"test_seeded_training"}),
+    "stale_gradients_counted": (
+        "parameters_without_gradient", "    model.zero_grad(set_to_none=True)\n", "",
+        {"test_gradients_flow"}),
+    "early_stopping_keeps_the_last_weights": (
+        "fit_mlp", "    model.load_state_dict(best_state)\n", "", {"test_fit_mlp"}),
+}
+VARIANTS = {"wrong_a": WRONG_A, "wrong_b": WRONG_B, "wrong_c": WRONG_C}
+
+
+def _with_mistakes(mistakes: dict) -> nbformat.NotebookNode:
+    nb = example(A, "perfect")
+    for cell_id, old, new, _ in mistakes.values():
+        nb = replace_in_answer(nb, cell_id, old, new)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    notebooks = {kind: example(A, kind) for kind in ("perfect", "partial", "blank")}
+    for variant, mistakes in VARIANTS.items():
+        notebooks[variant] = _with_mistakes(mistakes)
+    return grade_notebooks(A, notebooks, tmp_path_factory.mktemp("grade04"))
+
+
+def _summary(result) -> str:
+    return "; ".join(f"{p.grade_id}: {p.outcome} {p.message[:160]}" for p in result.parts
+                     if p.kind == "test" and not p.passed)
+
+
+def test_source_has_enough_graded_parts():
+    nb = nbformat.read(COURSE.source_notebook(A), as_version=4)
+    tests = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+             and c.cell_type == "code"]
+    assert len(tests) >= 15
+
+
+def test_perfect_gets_full_marks_quickly(graded):
+    result = graded["perfect"]
+    assert result.status == R.GRADED, result.reason
+    assert result.score == result.max_score, _summary(result)
+    assert len([p for p in result.parts if p.kind == "test"]) >= 15
+    assert result.seconds < 30, f"the reference solution took {result.seconds:.1f} s (budget 30 s)"
+
+
+def test_blank_gets_zero(graded):
+    result = graded["blank"]
+    assert result.status == R.GRADED, result.reason
+    assert result.score == 0, _summary(result)
+    assert all(p.outcome == R.NOT_ATTEMPTED for p in result.parts if p.kind == "test"), _summary(result)
+
+
+def test_partial_is_in_between(graded):
+    result = graded["partial"]
+    assert 0 < result.score < result.max_score
+    # the partial example solves the first half of the answer cells: parts 1 to 3 and the CNN's model
+    passed = {p.grade_id for p in result.parts if p.passed}
+    assert {"test_stable_bucket", "test_featurize_train_only", "test_minibatch_sgd", "test_more_data_will_help"} <= passed
+    assert "test_random_search" not in passed and "test_top_loss" not in passed
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_each_wrong_answer_loses_its_part_only(graded, variant):
+    mistakes = VARIANTS[variant]
+    result = graded[variant]
+    assert result.status == R.GRADED, result.reason
+    expected_to_fail = set().union(*(parts for *_, parts in mistakes.values()))
+    outcomes = lost_points(result, expected_to_fail)
+    for name, (*_, parts) in mistakes.items():
+        for part in parts:
+            assert outcomes[part] == R.FAILED, f"{name} should fail {part}, got {outcomes[part]}; {_summary(result)}"
+    unexpected = [p.grade_id for p in result.parts
+                  if p.kind == "test" and not p.passed and p.grade_id not in expected_to_fail]
+    assert not unexpected, f"{variant}: parts failed that should have passed: {unexpected}; {_summary(result)}"
+    by_id = {p.grade_id: p for p in result.parts}
+    assert result.max_score - result.score == sum(by_id[part].max_points for part in expected_to_fail)
