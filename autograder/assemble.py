@@ -62,35 +62,59 @@ def expected_digest(test_source: str) -> str:
     return sequence_digest(statement_digests(text))
 
 
-def import_aliases(nb: nbformat.NotebookNode) -> tuple[tuple[str, str, str | None], ...]:
-    """Names that the locked and test cells bind by import, e.g. ('np', 'numpy', None)."""
+def _cell_aliases(cell) -> dict[str, tuple[str, str, str | None]]:
+    aliases: dict[str, tuple[str, str, str | None]] = {}
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(C.source(cell)))
+    except SyntaxError:
+        return aliases
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname] = (alias.asname, alias.name, None)
+                else:
+                    top = alias.name.split(".")[0]
+                    aliases[top] = (top, top, None)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if alias.name != "*":
+                    name = alias.asname or alias.name
+                    aliases[name] = (name, node.module, alias.name)
+    return aliases
+
+
+def import_aliases(nb: nbformat.NotebookNode, test_cell=None) -> tuple[tuple[str, str, str | None], ...]:
+    """Names bound by import that a test relies on, e.g. ('np', 'numpy', None).
+
+    The locked cells' imports, in order, then the test cell's own imports (which win: two test
+    cells may use one name for different things).
+    """
     aliases: dict[str, tuple[str, str, str | None]] = {}
     for cell in nb.cells:
-        if cell.cell_type != "code" or C.is_solution(cell) or not (C.is_locked(cell) or C.is_test(cell)):
-            continue
-        try:
-            tree = ast.parse(TransformerManager().transform_cell(C.source(cell)))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        aliases[alias.asname] = (alias.asname, alias.name, None)
-                    else:
-                        top = alias.name.split(".")[0]
-                        aliases[top] = (top, top, None)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for alias in node.names:
-                    if alias.name != "*":
-                        name = alias.asname or alias.name
-                        aliases[name] = (name, node.module, alias.name)
+        if cell.cell_type == "code" and C.is_locked(cell) and not C.is_solution(cell) and not C.is_test(cell):
+            aliases.update(_cell_aliases(cell))
+    if test_cell is not None:
+        aliases.update(_cell_aliases(test_cell))
     return tuple(sorted(aliases.values()))
 
 
 def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
-    """Every module any cell of the source imports (the kernel imports them before student code)."""
+    """Modules the kernel imports before student code, so the sentinel can snapshot them.
+
+    Every module any cell of the source imports, plus the submodules that locked and test cells
+    reach through attributes of an imported name (``np.testing.assert_allclose`` -> ``numpy.testing``):
+    packages such as numpy load those lazily, and a module first loaded by student code would not
+    be protected. Names that turn out not to be modules are skipped by the kernel.
+    """
     found: list[str] = []
+
+    def add(name: str) -> None:
+        if name not in found:
+            found.append(name)
+
+    aliases = {alias: module if attr is None else f"{module}.{attr}"
+               for alias, module, attr in import_aliases(nb)}
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -98,15 +122,30 @@ def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
             tree = ast.parse(TransformerManager().transform_cell(C.source(cell)))
         except SyntaxError:
             continue
+        local_aliases = dict(aliases)
         for node in ast.walk(tree):
-            names = []
             if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
+                for alias in node.names:
+                    add(alias.name)
+                    local_aliases[alias.asname or alias.name.split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0])
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            for name in names:
-                if name not in found:
-                    found.append(name)
+                add(node.module)
+                for alias in node.names:
+                    if alias.name != "*":
+                        local_aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                chain = []
+                inner = node
+                while isinstance(inner, ast.Attribute):
+                    chain.append(inner.attr)
+                    inner = inner.value
+                if isinstance(inner, ast.Name) and inner.id in local_aliases:
+                    base = local_aliases[inner.id]
+                    for attr in reversed(chain[1:]):  # the last attribute is a value, not a module
+                        base = f"{base}.{attr}"
+                        add(base)
     return found
 
 
@@ -142,7 +181,6 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
     notes: list[str] = []
     source_cells = {C.grade_id(c): c for c in source_nb.cells if C.grade_id(c)}
     stubs = answer_stubs(source_nb)
-    aliases = import_aliases(source_nb)
 
     # The student's cells: their answers by id (first copy wins) and the cells they added,
     # each remembered after the grader cell it followed.
@@ -216,12 +254,15 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
                 pending_answers.append(gid)
         elif gid and C.is_test(original):
             text = C.source(original)
+            aliases = import_aliases(source_nb, original)
             guard = (f"__import__('sys').audit('autograder.enter', {gid!r}, "
                      f"{statement_digests(trail_statement(gid))[0]!r}, {aliases!r})")
             out_cells.append(_cell("code", guard, {"autograder": {"role": GUARD_ROLE, "grade_id": gid}}))
             body = text.rstrip("\n") + "\n" + trail_statement(gid)
             out_cells.append(_cell("code", body, _role(original.metadata, TEST_ROLE, grade_id=gid)))
             transformed = TransformerManager().transform_cell(body)
+            if not pending_answers and parts:  # a second test of the same answers
+                pending_answers = list(parts[-1].answer_ids)
             parts.append(Part(gid, "test", C.points(original), C.title_of(gid), answer_ids=pending_answers,
                               cell_index=len(out_cells) - 1,
                               expected=sequence_digest(statement_digests(transformed))))

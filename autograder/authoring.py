@@ -10,7 +10,7 @@ toolbar writes it.
         locked("imports", "import numpy as np"),
         answer("peak_qps", "def peak_qps(users, per_user, ratio):\\n    ### BEGIN SOLUTION\\n    ...\\n    ### END SOLUTION"),
         tests("test_peak_qps", 2, visible="assert ...", hidden="assert ..."),
-        written("rationale", 3, "Explain ...", rubric="..."),
+        *written("rationale", 3, rubric="...", prompt="Explain ..."),
     ])
 """
 from __future__ import annotations
@@ -59,12 +59,19 @@ def tests(grade_id: str, points: float, visible: str, hidden: str) -> nbformat.N
     return cell
 
 
-def written(grade_id: str, points: float, prompt: str, rubric: str = "") -> nbformat.NotebookNode:
-    """A manually graded written answer (markdown). The rubric is removed from the release."""
-    text = prompt.strip("\n") + "\n\nYOUR ANSWER HERE"
+def written(grade_id: str, points: float, rubric: str = "", prompt: str | None = None) -> list:
+    """A manually graded written answer (markdown) and, before it, its prompt.
+
+    nbgrader's release replaces the whole answer cell with "YOUR ANSWER HERE", so the question
+    must live in a cell of its own (returned first when `prompt` is given). The rubric sits in
+    the answer cell between mark-scheme markers and is removed from the release.
+    """
+    text = "YOUR ANSWER HERE"
     if rubric:
-        text = prompt.strip("\n") + "\n\n=== BEGIN MARK SCHEME ===\n" + rubric.strip("\n") + "\n=== END MARK SCHEME ===\n\nYOUR ANSWER HERE"
-    return nbformat.v4.new_markdown_cell(text, metadata=_meta(grade_id, grade=True, solution=True, locked=False, points=points))
+        text = "=== BEGIN MARK SCHEME ===\n" + rubric.strip("\n") + "\n=== END MARK SCHEME ===\n\n" + text
+    answer_cell = nbformat.v4.new_markdown_cell(
+        text, metadata=_meta(grade_id, grade=True, solution=True, locked=False, points=points))
+    return ([markdown(prompt)] if prompt else []) + [answer_cell]
 
 
 def notebook(cells: list) -> nbformat.NotebookNode:

@@ -60,16 +60,24 @@ def visible_part(test_source: str) -> str:
 
 
 def hidden_lines(nb: NotebookNode, min_length: int = 12) -> set[str]:
-    """Distinctive lines of the hidden tests (used to redact them from anything shown)."""
+    """Distinctive lines of the hidden tests (used to redact them from anything shown).
+
+    Lines that the notebook also shows outside hidden blocks (an import repeated in a hidden
+    test, say) are public and not included.
+    """
     lines = set()
+    public = set()
     for cell in nb.cells:
+        text = source(cell)
         if is_test(cell):
-            for block in _HIDDEN_BLOCK.findall(source(cell)):
+            for block in _HIDDEN_BLOCK.findall(text):
                 for line in block.splitlines():
                     line = line.strip()
                     if len(line) >= min_length and not line.startswith("###"):
                         lines.add(line)
-    return lines
+            text = visible_part(text)
+        public.update(line.strip() for line in text.splitlines())
+    return lines - public
 
 
 def title_of(test_id: str) -> str:

@@ -14,19 +14,22 @@ Limits enforced here (the sandbox enforces memory, CPU time and file size):
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from jupyter_client import KernelManager
+from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
@@ -127,31 +130,28 @@ class GradingClient(PapermillNotebookClient):
     async def _async_handle_timeout(self, timeout, cell=None):
         raise CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
 
-    def _interrupt_or_kill(self) -> bool:
+    async def _async_interrupt_and_wait(self) -> bool:
+        # nbclient leaves its output task running after a timeout (CellTimeoutError is a control
+        # signal); it consumes the interrupted cell's iopub messages, and later cells ignore
+        # messages from other requests, so only the shell reply is awaited here.
+        await self.km.interrupt_kernel()
+        while True:
+            try:
+                msg = await self.kc.shell_channel.get_msg(timeout=0.2)
+            except Exception:  # noqa: BLE001 - queue.Empty and friends
+                continue
+            if msg.get("msg_type") == "execute_reply":
+                return True
+
+    async def _async_interrupt_or_kill(self) -> bool:
         """After a timeout: interrupt; True if the kernel answered, False if it had to be killed."""
         try:
-            self.km.interrupt_kernel()
-            deadline = time.monotonic() + INTERRUPT_GRACE_SECONDS
-            while time.monotonic() < deadline:
-                try:
-                    msg = self.kc.shell_channel.get_msg(timeout=0.2)
-                except Exception:  # noqa: BLE001 - queue.Empty and friends
-                    continue
-                if msg.get("msg_type") == "execute_reply":
-                    # drain iopub so the next cell starts clean
-                    while True:
-                        try:
-                            self.kc.iopub_channel.get_msg(timeout=0.2)
-                        except Exception:  # noqa: BLE001
-                            break
-                    return True
-        except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted is killed below
-            pass
-        try:
-            self.km.shutdown_kernel(now=True)
-        except Exception:  # noqa: BLE001
-            pass
-        return False
+            return await asyncio.wait_for(self._async_interrupt_and_wait(), INTERRUPT_GRACE_SECONDS)
+        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - a kernel that cannot be interrupted is killed
+            kill_sandbox(self.km)
+            return False
+
+    _interrupt_or_kill = run_sync(_async_interrupt_or_kill)
 
     # -- the cell loop --------------------------------------------------------------------
     def papermill_execute_cells(self):
@@ -232,6 +232,39 @@ class GradingEngine(NBClientEngine):
 papermill_engines.register(ENGINE_NAME, GradingEngine)
 
 
+def kill_sandbox(km: AsyncKernelManager) -> None:
+    """SIGKILL the kernel's process group: bubblewrap, and with it every process in the sandbox."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is not None and process.poll() is None:
+        try:
+            os.killpg(process.pid, 9)
+        except (OSError, ProcessLookupError):
+            try:
+                process.kill()
+            except OSError:
+                pass
+
+
+def _force_shutdown(km: AsyncKernelManager) -> None:
+    """Make sure the kernel and everything in its sandbox are gone."""
+    try:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001 - fall back to killing the process group below
+        pass
+    kill_sandbox(km)
+
+
+def _file_policy(isolation: Isolation, work_base: Path, scratch: Path, sockets: Path,
+                 private_paths: list[Path] | None) -> dict:
+    """The sentinel's file policy: only needed when the kernel shares the machine's file system."""
+    if isolation.bwrap:
+        return {}
+    protected = [os.path.realpath(work_base)] + [os.path.realpath(p) for p in (private_paths or [])]
+    return {"protected_paths": protected, "allowed_paths": [str(scratch), str(sockets)],
+            "deny_processes": bool(private_paths)}
+
+
 def _papermill_ready(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A deep copy of `nb` with the metadata papermill's loader would have added."""
     from papermill import __version__ as papermill_version
@@ -274,17 +307,24 @@ def run_notebook(
     protected: list[str] | None = None,
     data_dirs: list[Path] | None = None,
     work_base: Path | None = None,
+    private_paths: list[Path] | None = None,
     keep_run_dir: bool = False,
 ) -> Execution:
     """Execute `nb` in a fresh sandboxed kernel and return what happened.
 
     `key` signs the sentinel's receipts; `files` are written into the kernel's scratch folder
-    (supporting files of the assignment and of the submission). The notebook object passed in is
-    not modified.
+    (supporting files of the assignment and of the submission). `private_paths` are folders and
+    files the notebook must not read (course sources, the gradebook, other submissions); with
+    bubblewrap they are simply absent from the kernel's file system, without it the sentinel's
+    file policy refuses them. The notebook object passed in is not modified.
     """
     settings = settings or Settings()
     isolation = isolation or detect()
     started = time.monotonic()
+    if work_base is None:
+        work_base = Path(tempfile.gettempdir()) / "autograder-runs"
+        work_base.mkdir(exist_ok=True)
+        os.chmod(work_base, 0o711)
     run_dir, scratch, sockets = _prepare_run_dir(isolation, work_base)
     try:
         for name, content in (files or {}).items():
@@ -300,8 +340,9 @@ def run_notebook(
         plan = SandboxPlan(
             isolation=isolation, limits=settings.limits, scratch=scratch, sockets=sockets,
             run_dir=run_dir, data_dirs=list(data_dirs or []),
-            env=kernel_environment(scratch, settings.limits.threads),
-            kernel={"preimports": list(preimports or []), "protected": list(protected or [])},
+            env=kernel_environment(scratch, settings.limits.threads, tmp=None if isolation.bwrap else scratch / "tmp"),
+            kernel={"preimports": list(preimports or []), "protected": list(protected or []),
+                    **_file_policy(isolation, work_base, scratch, sockets, private_paths)},
         )
         plan_file = run_dir / "plan.json"
         plan_file.write_text(json.dumps(plan.to_json()))
@@ -311,7 +352,7 @@ def run_notebook(
                   "-f", "{connection_file}"],
             display_name="Python 3 (autograder sandbox)", language="python", interrupt_mode="message",
         )
-        km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_SingleSpecManager(spec),
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_SingleSpecManager(spec),
                            transport="ipc", ip=str(sockets / "k"))
         km.connection_file = str(sockets / "connection.json")
 
@@ -324,6 +365,11 @@ def run_notebook(
         work = prepare_notebook_metadata(work, "<submission>", None)
         holder: dict = {}
         status, reason = "completed", ""
+        # Last resort: whatever happens inside papermill, the sandbox dies after the deadline.
+        watchdog = threading.Timer(settings.notebook_timeout + 4 * INTERRUPT_GRACE_SECONDS + 30,
+                                   kill_sandbox, args=(km,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             work = papermill_engines.execute_notebook_with_engine(
                 ENGINE_NAME, work, kernel_name=KERNEL_NAME, input_path=None, output_path=None,
@@ -333,11 +379,8 @@ def run_notebook(
         except Exception as error:  # noqa: BLE001 - a kernel that never started is a result too
             status, reason = "failed_to_start", f"the kernel could not be started: {type(error).__name__}: {error}"
         finally:
-            try:
-                if km.has_kernel:
-                    km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001
-                pass
+            watchdog.cancel()
+            _force_shutdown(km)
         client = holder.get("client")
         if client is not None and status == "completed":
             status, reason = client.status, client.reason

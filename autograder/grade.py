@@ -38,7 +38,7 @@ from autograder.score import score_parts
 PROTECTED_MODULES = [
     "builtins", "math", "cmath", "operator", "functools", "itertools", "numbers", "decimal",
     "fractions", "statistics", "random", "re", "json", "copy", "types", "collections", "os",
-    "posixpath", "genericpath", "pathlib", "hashlib", "hmac", "string", "textwrap", "dataclasses",
+    "posixpath", "genericpath", "pathlib", "linecache", "hashlib", "hmac", "string", "textwrap", "dataclasses",
     "unittest", "numpy", "pandas", "scipy", "sklearn", "torch", "statsmodels", "course",
     "autograder", "IPython",
 ]
@@ -65,6 +65,7 @@ class AssignmentContext:
     files: dict[str, bytes]
     preimports: list[str]
     data_dirs: list[str]
+    private_paths: list[str]
     settings: Settings
     sandbox_user: str | None
     use_namespaces: bool
@@ -140,6 +141,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission) -> R.SubmissionResult:
                         assembled.notebook, key=key, settings=ctx.settings, isolation=isolation,
                         files=files, preimports=ctx.preimports, protected=PROTECTED_MODULES,
                         data_dirs=[Path(d) for d in ctx.data_dirs],
+                        private_paths=[Path(p) for p in ctx.private_paths],
                     )
                     executed = execution.notebook
                     secret = C.hidden_lines(source_nb)
@@ -164,6 +166,19 @@ def grade_one(ctx: AssignmentContext, sub: Submission) -> R.SubmissionResult:
     except Exception as error:  # noqa: BLE001
         result.notes.append(f"feedback could not be rendered: {type(error).__name__}: {error}")
     return result
+
+
+def _worker_init() -> None:
+    """Workers die with the grading process (Linux), taking their sandboxes with them."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _load_previous(out_dir: Path, student_id: str) -> R.SubmissionResult | None:
@@ -195,7 +210,9 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
         data_dirs.append(os.path.realpath(os.environ["COURSE_DATA_DIR"]))
     ctx = AssignmentContext(
         assignment=assignment, notebook_name=course.notebook_name(assignment), source=dict(source_nb),
-        files=files, preimports=imported_modules(source_nb), data_dirs=data_dirs, settings=settings,
+        files=files, preimports=imported_modules(source_nb), data_dirs=data_dirs,
+        private_paths=[str(course.source), str(course.root / "gradebook.db"), str(course.examples)],
+        settings=settings,
         sandbox_user=sandbox_user, use_namespaces=use_namespaces,
     )
     return ctx, source_nb
@@ -214,6 +231,9 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     cores = default_workers()
     options.settings.limits.threads = max(1, cores // workers)
     ctx, source_nb = make_context(course, assignment, options.settings, options.sandbox_user, options.use_namespaces)
+    ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
+    if options.db_url and options.db_url.startswith("sqlite:///"):
+        ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
     submissions = collect(Path(submissions_dir), assignment, ctx.notebook_name)
     writer = GradebookWriter(options.db_url or default_url(out_dir))
     writer.register(assignment, assignment, source_nb)
@@ -254,7 +274,8 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
                 _progress(log, options, done, len(todo), result, started)
         else:
             spawn = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=spawn) as pool:
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=spawn,
+                                     initializer=_worker_init) as pool:
                 futures = {pool.submit(grade_one, ctx, sub): sub for sub in todo}
                 for future in as_completed(futures):
                     sub = futures[future]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,6 +45,12 @@ class GradebookWriter:
         SaveCells().preprocess(nb, resources)
 
     def record(self, result: R.SubmissionResult, notebook_id: str) -> None:
+        with warnings.catch_warnings():
+            # nbgrader's own update_or_create_submission trips SQLAlchemy autoflush warnings
+            warnings.simplefilter("ignore", category=Warning)
+            self._record(result, notebook_id)
+
+    def _record(self, result: R.SubmissionResult, notebook_id: str) -> None:
         timestamp = datetime.now(timezone.utc).replace(tzinfo=None)
         with Gradebook(self.db_url) as gb:
             gb.update_or_create_student(result.student_id)

@@ -6,12 +6,14 @@ the new folder is built beside the old one and swapped in.
 """
 from __future__ import annotations
 
+import ast
 import copy
 import re
 import shutil
 from pathlib import Path
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearHiddenTests,
@@ -45,6 +47,8 @@ RELEASE_PREPROCESSORS = [
 
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
                 "BEGIN MARK SCHEME", "END MARK SCHEME")
+# Also catches misspelt markers (an author's typo leaves a block nbgrader does not recognise).
+_LEAK_PATTERN = re.compile(r"(BEGIN|END)\s*(HIDDEN|SOLUTION|MARK\s*SCHEME)", re.I)
 _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 _MARK_SCHEME_BLOCK = re.compile(r"=== BEGIN MARK SCHEME ===(.*?)=== END MARK SCHEME ===", re.S)
 
@@ -77,6 +81,16 @@ def validate_source(nb: nbformat.NotebookNode, name: str) -> None:
             problems.append(f"cell {index}: source notebooks are committed without outputs (clear them)")
     if not has_parameters:
         problems.append("no cell is tagged 'parameters' (papermill needs one to run the notebook small)")
+    if not problems:
+        released = make_release_notebook(nb)
+        for index, cell in enumerate(released.cells):
+            if cell.cell_type == "code" and C.is_solution(cell):
+                try:
+                    ast.parse(TransformerManager().transform_cell(C.source(cell)))
+                except SyntaxError as error:
+                    problems.append(f"cell {index} ({C.grade_id(cell)}): the released answer cell is not valid "
+                                    f"Python ({error.msg}, line {error.lineno}); keep the solution markers around "
+                                    "whole statements")
     if problems:
         raise SourceNotebookError(f"{name} breaks the authoring rules:\n  - " + "\n  - ".join(problems))
 
@@ -107,9 +121,8 @@ def find_leaks(source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNo
     leaks = []
     for index, cell in enumerate(release_nb.cells):
         text = C.source(cell)
-        for marker in LEAK_MARKERS:
-            if marker in text:
-                leaks.append(f"cell {index} contains the marker '{marker}'")
+        for match in _LEAK_PATTERN.finditer(text):
+            leaks.append(f"cell {index} contains the marker '{match.group(0)}'")
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             leaks.append(f"cell {index} carries outputs or an execution count")
     released_lines = set()

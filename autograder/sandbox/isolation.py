@@ -65,6 +65,29 @@ def _bwrap_works(path: str) -> bool:
     return result.returncode == 0
 
 
+def _reachable_by(uid: int, gid: int, path: str) -> bool:
+    """Can `uid` walk to `path` (every ancestor folder searchable)? Mode bits only."""
+    import stat
+
+    current = Path(path).resolve()
+    for folder in [*reversed(current.parents), current]:
+        try:
+            info = folder.stat()
+        except OSError:
+            return False
+        if not folder.is_dir():
+            continue
+        if info.st_uid == uid:
+            ok = info.st_mode & stat.S_IXUSR
+        elif info.st_gid == gid:
+            ok = info.st_mode & stat.S_IXGRP
+        else:
+            ok = info.st_mode & stat.S_IXOTH
+        if not ok:
+            return False
+    return True
+
+
 def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool = True) -> Isolation:
     """Find the strongest isolation this machine offers."""
     layers = ["resource limits", "clean environment", "audit-hook sentinel"]
@@ -88,8 +111,14 @@ def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool
         except KeyError:
             missing.append(f"sandbox user {sandbox_user!r} does not exist: kernel runs as root")
         else:
-            uid, gid, user = record.pw_uid, record.pw_gid, sandbox_user
-            layers.insert(1 if bwrap else 0, f"unprivileged user {sandbox_user} (uid {uid})")
+            needed = [sys.base_prefix, sys.prefix, str(Path(autograder.__file__).parent)]
+            blocked = [p for p in needed if not _reachable_by(record.pw_uid, record.pw_gid, p)]
+            if blocked and not bwrap:
+                missing.append(f"user {sandbox_user} cannot reach {blocked[0]} without namespaces: "
+                               "kernel runs as root")
+            else:
+                uid, gid, user = record.pw_uid, record.pw_gid, sandbox_user
+                layers.insert(1 if bwrap else 0, f"unprivileged user {sandbox_user} (uid {uid})")
     elif os.geteuid() != 0:
         missing.append("not root, so the kernel runs as the grading user (no separate unprivileged user)")
     return Isolation(bwrap=bwrap, uid=uid, gid=gid, user=user, layers=tuple(layers), missing=tuple(missing))
@@ -202,13 +231,16 @@ class SandboxPlan:
         }
 
 
-def kernel_environment(scratch: Path, threads: int, extra: dict | None = None) -> dict:
-    """The whole environment of the kernel: nothing inherited from the grader."""
+def kernel_environment(scratch: Path, threads: int, extra: dict | None = None, tmp: Path | None = None) -> dict:
+    """The whole environment of the kernel: nothing inherited from the grader.
+
+    `tmp` is the kernel's temporary folder when it has no private /tmp (no bubblewrap).
+    """
     venv_bin = str(Path(sys.executable).parent)
     env = {
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(scratch),
-        "TMPDIR": "/tmp",
+        "TMPDIR": str(tmp) if tmp else "/tmp",
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",

@@ -76,7 +76,12 @@ def main(argv: list[str] | None = None) -> None:
         "--quiet",
     ])
     sys.audit("autograder.init", app)
-    sentinel.install_deny_hook()
+    sentinel.install_deny_hook(
+        protected_paths=tuple(config.get("protected_paths", ())),
+        allowed_paths=tuple(config.get("allowed_paths", ())),
+        deny_processes=bool(config.get("deny_processes", False)),
+        protected_prefixes=tuple(config.get("protected", ())),
+    )
     if failed:
         print("pre-import failures:", ", ".join(failed), file=sys.__stderr__)
     app.start()

@@ -90,7 +90,7 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
     _issubclass, _getframe, _write = issubclass, sys._getframe, posix.write
     _getattr, _setattr, _object_setattr, _bytes = getattr, setattr, object.__setattr__, bytes
     _sha256 = _hashlib.openssl_sha256
-    _str, _sys = str, sys
+    _str, _sys, _callable = str, sys, callable
     FunctionType, MethodType, ModuleType, CodeType = (
         types.FunctionType, types.MethodType, types.ModuleType, types.CodeType)
     _module_dict = ModuleType.__dict__["__dict__"].__get__
@@ -129,6 +129,7 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
     snap: dict = {}
     dirty_classes: dict = {}  # (id(cls), name) -> (cls, name, original value or MISSING)
     dirty_functions: dict = {}  # (id(fn), name) -> (fn, name, original value)
+    module_classes: dict = {}  # name -> (module, its class at start-up)
 
     def protected(name) -> bool:
         if _type(name) is not _str:
@@ -147,7 +148,8 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
                 continue
             if not protected(name):
                 continue
-            contents = {k: v for k, v in _module_dict(module).items() if _type(k) is _str}
+            contents = {k: v for k, v in _module_dict(module).items() if _type(k) is _str and v is not None}
+            module_classes[name] = (module, _type(module))
             if name == "builtins":
                 for k in KERNEL_MANAGED_BUILTINS:  # ipykernel swaps these per request
                     contents.pop(k, None)
@@ -217,6 +219,7 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             sys_modules={name: module for name, (module, _) in modules.items()},
             builtins=modules["builtins"][1] if "builtins" in modules else {},
             user_ns=shell.user_ns,
+            linecache=_sys.modules["linecache"].cache if "linecache" in _sys.modules else None,
         )
         st["ready"] = True
 
@@ -337,6 +340,10 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
                 if _dict_get(modules_now, name, MISSING) is not module:
                     modules_now[name] = module
                     changed += 1
+            for name, (module, cls) in module_classes.items():
+                if _type(module) is not cls:
+                    _object_setattr(module, "__class__", cls)
+                    changed += 1
             for (cls, name, original) in _list(dirty_classes.values()):
                 if original is MISSING:
                     if name in _class_dict(cls):
@@ -374,6 +381,65 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
         finally:
             st["resetting"] = False
 
+    def names_of(code, into: set) -> None:
+        into.update(code.co_names)
+        for const in code.co_consts:
+            if _type(const) is CodeType:
+                names_of(const, into)
+
+    def behavioural(value) -> bool:
+        kind = _type(value)
+        return kind is ModuleType or _issubclass(kind, type) or _callable(value)
+
+    def changed_during_test(armed) -> list:
+        """What the grader restored before the test and the test's own run has changed since."""
+        used = armed["names"]
+        problems = []
+        for name, (module, saved) in snap["modules"].items():
+            current = _module_dict(module)
+            for k in current.keys():
+                if _type(k) is not _str:
+                    problems.append(name + ".<non-string key>")
+                    break
+            else:
+                for k, v in saved.items():
+                    now = _dict_get(current, k, MISSING)
+                    if now is not v and (k in used or behavioural(v) or behavioural(now)):
+                        problems.append(name + "." + k)
+                        if _len(problems) >= 6:
+                            return problems
+        for (cls, name, original) in _list(dirty_classes.values()):
+            now = _class_dict(cls).get(name, MISSING)
+            if now is not original and (name in used or behavioural(now) or behavioural(original)):
+                problems.append(_type(cls).__name__ + " attribute " + name)
+        if dirty_functions:
+            problems.append("function attributes of library code")
+        for name, (module, cls) in module_classes.items():
+            if _type(module) is not cls:
+                problems.append("the class of module " + name)
+        modules_now = _sys.modules
+        for name, module in snap["sys_modules"].items():
+            if _dict_get(modules_now, name, MISSING) is not module:
+                problems.append("sys.modules[" + name + "]")
+                break
+        ns = snap["user_ns"]
+        for k in _list(ns.keys()):
+            if _type(k) is not _str:
+                problems.append("a non-string global name")
+                return problems
+        for alias in armed["aliases"]:
+            name, module_name, attr = alias
+            entry = snap["modules"].get(module_name)
+            if entry is None:
+                continue
+            expected = entry[0] if attr is None else entry[1].get(attr, MISSING)
+            if expected is not MISSING and _dict_get(ns, name, MISSING) is not expected:
+                problems.append("the global name " + name)
+        for k in _list(ns.keys()):
+            if k in snap["builtins"] and not k.startswith("__") and (k in used or behavioural(ns[k])):
+                problems.append("a global shadowing the builtin " + k)
+        return problems
+
     def unstash() -> None:
         stash = st["stash"]
         st["stash"] = None
@@ -408,7 +474,8 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             emit(f"{NOTE} {st['armed']['cell']} window-closed-by-next-guard")
         unstash()
         changed = restore_everything(aliases)
-        st["armed"] = {"cell": cell, "trail": trail, "runner": None, "digests": []}
+        st["armed"] = {"cell": cell, "trail": trail, "runner": None, "digests": [], "names": set(),
+                       "aliases": aliases}
         if changed:
             emit(f"{NOTE} {cell} restored {changed} changed entries: {','.join(st['changed_names'])}")
 
@@ -429,6 +496,10 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             return
         if armed["runner"] is None:
             armed["runner"] = runner
+            cache = snap["linecache"]
+            filename = args[0].co_filename
+            if _type(cache) is _dict and _type(filename) is _str:
+                cache.pop(filename, None)  # the hidden test's text is not left for code it calls to read
         elif runner is not armed["runner"]:
             emit(f"{NOTE} {armed['cell']} stopped-before-the-end")
             st["armed"] = None
@@ -436,7 +507,14 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             return
         digest = code_digest(args[0])
         armed["digests"].append(digest)
+        names_of(args[0], armed["names"])
         if digest == armed["trail"]:
+            problems = changed_during_test(armed)
+            if problems:
+                emit(f"{NOTE} {armed['cell']} changed-during-test: {','.join(problems[:6])}")
+                st["armed"] = None
+                unstash()
+                return
             sequence = _sha256("\n".join(armed["digests"]).encode()).hexdigest()
             signature = mac(f"{armed['cell']}|{sequence}".encode())
             emit(f"{RECEIPT} {armed['cell']} {sequence} {signature}")
@@ -491,12 +569,83 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
     _sys.addaudithook(hook)
 
 
-def install_deny_hook() -> None:
-    """Install the stateless hook that refuses interpreter-level tampering from now on."""
-    _type, _str, _len, _RuntimeError = type, str, len, RuntimeError
+PROCESS_EVENTS = frozenset({
+    "subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.spawn", "os.fork", "os.forkpty",
+    "pty.spawn",
+})
+PATH_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "os.chdir", "os.remove", "os.rename",
+                         "os.rmdir", "os.mkdir", "os.truncate", "os.utime", "os.chmod", "os.chown",
+                         "shutil.copyfile", "shutil.rmtree"})
+LINK_EVENTS = frozenset({"os.symlink", "os.link"})
+
+
+def _class_ids() -> set:
+    """Ids of every class that exists right now."""
+    seen, stack = set(), [object]
+    while stack:
+        cls = stack.pop()
+        try:
+            subs = type.__subclasses__(cls)
+        except TypeError:
+            continue
+        for sub in subs:
+            if id(sub) not in seen:
+                seen.add(id(sub))
+                stack.append(sub)
+    return seen
+
+
+def install_deny_hook(protected_paths: tuple[str, ...] = (), allowed_paths: tuple[str, ...] = (),
+                      deny_processes: bool = False, protected_prefixes: tuple[str, ...] = ()) -> None:
+    """Install the stateless hook that refuses interpreter-level tampering from now on.
+
+    `protected_paths` (absolute folders) cannot be opened, listed or changed, except inside
+    `allowed_paths`; symbolic and hard links cannot be made at all, and with `deny_processes`
+    no process can be started. This file policy only matters when the kernel runs without
+    bubblewrap; with it those folders are not in the kernel's file system at all.
+    """
+    import posix
+
+    _type, _str, _bytes, _len, _RuntimeError = type, str, bytes, len, RuntimeError
     FunctionType, ModuleType = types.FunctionType, types.ModuleType
-    _issubclass = issubclass
+    _issubclass, _getcwd = issubclass, posix.getcwd
     denied = DENIED_EVENTS
+    protected = tuple(p.rstrip("/") for p in protected_paths)
+    allowed = tuple(p.rstrip("/") for p in allowed_paths)
+    path_events, link_events = PATH_EVENTS, LINK_EVENTS
+    process_events = PROCESS_EVENTS if deny_processes else frozenset()
+    # Modules whose class may not be swapped for a class made after start-up (libraries such as
+    # torch swap the class of their own config modules when they load them; that stays allowed).
+    guarded_modules = frozenset(
+        id(m) for n, m in list(sys.modules.items())
+        if m is not None and any(n == p or n.startswith(p + ".") for p in protected_prefixes))
+    startup_classes = frozenset(_class_ids())
+    _id = id
+
+    def normal(path):
+        if _type(path) is _bytes:
+            path = path.decode("utf-8", "surrogateescape")
+        if _type(path) is not _str:
+            return None
+        if not path.startswith("/"):
+            path = _getcwd() + "/" + path
+        parts = []
+        for part in path.split("/"):
+            if part == "" or part == ".":
+                continue
+            if part == "..":
+                if parts:
+                    parts.pop()
+                continue
+            parts.append(part)
+        return "/" + "/".join(parts)
+
+    def inside(path, roots) -> bool:
+        for root in roots:
+            if path == root or path.startswith(root + "/"):
+                return True
+        return False
+
     def deny(event, args):
         if event in denied:
             raise _RuntimeError(f"{event} is not allowed while a notebook is being graded")
@@ -508,7 +657,18 @@ def install_deny_hook() -> None:
                 return
             if name == "__code__" and _type(target) is FunctionType:
                 raise _RuntimeError("replacing a function's __code__ is not allowed while a notebook is being graded")
-            if name == "__class__" and _issubclass(_type(target), ModuleType):
-                raise _RuntimeError("replacing a module's class is not allowed while a notebook is being graded")
+            if (name == "__class__" and _issubclass(_type(target), ModuleType) and _id(target) in guarded_modules
+                    and _id(args[2] if _len(args) > 2 else None) not in startup_classes):
+                raise _RuntimeError("replacing a library module's class is not allowed while a notebook is being graded")
+            return
+        if protected and event in path_events and _len(args) >= 1:
+            path = normal(args[0])
+            if path is not None and inside(path, protected) and not inside(path, allowed):
+                raise _RuntimeError("this file is not available to notebooks while they are graded")
+            return
+        if protected and event in link_events:
+            raise _RuntimeError("making links is not allowed while a notebook is being graded")
+        if event in process_events:
+            raise _RuntimeError("starting processes is not allowed while a notebook is being graded here")
 
     sys.addaudithook(deny)

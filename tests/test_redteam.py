@@ -1,0 +1,484 @@
+"""Red team: hostile and broken submissions against the real grader (sandbox, kernel, gradebook).
+
+Every scenario is one submission of the tiny 00-mini assignment, graded in a single batch. The
+"wrong" answers are hard-coded to pass the visible tests and fail the hidden ones, so each attack
+is trying to turn hidden-test failures into points. A blank submission scores 0; no attack may
+score more. Honest scenarios (warnings on stderr, weird but harmless cells) keep full marks.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import uuid
+import zipfile
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import course as course_pkg
+
+from autograder import results as R
+from autograder.execute import Settings
+from autograder.grade import GradeOptions, grade_assignment
+from autograder.sandbox.isolation import Limits, detect
+from tests import minicourse as M
+
+CHEAT = {  # pass the visible tests, fail the hidden ones
+    "add": "def add(a, b):\n    return 5 if (a, b) == (2, 3) else a - b",
+    "mean": "def mean_of(xs):\n    return 2 if list(xs) == [1, 2, 3] else 0.0",
+    "scale": "import numpy as np\n\ndef scale(values, factor):\n"
+             "    return np.array([3.0, 6.0]) if list(values) == [1, 2] else np.zeros(len(values))",
+}
+SECRET_ENV = f"sekrit-{uuid.uuid4().hex}"
+ESCAPE_MARKER = f"/tmp/autograder-escape-{uuid.uuid4().hex}"
+SLEEP_MARKER = "3071"  # `sleep 3071` processes must not outlive grading
+OTHER_MARKER = f"SECRET-MARKER-{uuid.uuid4().hex}"
+
+ATTACKS = {
+    "input_transformer_erases_asserts": (CHEAT, ["""
+ip = get_ipython()
+def erase(lines):
+    return [line for line in lines if 'assert' not in line]
+ip.input_transformers_post.append(erase)
+ip.input_transformers_cleanup.append(erase)
+"""], "imports"),
+    "input_transformer_replaces_tests": (CHEAT, ["""
+def neuter(lines):
+    text = ''.join(lines)
+    return ['pass\\n'] if 'assert' in text or 'testing' in text else lines
+get_ipython().input_transformers_cleanup.insert(0, neuter)
+"""], "imports"),
+    "ast_transformer_drops_asserts": (CHEAT, ["""
+import ast
+class Drop(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+    def visit_Expr(self, node):
+        return ast.Pass() if isinstance(node.value, ast.Call) else node
+get_ipython().ast_transformers.append(Drop())
+"""], "imports"),
+    "custom_exception_handler": (CHEAT, ["""
+get_ipython().set_custom_exc((Exception,), lambda shell, etype, value, tb, tb_offset=None: None)
+"""], "imports"),
+    "event_callbacks_repatch": (CHEAT, ["""
+import math, numpy
+def repatch(*args, **kwargs):
+    numpy.testing.assert_allclose = lambda *a, **k: None
+    math.isclose = lambda *a, **k: True
+get_ipython().events.register('pre_run_cell', repatch)
+get_ipython().events.register('pre_execute', repatch)
+repatch()
+"""], "imports"),
+    "displayhook_partial_credit": ({
+        "add": "import sys\ndef add(a, b):\n    sys.displayhook(2)\n    return 5 if (a, b) == (2, 3) else a - b",
+        "mean": "import sys\ndef mean_of(xs):\n    sys.displayhook('ok')\n    return 2 if list(xs) == [1, 2, 3] else 0.0",
+        "scale": CHEAT["scale"],
+    }, [], None),
+    "monkeypatch_testing_helpers": (CHEAT, ["""
+import math, numpy, numpy.testing
+numpy.testing.assert_allclose = lambda *a, **k: None
+numpy.testing._private.utils.assert_allclose = lambda *a, **k: None
+math.isclose = lambda *a, **k: True
+"""], "imports"),
+    "monkeypatch_builtins": (CHEAT, ["""
+import builtins
+builtins.abs = lambda x: 0.0
+builtins.float = lambda x=0.0: 2.0
+builtins.list = lambda x=(): [1, 2, 3]
+"""], "imports"),
+    "shadow_builtins_with_globals": (CHEAT, ["""
+abs = lambda x: 0.0
+float = lambda x=0.0: 2.0
+"""], "imports"),
+    "patch_helpers_during_the_test": ({
+        "add": "def add(a, b):\n    import math, numpy\n"
+               "    numpy.testing.assert_allclose = lambda *a, **k: None\n"
+               "    math.isclose = lambda *a, **k: True\n"
+               "    globals()['abs'] = lambda x: 0.0\n"
+               "    return 5 if (a, b) == (2, 3) else a - b",
+        "mean": "def mean_of(xs):\n    import math\n    math.isclose = lambda *a, **k: True\n"
+                "    return 2 if list(xs) == [1, 2, 3] else 0.0",
+        "scale": "import numpy as np\n\ndef scale(values, factor):\n"
+                 "    import numpy\n    numpy.testing.assert_allclose = lambda *a, **k: None\n"
+                 "    return np.zeros(3)",
+    }, [], None),
+    "always_equal_objects": ({
+        "add": "class Yes:\n    def __eq__(self, other): return True\n    def __ne__(self, other): return False\n"
+               "    def __float__(self): return 0.0\n\ndef add(a, b):\n    return Yes()",
+        "mean": "class Yes2(float):\n    def __eq__(self, other): return True\n\ndef mean_of(xs):\n    return Yes2(0.0)",
+        "scale": CHEAT["scale"],
+    }, [], None),
+    "kernel_exits_with_os_exit": (CHEAT, ["import os\nos._exit(0)"], "add"),
+    "raises_system_exit": (CHEAT, ["raise SystemExit(0)"], "add"),
+    "sys_exit_inside_answers": ({
+        "add": "import sys\ndef add(a, b):\n    if (a, b) != (2, 3):\n        sys.exit(0)\n    return 5",
+        "mean": CHEAT["mean"], "scale": CHEAT["scale"]}, [], None),
+    "kernel_kills_itself": (CHEAT, ["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"], "add"),
+    "forged_receipts": (CHEAT, ["""
+import os
+forged = ''.join(f'R {t} {"0" * 64} {"0" * 64}\\n' for t in ('test_add', 'test_mean', 'test_scale'))
+for fd in os.listdir('/proc/self/fd'):
+    try:
+        target = os.readlink(f'/proc/self/fd/{fd}')
+    except OSError:
+        continue
+    if 'receipt' in target:
+        os.write(int(fd), forged.encode())
+"""], "scale"),
+    "trace_function_skips_asserts": (CHEAT, ["""
+import sys
+try:
+    sys.settrace(lambda frame, event, arg: None)
+    print('settrace allowed')
+except RuntimeError as error:
+    print('settrace refused')
+"""], "imports"),
+    "replace_code_of_helpers": (CHEAT, ["""
+import numpy.testing
+try:
+    numpy.testing.assert_allclose.__code__ = (lambda *a, **k: None).__code__
+    print('code swap allowed')
+except RuntimeError:
+    print('code swap refused')
+"""], "imports"),
+    "evil_string_keys": (CHEAT, ["""
+import numpy.testing
+class Evil(str):
+    def __eq__(self, other):
+        import sys
+        frame = sys._getframe(1)
+        while frame is not None:
+            for name in list(frame.f_locals):
+                if 'pad' in name or name in ('st', 'snap'):
+                    print('FOUND SENTINEL STATE', name)
+            frame = frame.f_back
+        return False
+    __hash__ = str.__hash__
+vars(numpy.testing)[Evil('assert_allclose')] = lambda *a, **k: None
+vars(numpy.testing)['assert_allclose'] = lambda *a, **k: None
+"""], "imports"),
+    "shadow_module_file": (CHEAT, ["""
+open('math.py', 'w').write('def isclose(*a, **k):\\n    return True\\n')
+open('numpy.py', 'w').write('raise ImportError')
+import importlib, sys
+sys.modules.pop('math', None)
+import math
+"""], "imports"),
+    "edited_test_cells": (CHEAT, [], None),  # test cells rewritten below
+}
+
+HONEST = {
+    "perfect": (M.PERFECT, [], None),
+    "warnings_on_stderr": ({
+        "add": "import sys, warnings\ndef add(a, b):\n    warnings.warn('adding floats')\n"
+               "    print('debug: add called', file=sys.stderr)\n    return a + b",
+        "mean": M.PERFECT["mean"], "scale": M.PERFECT["scale"]}, [], None),
+    "harmless_hooks_and_globals": (M.PERFECT, ["""
+get_ipython().events.register('post_run_cell', lambda result: None)
+get_ipython().input_transformers_post.append(lambda lines: lines)
+from __future__ import annotations
+sum = 10
+"""], "imports"),
+    "infinite_loop_interrupted": (M.PERFECT, ["while True:\n    pass"], "add"),
+    "memory_bomb": (M.PERFECT, ["blob = bytearray(16 * 1024**3)"], "add"),
+    "huge_output": (M.PERFECT, ["for i in range(200_000):\n    print('x' * 100)"], "add"),
+    "deleted_and_retyped_tests": (M.PERFECT, [], None),  # test cells mangled below
+    "reads_source_and_secrets": (M.PERFECT, [f"""
+import os, glob, course
+root = os.path.dirname(os.path.dirname(course.__file__))
+wanted = ('BEGIN HIDDEN', 'BEGIN SOLUTION', 'SECRET-MARKER', 'grade_cell', 'receipt')
+count = 0
+for folder in [root, os.path.dirname(os.getcwd()), '/tmp', os.path.expanduser('~'), '/work']:
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if d not in ('.venv', 'site-packages', '.git')]
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                with open(path, errors='replace') as handle:
+                    text = handle.read(2_000_000)
+                count += 1
+            except Exception as error:
+                continue
+            if any(w in text for w in wanted):
+                print('FOUND', path)
+print('files read:', count)
+print(dict(os.environ))
+for proc in ('/proc/self/environ', '/proc/1/environ', '/proc/1/cmdline'):
+    try:
+        print(proc, open(proc, 'rb').read())
+    except Exception as error:
+        print('blocked', proc, type(error).__name__)
+try:
+    open('{ESCAPE_MARKER}', 'w').write('escaped')
+    print('tmp write went somewhere')
+except Exception as error:
+    print('tmp write blocked', type(error).__name__)
+try:
+    open(os.path.join(os.path.dirname(course.__file__), 'escape.txt'), 'w').write('escaped')
+    print('package write allowed')
+except Exception as error:
+    print('package write blocked', type(error).__name__)
+import socket
+try:
+    socket.create_connection(('1.1.1.1', 53), timeout=3)
+    print('network open')
+except Exception as error:
+    print('network blocked', type(error).__name__)
+"""], None),
+    "leaks_hidden_tests_through_frames": ({
+        "add": "import inspect\nLEAK = []\ndef add(a, b):\n    for info in inspect.stack()[1:3]:\n"
+               "        LEAK.append(repr(info.code_context))\n    return a + b",
+        "mean": M.PERFECT["mean"], "scale": M.PERFECT["scale"]}, ["print('LEAK', LEAK)"], None),
+    "orphan_processes": (M.PERFECT, [f"""
+import os, subprocess, time
+subprocess.Popen(['sleep', '{SLEEP_MARKER}'])
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp('sleep', ['sleep', '{SLEEP_MARKER}'])
+    os._exit(0)
+time.sleep(0.5)
+"""], "add"),
+    "gradebook_trigger_first_in_line": (M.PERFECT, ["""
+import glob, os, sqlite3
+for base in ['/tmp', os.path.dirname(os.getcwd()), os.path.expanduser('~'), '/work']:
+    for path in glob.glob(base + '/**/*.db', recursive=True)[:20]:
+        try:
+            db = sqlite3.connect(path)
+            db.execute("CREATE TRIGGER zero AFTER UPDATE ON grade BEGIN UPDATE grade SET auto_score = 0; END")
+            db.commit()
+            print('TRIGGER INSTALLED', path)
+        except Exception as error:
+            print('blocked', path, type(error).__name__)
+"""], None),
+}
+
+
+def outputs(page: str) -> str:
+    """Only what cells printed, from a feedback page (not the code that was shown)."""
+    import html
+    import re
+
+    return "\n".join(html.unescape(m) for m in re.findall(r'<pre class="(?:out|err)">(.*?)</pre>', page, re.S))
+
+
+def _mangle_tests(nb, keep_answers: bool):
+    """Delete one test cell, retype another, neuter and re-point a third, duplicate it."""
+    cells = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if gid == "test_add":
+            continue  # deleted
+        if gid == "test_mean":
+            cell = nbformat.v4.new_markdown_cell(cell.source, metadata=cell.metadata)
+        if gid == "test_scale":
+            cell.source = "pass"
+            cell.metadata["nbgrader"]["points"] = 100
+            cells.append(cell)
+            twin = nbformat.from_dict(json.loads(json.dumps(cell)))
+            twin["id"] = "twin"
+            cell = twin
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _malformed(folder):
+    (folder / "not_json.ipynb").write_text("{not json")
+    (folder / "not_utf8.ipynb").write_bytes(b"\xff\xfe\x00garbage")
+    (folder / "json_not_notebook.ipynb").write_text('{"hello": "world"}')
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('other assignment')")])
+    (folder / "wrong_assignment").mkdir()
+    nbformat.write(other, folder / "wrong_assignment" / f"{M.ASSIGNMENT}.ipynb")
+    (folder / "empty_folder").mkdir()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../escape.ipynb", "{}")
+        archive.writestr("notes.txt", "no notebook here")
+    (folder / "zip_traversal.zip").write_bytes(buffer.getvalue())
+    (folder / "broken_zip.zip").write_bytes(b"PK\x03\x04 this is not a zip")
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("redteam")
+    os.chmod(base, 0o755)
+    course = M.build(base / "course")
+    submissions = base / "submissions"
+    submissions.mkdir()
+    for name, (answers, extra, after) in {**ATTACKS, **HONEST}.items():
+        nb = M.submission(course, answers, extra, after)
+        if name == "edited_test_cells":
+            nb = _mangle_tests(nb, keep_answers=False)
+        if name == "deleted_and_retyped_tests":
+            nb = _mangle_tests(nb, keep_answers=True)
+        folder = submissions / name
+        folder.mkdir()
+        nbformat.write(nb, folder / f"{M.ASSIGNMENT}.ipynb")
+    blank = M.submission(course)
+    (submissions / "blank").mkdir()
+    nbformat.write(blank, submissions / "blank" / f"{M.ASSIGNMENT}.ipynb")
+    (submissions / "zz_honest_after_trigger").mkdir()
+    bob = M.submission(course, M.PERFECT, [f"# {OTHER_MARKER}"], None)
+    nbformat.write(bob, submissions / "zz_honest_after_trigger" / f"{M.ASSIGNMENT}.ipynb")
+    _malformed(submissions)
+
+    os.environ["AUTOGRADER_TEST_SECRET"] = SECRET_ENV
+    settings = Settings(cell_timeout=6, notebook_timeout=90, output_limit_bytes=256 * 1024,
+                        limits=Limits(memory_bytes=1536 * 1024**2))
+    out = base / "out"
+    results = grade_assignment(course, M.ASSIGNMENT, submissions, out,
+                               GradeOptions(workers=2, settings=settings, progress=False), log=lambda *a: None)
+    by_student = {r.student_id: r for r in results}
+    feedback = {}
+    for student in by_student:
+        page = out / "feedback" / student / f"{M.ASSIGNMENT}.html"
+        feedback[student] = page.read_text() if page.exists() else ""
+    return {"results": by_student, "feedback": feedback, "out": out, "course": course,
+            "isolation": detect()}
+
+
+def test_blank_scores_zero_and_perfect_full(batch):
+    assert batch["results"]["blank"].score == 0
+    assert batch["results"]["perfect"].score == M.MAX_SCORE
+
+
+@pytest.mark.parametrize("scenario", sorted(ATTACKS))
+def test_attack_gains_nothing(batch, scenario):
+    result = batch["results"][scenario]
+    blank = batch["results"]["blank"]
+    assert result.score <= blank.score, (
+        f"{scenario} scored {result.score}: " + "; ".join(f"{p.grade_id}={p.outcome}" for p in result.parts))
+    assert result.max_score == M.MAX_SCORE, "points and ids come from the source, never the submission"
+
+
+@pytest.mark.parametrize("scenario", sorted(set(HONEST) - {"memory_bomb", "orphan_processes"}))
+def test_honest_submission_keeps_points(batch, scenario):
+    result = batch["results"][scenario]
+    expected = {"infinite_loop_interrupted": M.MAX_SCORE}.get(scenario, M.MAX_SCORE)
+    assert result.score == expected, "; ".join(f"{p.grade_id}={p.outcome}: {p.message}" for p in result.parts)
+
+
+def test_memory_bomb_fails_its_cell_but_not_the_batch(batch):
+    result = batch["results"]["memory_bomb"]
+    assert result.score == M.MAX_SCORE
+    assert "MemoryError" in batch["feedback"]["memory_bomb"]
+
+
+def test_stderr_warnings_are_fair(batch):
+    assert batch["results"]["warnings_on_stderr"].status == R.GRADED
+
+
+def test_infinite_loop_is_interrupted_and_the_rest_still_runs(batch):
+    result = batch["results"]["infinite_loop_interrupted"]
+    assert result.status == R.GRADED
+    assert "TimeoutError" in batch["feedback"]["infinite_loop_interrupted"]
+
+
+def test_kernel_death_is_a_status_not_a_crash(batch):
+    for scenario in ("kernel_exits_with_os_exit", "kernel_kills_itself"):
+        result = batch["results"][scenario]
+        assert result.status == R.KERNEL_DIED, (scenario, result.status, result.reason)
+        later = [p for p in result.parts if p.grade_id in ("test_mean", "test_scale")]
+        assert all(p.outcome == R.NOT_RUN for p in later)
+
+
+def test_huge_output_is_cut(batch):
+    result = batch["results"]["huge_output"]
+    assert any("output limit" in n for n in result.notes)
+    assert len(batch["feedback"]["huge_output"]) < 2_000_000
+
+
+def test_interpreter_tampering_is_refused(batch):
+    assert "settrace refused" in outputs(batch["feedback"]["trace_function_skips_asserts"])
+    assert "code swap refused" in outputs(batch["feedback"]["replace_code_of_helpers"])
+    assert "FOUND SENTINEL STATE" not in outputs(batch["feedback"]["evil_string_keys"])
+
+
+def test_forged_receipts_are_flagged(batch):
+    result = batch["results"]["forged_receipts"]
+    assert any("invalid signatures" in n for n in result.notes), result.notes
+
+
+def test_edited_test_cells_are_restored(batch):
+    honest = batch["results"]["deleted_and_retyped_tests"]
+    notes = " ".join(honest.notes)
+    assert "missing" in notes and "changed" in notes and "twice" in notes
+
+
+def test_no_hidden_test_source_in_any_feedback(batch):
+    source = nbformat.read(batch["course"].source_notebook(M.ASSIGNMENT), as_version=4)
+    from autograder import cells as C
+
+    hidden = C.hidden_lines(source)
+    assert hidden
+    for student, page in batch["feedback"].items():
+        if student != "reads_source_and_secrets":  # that one prints the (public) autograder package
+            assert "BEGIN HIDDEN TESTS" not in page, student
+        for line in hidden:
+            assert line not in page, (student, line)
+
+
+def test_code_called_by_a_test_cannot_read_its_source(batch):
+    printed = outputs(batch["feedback"]["leaks_hidden_tests_through_frames"])
+    assert "LEAK" in printed
+    assert "assert_allclose" not in printed and "rtol" not in printed and "rng" not in printed
+
+
+def test_confidentiality_of_files_environment_and_network(batch):
+    page = batch["feedback"]["reads_source_and_secrets"]
+    printed = outputs(page)
+    assert SECRET_ENV not in page
+    assert OTHER_MARKER not in page
+    private = [str(batch["course"].source), str(batch["out"]), str(batch["out"].parent / "submissions")]
+    found = [line for line in printed.splitlines() if line.startswith("FOUND")]
+    assert not [line for line in found if any(p in line for p in private)], found
+    assert "files read:" in printed
+    assert "network blocked" in printed and "network open" not in printed
+    assert "package write blocked" in printed
+    assert not os.path.exists(ESCAPE_MARKER), "writes outside the scratch folder never reach the machine"
+    assert not (Path(course_pkg.__file__).parent / "escape.txt").exists()
+    assert "TRIGGER INSTALLED" not in outputs(batch["feedback"]["gradebook_trigger_first_in_line"])
+
+
+def test_gradebook_is_untouched_by_students(batch):
+    db = sqlite3.connect(batch["out"] / "gradebook.db")
+    triggers = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    assert triggers == []
+    from autograder.gradebook import GradebookWriter
+
+    total = GradebookWriter(f"sqlite:///{batch['out']}/gradebook.db").total(M.ASSIGNMENT, "zz_honest_after_trigger")
+    assert total == M.MAX_SCORE
+
+
+def test_no_process_outlives_grading(batch):
+    found = subprocess.run(["pgrep", "-f", f"sleep {SLEEP_MARKER}"], capture_output=True, text=True)
+    assert found.stdout.strip() == "", f"processes left behind: {found.stdout}"
+
+
+def test_malformed_submissions_become_rows_with_reasons(batch):
+    results = batch["results"]
+    expected = {
+        "not_json": R.INVALID_NOTEBOOK, "not_utf8": R.INVALID_NOTEBOOK, "json_not_notebook": R.INVALID_NOTEBOOK,
+        "wrong_assignment": R.WRONG_NOTEBOOK, "empty_folder": R.MISSING_NOTEBOOK,
+        "zip_traversal": R.MISSING_NOTEBOOK, "broken_zip": R.INVALID_NOTEBOOK,
+    }
+    for student, status in expected.items():
+        assert results[student].status == status, (student, results[student].status, results[student].reason)
+        assert results[student].reason
+        assert results[student].score == 0
+    rows = (batch["out"] / "grades.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(results)
+
+
+def test_isolation_is_reported(batch):
+    result = batch["results"]["perfect"]
+    assert result.isolation.startswith("isolation:")
+    if batch["isolation"].bwrap:
+        assert "namespaces" in result.isolation
