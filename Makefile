@@ -21,7 +21,7 @@ demo: setup
 	$(BIN)/python -m autograder.demo
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest
 
 release: setup
 	$(BIN)/autograder release

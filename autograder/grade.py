@@ -146,6 +146,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission) -> R.SubmissionResult:
                     executed = execution.notebook
                     secret = C.hidden_lines(source_nb)
                     result.parts, warnings = score_parts(assembled, execution, key, secret)
+                    result.diagnostics = [line for line in execution.receipts if line.startswith("N ")][:50]
                     result.notes += [f"integrity: {w}" for w in warnings]
                     if execution.output_truncated:
                         result.notes.append("output limit reached: later output was dropped")

@@ -19,6 +19,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ComputeChecksums, SaveCells
 
 from autograder import results as R
+from autograder.errors import UsageError
 
 
 def default_url(out_dir) -> str:
@@ -42,7 +43,16 @@ class GradebookWriter:
         nb, resources = ComputeChecksums().preprocess(nb, resources)
         with Gradebook(self.db_url) as gb:
             gb.update_or_create_assignment(assignment)
-        SaveCells().preprocess(nb, resources)
+        try:
+            SaveCells().preprocess(nb, resources)
+        except RuntimeError as error:
+            if "Cannot add or remove cells" not in str(error):
+                raise
+            raise UsageError(
+                f"the gradebook {self.db_url} holds submissions of {assignment} graded against an older "
+                "version of its source notebook (cells were added or removed since). Grade into a new "
+                "--out folder or --db, or remove that gradebook if its scores are no longer needed."
+            ) from None
 
     def record(self, result: R.SubmissionResult, notebook_id: str) -> None:
         with warnings.catch_warnings():

@@ -53,6 +53,7 @@ class SubmissionResult:
     seconds: float = 0.0
     content_hash: str = ""
     graded_at: str = ""
+    diagnostics: list[str] = field(default_factory=list)  # sentinel notes, for instructors
     feedback_html: str = ""
 
     @property

@@ -28,6 +28,19 @@ def _drop_privileges(uid: int, gid: int) -> None:
         raise SystemExit("could not drop privileges")
 
 
+def _warm_up_torch() -> None:
+    """torch does one-off lazy set-up on first use (it loads torch._dynamo, which wraps a few
+    functions, and fills internal caches on the first optimizer step). Done here, before the
+    sentinel's snapshot, it is not mistaken for a test changing library state."""
+    import torch
+    import torch._dynamo  # noqa: F401
+
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([weight], lr=0.1)
+    (weight - 1.0).pow(2).sum().backward()
+    optimizer.step()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="autograder.sandbox.kernel")
     parser.add_argument("-f", dest="connection_file", required=True)
@@ -60,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
             importlib.import_module(name)
         except Exception as error:  # noqa: BLE001 - the notebook will report it properly
             failed.append(f"{name}: {type(error).__name__}")
+
+    if "torch" in sys.modules:
+        try:
+            _warm_up_torch()
+        except Exception as error:  # noqa: BLE001
+            failed.append(f"torch warm-up: {type(error).__name__}")
 
     from ipykernel.kernelapp import IPKernelApp
 

@@ -54,6 +54,11 @@ SHELL_STATE = (
     "run_ast_nodes", "run_code", "transform_cell", "transform_ast", "should_run_async",
 )
 
+# Modules a test's verdict may rest on without naming what it uses (assert_allclose calls
+# assert_array_compare): any change to them while a test runs withholds its receipt.
+JUDGING_MODULES = ("builtins", "math", "cmath", "operator", "numpy.testing", "pandas.testing",
+                   "pandas._testing", "torch.testing", "unittest")
+
 # Builtins that IPython and ipykernel install and swap during each request; not restored.
 KERNEL_MANAGED_BUILTINS = ("input", "exit", "quit", "get_ipython", "display", "getpass", "raw_input")
 
@@ -68,9 +73,6 @@ DENIED_EVENTS = frozenset({
     "gc.get_objects",
     "gc.get_referrers",
     "gc.get_referents",
-    "ctypes.dlopen",
-    "ctypes.dlsym",
-    "ctypes.dlsym/handle",
     "ctypes.cdata",
     "ctypes.cdata/buffer",
     "ctypes.string_at",
@@ -391,8 +393,21 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
         kind = _type(value)
         return kind is ModuleType or _issubclass(kind, type) or _callable(value)
 
+    def judged_by(name) -> bool:
+        """Modules whose every entry a test's verdict may rest on, used or not by name."""
+        for prefix in JUDGING_MODULES:
+            if name == prefix or name.startswith(prefix + "."):
+                return True
+        return False
+
     def changed_during_test(armed) -> list:
-        """What the grader restored before the test and the test's own run has changed since."""
+        """What the test's own run changed among the things its verdict rests on.
+
+        Everything was put back before the test. Library internals that change lazily while a
+        test runs (caches filled on first use) do not count; the names the test uses anywhere,
+        every entry of the testing-helper modules, builtins, math and operator, the classes of
+        modules, the import aliases and globals shadowing builtins do.
+        """
         used = armed["names"]
         problems = []
         for name, (module, saved) in snap["modules"].items():
@@ -402,18 +417,21 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
                     problems.append(name + ".<non-string key>")
                     break
             else:
+                everything = judged_by(name)
                 for k, v in saved.items():
-                    now = _dict_get(current, k, MISSING)
-                    if now is not v and (k in used or behavioural(v) or behavioural(now)):
-                        problems.append(name + "." + k)
-                        if _len(problems) >= 6:
-                            return problems
+                    if everything or k in used:
+                        now = _dict_get(current, k, MISSING)
+                        if now is not v and (k in used or behavioural(v) or behavioural(now)):
+                            problems.append(name + "." + k)
+                            if _len(problems) >= 6:
+                                return problems
         for (cls, name, original) in _list(dirty_classes.values()):
             now = _class_dict(cls).get(name, MISSING)
-            if now is not original and (name in used or behavioural(now) or behavioural(original)):
-                problems.append(_type(cls).__name__ + " attribute " + name)
-        if dirty_functions:
-            problems.append("function attributes of library code")
+            if now is not original and name in used:
+                problems.append("class attribute " + name)
+        for (fn, name, original) in _list(dirty_functions.values()):
+            if fn.__name__ in used:
+                problems.append("attributes of the function " + fn.__name__)
         for name, (module, cls) in module_classes.items():
             if _type(module) is not cls:
                 problems.append("the class of module " + name)
