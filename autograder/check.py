@@ -13,7 +13,7 @@ from autograder import cells as C
 from autograder import results as R
 from autograder.assemble import assemble, imported_modules
 from autograder.errors import UsageError
-from autograder.execute import Settings, new_key, run_notebook
+from autograder.execute import Settings, run_notebook
 from autograder.grade import PROTECTED_MODULES, parse_notebook
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
@@ -31,9 +31,8 @@ def check_notebook(path: Path, settings: Settings | None = None) -> tuple[list[R
     if not any(C.is_test(c) for c in nb.cells):
         raise UsageError(f"{path} has no test cells: is it an assignment notebook?")
     assembled = assemble(nb, nb)
-    key = new_key()
     files = {p.name: p.read_bytes() for p in path.parent.iterdir() if p.is_file() and p.suffix != ".ipynb"}
-    execution = run_notebook(assembled.notebook, key=key, settings=settings or Settings(),
+    execution, key = run_notebook(assembled.notebook, settings=settings or Settings(),
                              isolation=detect(sandbox_user=None, use_namespaces=False),
                              files=files, preimports=imported_modules(nb), protected=PROTECTED_MODULES)
     parts, _ = score_parts(assembled, execution, key, set())

@@ -3,6 +3,7 @@
     autograder release [ASSIGNMENT ...]
     autograder grade ASSIGNMENT SUBMISSIONS [--out DIR] [--workers N] [--db URL] ...
     autograder check NOTEBOOK
+    autograder report OUT_DIR
 
 Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
 scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
@@ -52,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: out/<ASSIGNMENT>)")
     p.add_argument("--workers", type=_positive(int), default=0, help="submissions graded at once (default: cores)")
     p.add_argument("--db", dest="db_url", help="gradebook SQLAlchemy URL (default: sqlite in the output folder)")
+    p.add_argument("--dask", dest="dask_address", metavar="tcp://HOST:PORT",
+                   help="grade on a Dask distributed cluster instead of local worker processes")
     p.add_argument("--force", action="store_true", help="re-grade submissions that did not change")
     p.add_argument("--cell-timeout", type=_positive(float), default=120.0, help="seconds per cell (default 120)")
     p.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per notebook (default 600)")
@@ -60,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sandbox-user", default="nobody", help="user the kernel runs as when grading as root")
     p.add_argument("--no-namespaces", action="store_true", help="do not use bubblewrap even if present")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("report", help="write an HTML class report from a graded batch")
+    p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the --out folder of `autograder grade`")
+    p.add_argument("--html", type=Path, help="where to write it (default: OUT_DIR/report.html)")
 
     p = sub.add_parser("check", help="run a notebook's visible tests locally")
     p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
@@ -93,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                                 output_limit_bytes=args.output_limit,
                                 limits=Limits(memory_bytes=args.memory_limit))
             options = GradeOptions(workers=args.workers, db_url=args.db_url, settings=settings, force=args.force,
+                                   dask_address=args.dask_address,
                                    sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
                                    progress=not args.quiet)
             out = args.out or Path("out") / args.assignment
@@ -100,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
             results = grade_assignment(course, args.assignment, args.submissions, out, options, log=log)
             print_table(results)
             print(f"\nwrote {out}/grades.csv, {out}/results/, {out}/feedback/")
+            return 0
+        if args.command == "report":
+            from autograder.report import write_report
+
+            print(f"wrote {write_report(args.out_dir, args.html)}")
             return 0
         if args.command == "check":
             from autograder.check import check_notebook, print_report

@@ -295,10 +295,148 @@ def _prepare_run_dir(isolation: Isolation, base: Path | None) -> tuple[Path, Pat
     return run_dir, scratch, sockets
 
 
+@dataclass(frozen=True)
+class KernelProfile:
+    """What a sandboxed kernel is made of; kernels with equal profiles are interchangeable."""
+
+    settings: Settings
+    isolation: Isolation
+    preimports: tuple[str, ...] = ()
+    protected: tuple[str, ...] = ()
+    data_dirs: tuple[str, ...] = ()
+    private_paths: tuple[str, ...] = ()
+
+
+class SandboxedKernel:
+    """One kernel in its own sandbox, with its own receipt key.
+
+    Creating it prepares the sandbox and launches the kernel process, which then imports the
+    notebook's libraries in the background; `run` executes a notebook on it (once) and tears it
+    down. So a worker can start the next kernel while it is still running the current notebook.
+    """
+
+    def __init__(self, profile: KernelProfile, work_base: Path | None = None, keep_run_dir: bool = False):
+        self.profile = profile
+        self.key = new_key()
+        self.keep_run_dir = keep_run_dir
+        self.created = time.monotonic()
+        isolation, settings = profile.isolation, profile.settings
+        if work_base is None:
+            work_base = Path(tempfile.gettempdir()) / "autograder-runs"
+            work_base.mkdir(exist_ok=True)
+            os.chmod(work_base, 0o711)
+        self.run_dir, self.scratch, sockets = _prepare_run_dir(isolation, work_base)
+        self.used = False
+        try:
+            fd = os.open(self.run_dir / "key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, self.key)
+            os.close(fd)
+            plan = SandboxPlan(
+                isolation=isolation, limits=settings.limits, scratch=self.scratch, sockets=sockets,
+                run_dir=self.run_dir, data_dirs=[Path(d) for d in profile.data_dirs],
+                env=kernel_environment(self.scratch, settings.limits.threads,
+                                       tmp=None if isolation.bwrap else self.scratch / "tmp"),
+                kernel={"preimports": list(profile.preimports), "protected": list(profile.protected),
+                        **_file_policy(isolation, work_base, self.scratch, sockets,
+                                       [Path(p) for p in profile.private_paths])},
+            )
+            plan_file = self.run_dir / "plan.json"
+            plan_file.write_text(json.dumps(plan.to_json()))
+            os.chmod(plan_file, 0o600)
+            spec = KernelSpec(
+                argv=[sys.executable, "-m", "autograder.sandbox.launch", "--plan", str(plan_file),
+                      "-f", "{connection_file}"],
+                display_name="Python 3 (autograder sandbox)", language="python", interrupt_mode="message",
+            )
+            self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_SingleSpecManager(spec),
+                                         transport="ipc", ip=str(sockets / "k"))
+            self.km.connection_file = str(sockets / "connection.json")
+            self.start_error = None
+            try:
+                run_sync(self.km.start_kernel)()
+            except Exception as error:  # noqa: BLE001 - reported by run()
+                self.start_error = error
+        except BaseException:
+            self.discard()
+            raise
+
+    def add_files(self, files: dict[str, bytes]) -> None:
+        """Write supporting files into the kernel's scratch folder (before `run`)."""
+        isolation = self.profile.isolation
+        for name, content in files.items():
+            target = self.scratch / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            if isolation.uid is not None:
+                os.chown(target, isolation.uid, isolation.gid)
+                for parent in target.relative_to(self.scratch).parents:
+                    if str(parent) != ".":
+                        os.chown(self.scratch / parent, isolation.uid, isolation.gid)
+
+    def run(self, nb: nbformat.NotebookNode, parameters: dict | None = None) -> Execution:
+        """Execute `nb` (not modified) and tear the sandbox down."""
+        if self.used:
+            raise RuntimeError("a sandboxed kernel runs one notebook only")
+        self.used = True
+        settings, isolation, km = self.profile.settings, self.profile.isolation, self.km
+        started = time.monotonic()
+        try:
+            work = _papermill_ready(nb)
+            work.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python",
+                                           "display_name": "Python 3 (autograder sandbox)"}
+            if parameters:
+                work = parameterize_notebook(work, parameters, kernel_name=KERNEL_NAME, language="python",
+                                             engine_name=ENGINE_NAME)
+            work = prepare_notebook_metadata(work, "<submission>", None)
+            holder: dict = {}
+            status, reason = "completed", ""
+            # Last resort: whatever happens inside papermill, the sandbox dies after the deadline.
+            watchdog = threading.Timer(settings.notebook_timeout + 4 * INTERRUPT_GRACE_SECONDS + 30,
+                                       kill_sandbox, args=(km,))
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                if self.start_error is not None:
+                    raise self.start_error
+                work = papermill_engines.execute_notebook_with_engine(
+                    ENGINE_NAME, work, kernel_name=KERNEL_NAME, input_path=None, output_path=None,
+                    progress_bar=False, log_output=False, start_timeout=settings.start_timeout,
+                    km=km, settings=settings, holder=holder,
+                )
+            except Exception as error:  # noqa: BLE001 - a kernel that never started is a result too
+                status = "failed_to_start"
+                reason = f"the kernel could not be started: {type(error).__name__}: {error}"
+            finally:
+                watchdog.cancel()
+                _force_shutdown(km)
+            client = holder.get("client")
+            if client is not None and status == "completed":
+                status, reason = client.status, client.reason
+                work = client.nb
+            receipts_path = self.run_dir / "receipts"
+            receipts = receipts_path.read_text(errors="replace").splitlines() if receipts_path.exists() else []
+            log_path = self.run_dir / "kernel.log"
+            kernel_log = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+            return Execution(
+                notebook=work, status=status, reason=reason, receipts=receipts, isolation=isolation,
+                seconds=time.monotonic() - started,
+                output_truncated=bool(client and client.output_truncated), kernel_log=kernel_log,
+            )
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Kill the kernel (if any) and remove the sandbox's files."""
+        km = getattr(self, "km", None)
+        if km is not None:
+            _force_shutdown(km)
+        if not self.keep_run_dir:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
 def run_notebook(
     nb: nbformat.NotebookNode,
     *,
-    key: bytes,
     settings: Settings | None = None,
     isolation: Isolation | None = None,
     parameters: dict | None = None,
@@ -306,97 +444,28 @@ def run_notebook(
     preimports: list[str] | None = None,
     protected: list[str] | None = None,
     data_dirs: list[Path] | None = None,
-    work_base: Path | None = None,
     private_paths: list[Path] | None = None,
+    work_base: Path | None = None,
     keep_run_dir: bool = False,
-) -> Execution:
-    """Execute `nb` in a fresh sandboxed kernel and return what happened.
+    kernel: SandboxedKernel | None = None,
+) -> tuple[Execution, bytes]:
+    """Execute `nb` in a fresh sandboxed kernel; returns what happened and the receipt key.
 
-    `key` signs the sentinel's receipts; `files` are written into the kernel's scratch folder
-    (supporting files of the assignment and of the submission). `private_paths` are folders and
-    files the notebook must not read (course sources, the gradebook, other submissions); with
-    bubblewrap they are simply absent from the kernel's file system, without it the sentinel's
-    file policy refuses them. The notebook object passed in is not modified.
+    `files` are written into the kernel's scratch folder (supporting files of the assignment and
+    of the submission). `private_paths` are folders and files the notebook must not read (course
+    sources, the gradebook, other submissions); with bubblewrap they are simply absent from the
+    kernel's file system, without it the sentinel's file policy refuses them. Pass `kernel` to
+    use one started ahead (its profile must match). The notebook passed in is not modified.
     """
-    settings = settings or Settings()
-    isolation = isolation or detect()
-    started = time.monotonic()
-    if work_base is None:
-        work_base = Path(tempfile.gettempdir()) / "autograder-runs"
-        work_base.mkdir(exist_ok=True)
-        os.chmod(work_base, 0o711)
-    run_dir, scratch, sockets = _prepare_run_dir(isolation, work_base)
-    try:
-        for name, content in (files or {}).items():
-            target = scratch / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            if isolation.uid is not None:
-                os.chown(target, isolation.uid, isolation.gid)
-        key_file = run_dir / "key"
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.write(fd, key)
-        os.close(fd)
-        plan = SandboxPlan(
-            isolation=isolation, limits=settings.limits, scratch=scratch, sockets=sockets,
-            run_dir=run_dir, data_dirs=list(data_dirs or []),
-            env=kernel_environment(scratch, settings.limits.threads, tmp=None if isolation.bwrap else scratch / "tmp"),
-            kernel={"preimports": list(preimports or []), "protected": list(protected or []),
-                    **_file_policy(isolation, work_base, scratch, sockets, private_paths)},
-        )
-        plan_file = run_dir / "plan.json"
-        plan_file.write_text(json.dumps(plan.to_json()))
-        os.chmod(plan_file, 0o600)
-        spec = KernelSpec(
-            argv=[sys.executable, "-m", "autograder.sandbox.launch", "--plan", str(plan_file),
-                  "-f", "{connection_file}"],
-            display_name="Python 3 (autograder sandbox)", language="python", interrupt_mode="message",
-        )
-        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_SingleSpecManager(spec),
-                           transport="ipc", ip=str(sockets / "k"))
-        km.connection_file = str(sockets / "connection.json")
-
-        work = _papermill_ready(nb)
-        work.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python",
-                                       "display_name": "Python 3 (autograder sandbox)"}
-        if parameters:
-            work = parameterize_notebook(work, parameters, kernel_name=KERNEL_NAME, language="python",
-                                         engine_name=ENGINE_NAME)
-        work = prepare_notebook_metadata(work, "<submission>", None)
-        holder: dict = {}
-        status, reason = "completed", ""
-        # Last resort: whatever happens inside papermill, the sandbox dies after the deadline.
-        watchdog = threading.Timer(settings.notebook_timeout + 4 * INTERRUPT_GRACE_SECONDS + 30,
-                                   kill_sandbox, args=(km,))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            work = papermill_engines.execute_notebook_with_engine(
-                ENGINE_NAME, work, kernel_name=KERNEL_NAME, input_path=None, output_path=None,
-                progress_bar=False, log_output=False, start_timeout=settings.start_timeout,
-                km=km, settings=settings, holder=holder,
-            )
-        except Exception as error:  # noqa: BLE001 - a kernel that never started is a result too
-            status, reason = "failed_to_start", f"the kernel could not be started: {type(error).__name__}: {error}"
-        finally:
-            watchdog.cancel()
-            _force_shutdown(km)
-        client = holder.get("client")
-        if client is not None and status == "completed":
-            status, reason = client.status, client.reason
-            work = client.nb
-        receipts_path = run_dir / "receipts"
-        receipts = receipts_path.read_text(errors="replace").splitlines() if receipts_path.exists() else []
-        log_path = run_dir / "kernel.log"
-        kernel_log = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
-        return Execution(
-            notebook=work, status=status, reason=reason, receipts=receipts, isolation=isolation,
-            seconds=time.monotonic() - started,
-            output_truncated=bool(client and client.output_truncated), kernel_log=kernel_log,
-        )
-    finally:
-        if not keep_run_dir:
-            shutil.rmtree(run_dir, ignore_errors=True)
+    if kernel is None:
+        profile = KernelProfile(
+            settings=settings or Settings(), isolation=isolation or detect(),
+            preimports=tuple(preimports or ()), protected=tuple(protected or ()),
+            data_dirs=tuple(str(d) for d in (data_dirs or ())),
+            private_paths=tuple(str(p) for p in (private_paths or ())))
+        kernel = SandboxedKernel(profile, work_base=work_base, keep_run_dir=keep_run_dir)
+    kernel.add_files(files or {})
+    return kernel.run(nb, parameters), kernel.key
 
 
 def new_key() -> bytes:

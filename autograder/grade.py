@@ -27,7 +27,7 @@ from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.collect import Submission, collect
 from autograder.errors import UsageError
-from autograder.execute import Settings, new_key, run_notebook
+from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_notebook
 from autograder.gradebook import GradebookWriter, default_url
 from autograder.layout import Course
 from autograder.release import validate_source
@@ -50,6 +50,7 @@ class GradeOptions:
     db_url: str | None = None
     settings: Settings = field(default_factory=Settings)
     force: bool = False
+    dask_address: str | None = None  # tcp://host:port of a Dask scheduler
     sandbox_user: str | None = "nobody"
     use_namespaces: bool = True
     progress: bool = True
@@ -106,8 +107,40 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
     return nb
 
 
-def grade_one(ctx: AssignmentContext, sub: Submission) -> R.SubmissionResult:
-    """Grade one submission. Never raises: failures become statuses."""
+# A worker keeps one kernel started ahead for its next submission, so the kernel's start-up
+# (bubblewrap, Python, the notebook's libraries) overlaps with grading the current one.
+_next_kernel: SandboxedKernel | None = None
+
+
+def kernel_profile(ctx: AssignmentContext, isolation) -> KernelProfile:
+    return KernelProfile(settings=ctx.settings, isolation=isolation, preimports=tuple(ctx.preimports),
+                         protected=tuple(PROTECTED_MODULES), data_dirs=tuple(ctx.data_dirs),
+                         private_paths=tuple(ctx.private_paths))
+
+
+def _take_kernel(profile: KernelProfile) -> SandboxedKernel:
+    global _next_kernel
+    kernel, _next_kernel = _next_kernel, None
+    if kernel is not None and kernel.profile == profile:
+        return kernel
+    if kernel is not None:
+        kernel.discard()
+    return SandboxedKernel(profile)
+
+
+def _start_next_kernel(profile: KernelProfile) -> None:
+    global _next_kernel
+    try:
+        _next_kernel = SandboxedKernel(profile)
+    except Exception:  # noqa: BLE001 - the next job will start its own
+        _next_kernel = None
+
+
+def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = False) -> R.SubmissionResult:
+    """Grade one submission. Never raises: failures become statuses.
+
+    With `prestart_next`, a kernel for the next submission is started before this one runs.
+    """
     started = time.monotonic()
     source_nb = nbformat.from_dict(ctx.source)
     result = R.SubmissionResult(student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADED,
@@ -136,13 +169,11 @@ def grade_one(ctx: AssignmentContext, sub: Submission) -> R.SubmissionResult:
                 else:
                     files = dict(sub.files)
                     files.update(ctx.files)  # the assignment's own files win over same-named student files
-                    key = new_key()
-                    execution = run_notebook(
-                        assembled.notebook, key=key, settings=ctx.settings, isolation=isolation,
-                        files=files, preimports=ctx.preimports, protected=PROTECTED_MODULES,
-                        data_dirs=[Path(d) for d in ctx.data_dirs],
-                        private_paths=[Path(p) for p in ctx.private_paths],
-                    )
+                    profile = kernel_profile(ctx, isolation)
+                    kernel = _take_kernel(profile)
+                    if prestart_next:
+                        _start_next_kernel(profile)
+                    execution, key = run_notebook(assembled.notebook, files=files, kernel=kernel)
                     executed = execution.notebook
                     secret = C.hidden_lines(source_nb)
                     result.parts, warnings = score_parts(assembled, execution, key, secret)
@@ -230,7 +261,7 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     cores = default_workers()
-    options.settings.limits.threads = max(1, cores // workers)
+    options.settings.limits.threads = 1 if options.dask_address else max(1, cores // workers)
     ctx, source_nb = make_context(course, assignment, options.settings, options.sandbox_user, options.use_namespaces)
     ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
     if options.db_url and options.db_url.startswith("sqlite:///"):
@@ -249,8 +280,10 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
         else:
             todo.append(sub)
     isolation = detect(options.sandbox_user, options.use_namespaces)
+    where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
+        f"with {min(workers, max(1, len(todo)))} worker(s)"
     log(f"{assignment}: {len(submissions)} submissions ({len(results)} unchanged since the last run, "
-        f"{len(todo)} to grade) with {min(workers, max(1, len(todo)))} worker(s)")
+        f"{len(todo)} to grade) {where}")
     log(isolation.describe())
     for warning in isolation.missing:
         log(f"warning: isolation layer missing: {warning}")
@@ -266,33 +299,72 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
 
     started = time.monotonic()
     done = 0
-    if todo:
-        if workers == 1 or len(todo) == 1:
-            for sub in todo:
-                result = grade_one(ctx, sub)
-                accept(result)
-                done += 1
-                _progress(log, options, done, len(todo), result, started)
-        else:
-            spawn = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=spawn,
-                                     initializer=_worker_init) as pool:
-                futures = {pool.submit(grade_one, ctx, sub): sub for sub in todo}
-                for future in as_completed(futures):
-                    sub = futures[future]
-                    try:
-                        result = future.result()
-                    except Exception as error:  # noqa: BLE001 - a worker that died still yields a row
-                        result = R.SubmissionResult(
-                            student_id=sub.student_id, assignment=assignment, status=R.GRADER_ERROR,
-                            reason=f"the grading worker failed: {type(error).__name__}: {error}",
-                            parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now())
-                    accept(result)
-                    done += 1
-                    _progress(log, options, done, len(todo), result, started)
+    for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb):
+        accept(result)
+        done += 1
+        _progress(log, options, done, len(todo), result, started)
     ordered = [results[s.student_id] for s in submissions]
     exports.write_results(out_dir, ordered)
     return ordered
+
+
+def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseException) -> R.SubmissionResult:
+    return R.SubmissionResult(
+        student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADER_ERROR,
+        reason=f"the grading worker failed: {type(error).__name__}: {error}",
+        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now())
+
+
+def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_address: str | None, source_nb):
+    """Grade `todo`, yielding (submission, result) as each finishes, wherever the work runs:
+    in this process (one worker), in a local pool of worker processes, or on a Dask cluster."""
+    if not todo:
+        return
+    if dask_address:
+        yield from _run_on_dask(ctx, todo, dask_address, source_nb)
+    elif workers == 1 or len(todo) == 1:
+        for index, sub in enumerate(todo):
+            yield sub, grade_one(ctx, sub, index < len(todo) - 1)
+    else:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=spawn,
+                                 initializer=_worker_init) as pool:
+            last = len(todo) - workers  # the last submissions need no kernel started after them
+            futures = {pool.submit(grade_one, ctx, sub, index < last): sub for index, sub in enumerate(todo)}
+            for future in as_completed(futures):
+                sub = futures[future]
+                try:
+                    yield sub, future.result()
+                except Exception as error:  # noqa: BLE001 - a worker that died still yields a row
+                    yield sub, _failed(ctx, sub, source_nb, error)
+
+
+def _run_on_dask(ctx: AssignmentContext, todo: list[Submission], address: str, source_nb):
+    """Send each submission to a Dask distributed cluster; results come back here (one writer).
+
+    Workers run the same `grade_one` (same sandbox, same receipts) with the isolation of the
+    machine they are on; give them one thread each (`dask worker ADDRESS --nthreads 1`).
+    """
+    import uuid
+
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    try:
+        client = Client(address, timeout="30s")
+    except Exception as error:  # noqa: BLE001
+        raise UsageError(f"could not connect to the Dask scheduler at {address}: {type(error).__name__}: {error}") from None
+    with client:
+        shared = client.scatter(ctx, broadcast=True)
+        batch = uuid.uuid4().hex[:8]
+        futures = {client.submit(grade_one, shared, sub, False, pure=False,
+                                 key=f"grade-{ctx.assignment}-{sub.student_id}-{batch}"): sub for sub in todo}
+        for future in dask_completed(list(futures)):
+            sub = futures[future]
+            try:
+                yield sub, future.result()
+            except Exception as error:  # noqa: BLE001 - a lost worker still yields a row
+                yield sub, _failed(ctx, sub, source_nb, error)
 
 
 def _progress(log, options: GradeOptions, done: int, total: int, result: R.SubmissionResult, started: float) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import os
+import random
 import sys
+import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,8 +28,24 @@ def default_url(out_dir) -> str:
     return f"sqlite:///{out_dir}/gradebook.db"
 
 
+def _retrying(action, attempts: int = 8):
+    """Run `action` (which opens its own gradebook session), retrying when another process
+    writing the same database at the same time wins a race (duplicate rows being created,
+    tables being created, serialization failures)."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError, OperationalError
+
+    for attempt in range(attempts):
+        try:
+            return action()
+        except (IntegrityError, OperationalError, InvalidRequestError, DBAPIError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (2 ** attempt) * (0.5 + random.random()))
+
+
 class GradebookWriter:
-    """The only process that writes grades."""
+    """The only process of a batch that writes grades. Several batches may write one database
+    (PostgreSQL, say) at once: each write is retried if another batch wins a race."""
 
     def __init__(self, db_url: str):
         self.db_url = db_url
@@ -41,10 +59,13 @@ class GradebookWriter:
         nb = copy.deepcopy(source_nb)
         resources = {"nbgrader": {"db_url": self.db_url, "assignment": assignment, "notebook": notebook_id}}
         nb, resources = ComputeChecksums().preprocess(nb, resources)
-        with Gradebook(self.db_url) as gb:
-            gb.update_or_create_assignment(assignment)
+        def create():
+            with Gradebook(self.db_url) as gb:
+                gb.update_or_create_assignment(assignment)
+
+        _retrying(create)
         try:
-            SaveCells().preprocess(nb, resources)
+            _retrying(lambda: SaveCells().preprocess(copy.deepcopy(nb), resources))
         except RuntimeError as error:
             if "Cannot add or remove cells" not in str(error):
                 raise
@@ -58,7 +79,7 @@ class GradebookWriter:
         with warnings.catch_warnings():
             # nbgrader's own update_or_create_submission trips SQLAlchemy autoflush warnings
             warnings.simplefilter("ignore", category=Warning)
-            self._record(result, notebook_id)
+            _retrying(lambda: self._record(result, notebook_id))
 
     def _record(self, result: R.SubmissionResult, notebook_id: str) -> None:
         timestamp = datetime.now(timezone.utc).replace(tzinfo=None)

@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _pins(lines):
     pins = {}
     for line in lines:
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;]+)\s*", line)
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)(\[[a-z,]+\])?\s*==\s*([^\s;]+)\s*", line)
         assert match, f"not an exact pin: {line!r}"
-        pins[match.group(1).lower().replace("_", "-")] = match.group(2)
+        pins[match.group(1).lower().replace("_", "-")] = match.group(3)
     return pins
 
 

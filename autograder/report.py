@@ -1,0 +1,135 @@
+"""`autograder report OUT_DIR`: how the class did, for the instructor, as one HTML page.
+
+Reads the per-student results a grading batch wrote (OUT_DIR/state/*.json) and writes
+OUT_DIR/report.html: the score distribution, statuses, the pass rate of every part, and the parts
+most students failed with their most common messages. Plots are matplotlib PNGs embedded in the
+page, so the file can be mailed or attached as it is.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from autograder import results as R  # noqa: E402
+from autograder.errors import UsageError  # noqa: E402
+from autograder.exports import write_atomic  # noqa: E402
+
+
+def load_results(out_dir: Path) -> list[R.SubmissionResult]:
+    state = Path(out_dir) / "state"
+    if not state.is_dir():
+        raise UsageError(f"{out_dir} holds no graded batch (no state/ folder): run `autograder grade ... --out {out_dir}` first")
+    results = []
+    for path in sorted(state.glob("*.json")):
+        try:
+            results.append(R.SubmissionResult.from_dict(json.loads(path.read_text())))
+        except (ValueError, TypeError, KeyError):
+            continue
+    if not results:
+        raise UsageError(f"{state} holds no results")
+    return results
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def part_table(results: list[R.SubmissionResult]) -> list[dict]:
+    """Per part: title, points, how many passed / failed / did not attempt, and common messages."""
+    order: list[str] = []
+    rows: dict[str, dict] = {}
+    graded = [r for r in results if r.status in (R.GRADED, R.TIMEOUT, R.KERNEL_DIED)]
+    for result in graded:
+        for part in result.parts:
+            if part.kind != "test":
+                continue
+            if part.grade_id not in rows:
+                order.append(part.grade_id)
+                rows[part.grade_id] = {"grade_id": part.grade_id, "title": part.title, "points": part.max_points,
+                                       "passed": 0, "failed": 0, "not_attempted": 0, "messages": Counter()}
+            row = rows[part.grade_id]
+            if part.outcome == R.PASSED:
+                row["passed"] += 1
+            elif part.outcome == R.NOT_ATTEMPTED:
+                row["not_attempted"] += 1
+            else:
+                row["failed"] += 1
+                row["messages"][part.message.splitlines()[0][:160] if part.message else part.outcome] += 1
+    table = [rows[g] for g in order]
+    for row in table:
+        total = row["passed"] + row["failed"] + row["not_attempted"]
+        row["pass_rate"] = row["passed"] / total if total else 0.0
+    return table
+
+
+def render_report(results: list[R.SubmissionResult]) -> str:
+    assignment = ", ".join(sorted({r.assignment for r in results}))
+    scores = [r.score for r in results]
+    max_score = max((r.max_score for r in results), default=0)
+    statuses = Counter(r.status for r in results)
+    table = part_table(results)
+
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    bins = max(5, min(20, int(max_score) + 1)) if max_score else 10
+    ax.hist(scores, bins=bins, range=(0, max_score or 1), color="#4c72b0", edgecolor="white")
+    ax.set_xlabel(f"autograded score (out of {max_score:g})")
+    ax.set_ylabel("students")
+    ax.set_title("Score distribution")
+    score_png = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(6.5, max(2.5, 0.28 * len(table) + 1)))
+    names = [row["title"] for row in table][::-1]
+    rates = [100 * row["pass_rate"] for row in table][::-1]
+    colors = ["#c44e52" if r < 50 else "#dd8452" if r < 80 else "#55a868" for r in rates]
+    ax.barh(names, rates, color=colors)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of graded students who passed")
+    ax.set_title("Pass rate per part")
+    rate_png = _png(fig)
+
+    hardest = sorted(table, key=lambda row: (row["pass_rate"], row["grade_id"]))[:5]
+    mean = sum(scores) / len(scores)
+    median = sorted(scores)[len(scores) // 2]
+    esc = html.escape
+    status_rows = "".join(f"<tr><td>{esc(s)}</td><td>{n}</td></tr>" for s, n in statuses.most_common())
+    part_rows = "".join(
+        f"<tr><td>{esc(row['title'])}</td><td>{row['points']:g}</td><td>{100 * row['pass_rate']:.0f}%</td>"
+        f"<td>{row['passed']}</td><td>{row['failed']}</td><td>{row['not_attempted']}</td></tr>" for row in table)
+    hard_rows = "".join(
+        f"<tr><td>{esc(row['title'])}</td><td>{100 * row['pass_rate']:.0f}%</td><td>"
+        + "<br>".join(f"{n} &times; {esc(m)}" for m, n in row["messages"].most_common(3)) + "</td></tr>"
+        for row in hardest)
+    return f"""<!doctype html><html lang=en><head><meta charset=utf-8><title>Class report: {esc(assignment)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2rem auto;padding:0 1rem}}
+table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}}
+th{{background:#f5f5f7}}</style></head><body>
+<h1>Class report: {esc(assignment)}</h1>
+<p>{len(results)} submissions &middot; mean {mean:.1f} &middot; median {median:g} of {max_score:g} autograded points</p>
+<img alt="score distribution" src="data:image/png;base64,{score_png}">
+<h2>Statuses</h2><table><tr><th>status</th><th>submissions</th></tr>{status_rows}</table>
+<h2>Parts most students failed</h2>
+<table><tr><th>part</th><th>pass rate</th><th>most common messages</th></tr>{hard_rows}</table>
+<h2>Every part</h2>
+<img alt="pass rate per part" src="data:image/png;base64,{rate_png}">
+<table><tr><th>part</th><th>points</th><th>pass rate</th><th>passed</th><th>failed</th><th>not attempted</th></tr>{part_rows}</table>
+</body></html>
+"""
+
+
+def write_report(out_dir: Path, target: Path | None = None) -> Path:
+    results = load_results(out_dir)
+    target = Path(target) if target else Path(out_dir) / "report.html"
+    write_atomic(target, render_report(results))
+    return target
