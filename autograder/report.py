@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from autograder import results as R  # noqa: E402
 from autograder.errors import UsageError  # noqa: E402
@@ -86,6 +87,7 @@ def render_report(results: list[R.SubmissionResult]) -> str:
     ax.hist(scores, bins=bins, range=(0, max_score or 1), color="#4c72b0", edgecolor="white")
     ax.set_xlabel(f"autograded score (out of {max_score:g})")
     ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Score distribution")
     score_png = _png(fig)
 
@@ -109,7 +111,9 @@ def render_report(results: list[R.SubmissionResult]) -> str:
         f"<td>{row['passed']}</td><td>{row['failed']}</td><td>{row['not_attempted']}</td></tr>" for row in table)
     hard_rows = "".join(
         f"<tr><td>{esc(row['title'])}</td><td>{100 * row['pass_rate']:.0f}%</td><td>"
-        + "<br>".join(f"{n} &times; {esc(m)}" for m, n in row["messages"].most_common(3)) + "</td></tr>"
+        + "<br>".join([f"{n} &times; {esc(m)}" for m, n in row["messages"].most_common(3)]
+                      + ([f"{row['not_attempted']} did not attempt it"] if row["not_attempted"] else []))
+        + "</td></tr>"
         for row in hardest)
     return f"""<!doctype html><html lang=en><head><meta charset=utf-8><title>Class report: {esc(assignment)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2rem auto;padding:0 1rem}}
