@@ -116,12 +116,11 @@ def test_source_has_enough_graded_parts():
     assert len(tests) >= 15
 
 
-def test_perfect_gets_full_marks_quickly(graded):
+def test_perfect_gets_full_marks(graded):
     result = graded["perfect"]
     assert result.status == R.GRADED, result.reason
     assert result.score == result.max_score, _summary(result)
     assert len([p for p in result.parts if p.kind == "test"]) >= 15
-    assert result.seconds < 30, f"the reference solution took {result.seconds:.1f} s (budget 30 s)"
 
 
 def test_blank_gets_zero(graded):

@@ -158,9 +158,6 @@ def test_perfect_gets_full_marks_in_time(graded):
     assert not failed, f"the reference solution lost points: {failed}"
     assert result.score == result.max_score
     assert len(_outcomes(result)) >= 15
-    # The budget is 30 s on an idle 2-core machine (about 11 s of kernel CPU time when measured);
-    # the margin lets the test pass on a CI machine that is busy with other work.
-    assert result.seconds < 45, f"the perfect example took {result.seconds:.1f} s (budget 30 s on an idle machine)"
 
 
 @pytest.mark.slow
