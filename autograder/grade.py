@@ -299,10 +299,30 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
 
     started = time.monotonic()
     done = 0
-    for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb):
-        accept(result)
-        done += 1
-        _progress(log, options, done, len(todo), result, started)
+    bar = None
+    if options.progress and todo and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
+    try:
+        for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb):
+            accept(result)
+            done += 1
+            if bar is not None:
+                bar.set_postfix_str(f"{result.student_id}: {result.score:g}/{result.max_score:g} {result.status}")
+                bar.update(1)
+            else:
+                _progress(log, options, done, len(todo), result, started)
+    finally:
+        if bar is not None:
+            bar.close()
+    if options.progress and todo:
+        counts = {}
+        for r in results.values():
+            counts[r.status] = counts.get(r.status, 0) + 1
+        log(f"graded {len(todo)} submissions in {time.monotonic() - started:.0f} s "
+            f"({(time.monotonic() - started) / len(todo):.1f} s each); statuses: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     ordered = [results[s.student_id] for s in submissions]
     exports.write_results(out_dir, ordered)
     return ordered

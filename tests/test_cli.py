@@ -122,3 +122,23 @@ def test_check_reports_each_part(graded, tmp_path):
     assert "the mean of 1, 2, 3 is 2" in proc.stdout
     proc = run("check", tmp_path / "nope.ipynb")
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_a_failed_regrade_never_leaves_the_old_score(graded, tmp_path):
+    """A submission that was fine and is now broken gets a zero and a reason, not its old score."""
+    out = tmp_path / "out"
+    subs = tmp_path / "subs"
+    (subs / "zoe").mkdir(parents=True)
+    nb_path = subs / "zoe" / f"{M.ASSIGNMENT}.ipynb"
+    nbformat.write(M.submission(graded["course"], M.PERFECT), nb_path)
+    args = ["--course", graded["course"].root, "grade", M.ASSIGNMENT, subs, "--out", out, "--workers", "1", "--quiet"]
+    assert run(*args).returncode == 0
+    assert json.loads((out / "results" / "zoe.json").read_text())["score"] == 7
+    nb_path.write_text("{ this is not json")
+    assert run(*args).returncode == 0
+    rows = {r["student_id"]: r for r in csv.DictReader(open(out / "grades.csv"))}
+    assert rows["zoe"]["status"] == R.INVALID_NOTEBOOK and float(rows["zoe"]["score"]) == 0
+    assert json.loads((out / "results" / "zoe.json").read_text())["score"] == 0
+    from autograder.gradebook import GradebookWriter
+
+    assert GradebookWriter(f"sqlite:///{out}/gradebook.db").total(M.ASSIGNMENT, "zoe") == 0
