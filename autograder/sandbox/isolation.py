@@ -88,6 +88,35 @@ def _reachable_by(uid: int, gid: int, path: str) -> bool:
     return True
 
 
+def _files_readable_by(uid: int, gid: int, paths: list[str]) -> list[str]:
+    """The files among `paths` that `uid` cannot read (mode bits only)."""
+    import stat
+
+    blocked = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        if info.st_uid == uid:
+            ok = info.st_mode & stat.S_IRUSR
+        elif info.st_gid == gid:
+            ok = info.st_mode & stat.S_IRGRP
+        else:
+            ok = info.st_mode & stat.S_IROTH
+        if not ok:
+            blocked.append(path)
+    return blocked
+
+
+def _sample_files() -> list[str]:
+    """A few files the kernel must read, one from each place it reads code from."""
+    import ipykernel
+
+    return [os.path.realpath(sys.executable), os.path.join(os.path.dirname(os.__file__), "os.py"),
+            ipykernel.__file__, autograder.__file__, course.__file__]
+
+
 def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool = True) -> Isolation:
     """Find the strongest isolation this machine offers."""
     layers = ["resource limits", "clean environment", "audit-hook sentinel"]
@@ -113,7 +142,11 @@ def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool
         else:
             needed = [sys.base_prefix, sys.prefix, str(Path(autograder.__file__).parent)]
             blocked = [p for p in needed if not _reachable_by(record.pw_uid, record.pw_gid, p)]
-            if blocked and not bwrap:
+            unreadable = _files_readable_by(record.pw_uid, record.pw_gid, _sample_files())
+            if unreadable:
+                missing.append(f"user {sandbox_user} cannot read {unreadable[0]} (files are not world-readable; "
+                               "check the umask of the checkout): kernel runs as the grading user")
+            elif blocked and not bwrap:
                 missing.append(f"user {sandbox_user} cannot reach {blocked[0]} without namespaces: "
                                "kernel runs as root")
             else:
