@@ -18,7 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 import papermill
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,11 +32,15 @@ COURSE_BUDGET = 180.0
 
 def bare_seconds(course: Course, assignment: str, work: Path) -> float:
     source = course.source_notebook(assignment)
-    nb = nbformat.read(source, as_version=4)
+    run_dir = work / "bare"  # never run in source/: notebooks write files where they run
+    run_dir.mkdir()
+    for path in course.supporting_files(assignment):
+        target = run_dir / path.relative_to(course.source / assignment)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
     started = time.perf_counter()
     papermill.execute_notebook(source, str(work / f"{assignment}.out.ipynb"), kernel_name="python3",
-                               progress_bar=False, cwd=str(source.parent))
-    del nb
+                               progress_bar=False, cwd=str(run_dir))
     return time.perf_counter() - started
 
 

@@ -46,10 +46,12 @@ def make_batch(course: Course, assignment: str, count: int, folder: Path) -> lis
 def bare_papermill(paths: list[Path], work: Path) -> float:
     total = 0.0
     for index, path in enumerate(paths):
+        run_dir = work / f"bare{index}"
+        run_dir.mkdir()
         started = time.perf_counter()
         try:
-            papermill.execute_notebook(str(path), str(work / f"bare{index}.ipynb"), kernel_name="python3",
-                                       progress_bar=False, cwd=str(path.parent))
+            papermill.execute_notebook(str(path), str(run_dir / "out.ipynb"), kernel_name="python3",
+                                       progress_bar=False, cwd=str(run_dir))
         except papermill.PapermillExecutionError:
             pass  # partial and blank notebooks raise NotImplementedError: still a full run
         total += time.perf_counter() - started
