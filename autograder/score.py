@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import re
 
-from autograder import cells as C
 from autograder import results as R
 from autograder.assemble import Assembled
 from autograder.execute import NOT_RUN, TIMED_OUT, Execution

@@ -64,3 +64,48 @@ def lost_points(result, part_ids) -> dict[str, str]:
     """For each named part, its outcome (helps assertion messages)."""
     by_id = {p.grade_id: p for p in result.parts}
     return {gid: by_id[gid].outcome for gid in part_ids}
+
+
+# -- checks shared by the assignment tests ---------------------------------------------------------
+def outcomes(result) -> dict[str, str]:
+    """Outcome of every autograded part, by grade id."""
+    return {p.grade_id: p.outcome for p in result.parts if p.kind == "test"}
+
+
+def summary(result) -> str:
+    """The parts that did not pass, with the start of their messages (for assertion messages)."""
+    return "; ".join(f"{p.grade_id}: {p.outcome} {p.message[:120]}" for p in result.parts
+                     if p.kind == "test" and not p.passed)
+
+
+def check_perfect(result, min_parts: int) -> None:
+    """The reference solution: graded normally, full autograded marks, enough parts."""
+    assert result.status == "graded", result.reason
+    assert result.score == result.max_score, f"the reference solution lost points: {summary(result)}"
+    assert len(outcomes(result)) >= min_parts, f"{len(outcomes(result))} autograded parts, want {min_parts}"
+
+
+def check_blank(result, all_not_attempted: bool = True) -> None:
+    """The release as it is: runs to the end, scores zero, every part 'not attempted'."""
+    assert result.status == "graded", result.reason
+    assert result.score == 0, {gid: o for gid, o in outcomes(result).items() if o == "passed"}
+    if all_not_attempted:
+        assert set(outcomes(result).values()) == {"not_attempted"}, summary(result)
+
+
+def check_partial(result) -> None:
+    assert result.status == "graded", result.reason
+    assert 0 < result.score < result.max_score, summary(result)
+
+
+def check_lost_exactly(result, must: set[str], may: set[str] = frozenset()) -> None:
+    """A notebook with wrong answers: every part in `must` failed, and nothing else was lost
+    except parts in `may` (parts that build on a wrong one)."""
+    assert result.status == "graded", result.reason
+    got = outcomes(result)
+    unknown = (set(must) | set(may)) - set(got)
+    assert not unknown, f"no such parts: {sorted(unknown)}"
+    should_fail = {part for part in must if got[part] != "failed"}
+    assert not should_fail, f"should have failed: {sorted(should_fail)} ({summary(result)})"
+    lost = {gid for gid, outcome in got.items() if outcome != "passed"}
+    assert lost <= set(must) | set(may), f"lost parts no wrong answer explains: {sorted(lost - set(must) - set(may))}"

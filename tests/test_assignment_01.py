@@ -11,7 +11,8 @@ import pytest
 
 from autograder import cells as C
 from autograder import results as R
-from tests.helpers import COURSE, example, grade_notebooks, lost_points, replace_in_answer
+from tests import helpers as H
+from tests.helpers import COURSE, example, grade_notebooks, replace_in_answer
 
 pytestmark = pytest.mark.slow
 
@@ -87,10 +88,6 @@ def graded(tmp_path_factory):
     return grade_notebooks(A, notebooks, tmp_path_factory.mktemp("grade01"))
 
 
-def _summary(result) -> str:
-    return "; ".join(f"{p.grade_id}: {p.outcome} {p.message[:120]}" for p in result.parts if not p.passed)
-
-
 def test_source_shape():
     nb = nbformat.read(COURSE.source_notebook(A), as_version=4)
     tests = [c for c in nb.cells if C.is_test(c)]
@@ -102,22 +99,16 @@ def test_source_shape():
 
 
 def test_perfect_gets_full_marks(graded):
-    result = graded["perfect"]
-    assert result.status == R.GRADED, result.reason
-    assert result.score == result.max_score, _summary(result)
-    assert len([p for p in result.parts if p.kind == "test"]) >= 12
+    H.check_perfect(graded["perfect"], min_parts=12)
 
 
 def test_blank_gets_zero(graded):
-    result = graded["blank"]
-    assert result.status == R.GRADED, result.reason
-    assert result.score == 0, _summary(result)
-    assert all(p.outcome == R.NOT_ATTEMPTED for p in result.parts if p.kind == "test"), _summary(result)
+    H.check_blank(graded["blank"])
 
 
 def test_partial_is_in_between(graded):
     result = graded["partial"]
-    assert 0 < result.score < result.max_score
+    H.check_partial(result)
     # the partial example solves the first half of the answer cells: sections 1 to 3b
     passed = {p.grade_id for p in result.parts if p.passed}
     assert {"test_task_types_frown", "test_peak_qps", "test_servers_needed", "test_bayes_threshold"} <= passed
@@ -127,15 +118,8 @@ def test_partial_is_in_between(graded):
 @pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])
 def test_each_wrong_answer_loses_its_part_only(graded, variant, mistakes):
     result = graded[variant]
-    assert result.status == R.GRADED, result.reason
     expected_to_fail = {part for *_, parts in mistakes.values() for part in parts}
-    outcomes = lost_points(result, expected_to_fail)
-    for name, (*_, parts) in mistakes.items():
-        for part in parts:
-            assert outcomes[part] == R.FAILED, f"{name} should fail {part}, got {outcomes[part]}"
-    unexpected = [p.grade_id for p in result.parts
-                  if p.kind == "test" and not p.passed and p.grade_id not in expected_to_fail]
-    assert not unexpected, f"{variant}: parts failed that should have passed: {unexpected}; {_summary(result)}"
+    H.check_lost_exactly(result, must=expected_to_fail)
     by_id = {p.grade_id: p for p in result.parts}
     assert result.max_score - result.score == sum(by_id[part].max_points for part in expected_to_fail)
 

@@ -11,7 +11,8 @@ import pytest
 
 from autograder import results as R
 from autograder import cells as C
-from tests.helpers import COURSE, example, grade_notebooks, lost_points, replace_in_answer, with_answers
+from tests import helpers as H
+from tests.helpers import COURSE, example, grade_notebooks, replace_in_answer, with_answers
 
 pytestmark = pytest.mark.slow
 
@@ -98,10 +99,6 @@ def graded(tmp_path_factory):
     return grade_notebooks(A, notebooks, tmp_path_factory.mktemp("grade03"))
 
 
-def _summary(result) -> str:
-    return "; ".join(f"{p.grade_id}: {p.outcome} {p.message[:120]}" for p in result.parts if not p.passed)
-
-
 def test_source_has_enough_graded_parts():
     nb = nbformat.read(COURSE.source_notebook(A), as_version=4)
     graded_cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
@@ -109,22 +106,16 @@ def test_source_has_enough_graded_parts():
 
 
 def test_perfect_gets_full_marks(graded):
-    result = graded["perfect"]
-    assert result.status == R.GRADED, result.reason
-    assert result.score == result.max_score, _summary(result)
-    assert len(result.parts) >= 15
+    H.check_perfect(graded["perfect"], min_parts=15)
 
 
 def test_blank_gets_zero(graded):
-    result = graded["blank"]
-    assert result.status == R.GRADED, result.reason
-    assert result.score == 0, _summary(result)
-    assert all(p.outcome == R.NOT_ATTEMPTED for p in result.parts), _summary(result)
+    H.check_blank(graded["blank"])
 
 
 def test_partial_is_in_between(graded):
     result = graded["partial"]
-    assert 0 < result.score < result.max_score
+    H.check_partial(result)
     # the partial example solves the first half of the answer cells: sections 1 to 5b
     passed = {p.grade_id for p in result.parts if p.passed}
     assert {"test_confusion_matrix", "test_roc_auc", "test_average_precision", "test_threshold_cost"} <= passed
@@ -134,13 +125,8 @@ def test_partial_is_in_between(graded):
 @pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])
 def test_each_wrong_answer_loses_its_part_only(graded, variant, mistakes):
     result = graded[variant]
-    assert result.status == R.GRADED, result.reason
     expected_to_fail = {part for *_, part in mistakes.values()}
-    outcomes = lost_points(result, expected_to_fail)
-    for name, (*_, part) in mistakes.items():
-        assert outcomes[part] == R.FAILED, f"{name} should fail {part}, got {outcomes[part]}"
-    unexpected = [p.grade_id for p in result.parts if not p.passed and p.grade_id not in expected_to_fail]
-    assert not unexpected, f"{variant}: parts failed that should have passed: {unexpected}; {_summary(result)}"
+    H.check_lost_exactly(result, must=expected_to_fail)
     lost = result.max_score - result.score
     by_id = {p.grade_id: p for p in result.parts}
     assert lost == sum(by_id[part].max_points for part in expected_to_fail)
@@ -150,5 +136,5 @@ def test_later_parts_do_not_need_earlier_answers(graded):
     result = graded["late_only"]
     assert result.status == R.GRADED, result.reason
     passed = {p.grade_id for p in result.parts if p.passed}
-    assert set(LATE_PARTS) <= passed, _summary(result)
-    assert result.score == sum(p.max_points for p in result.parts if p.grade_id in LATE_PARTS), _summary(result)
+    assert set(LATE_PARTS) <= passed, H.summary(result)
+    assert result.score == sum(p.max_points for p in result.parts if p.grade_id in LATE_PARTS), H.summary(result)

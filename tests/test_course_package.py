@@ -3,7 +3,6 @@ anywhere, and every course module a notebook imports has tests of its own."""
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -12,7 +12,6 @@ import time
 import nbformat
 import pytest
 
-from autograder import results as R
 from autograder.grade import GradeOptions, grade_assignment
 from autograder.report import write_report
 from tests import minicourse as M
