@@ -27,6 +27,10 @@ FIRST_K = '''def reservoir_sample(stream, k, seed=0):
 #          the test cells that must fail: the one meant to catch it first)
 WRONG_A = {
     "reservoir keeps the first k": ("reservoir", None, FIRST_K, ("test_reservoir_uniform", "test_reservoir_basic")),
+    "leaky group split (a random split of the rows)": (
+        "group_split", None,
+        "def group_split(df, test_size=0.25, seed=0, group_col='user_id'):\n    return random_split(df, test_size, seed)",
+        ("test_group_split", "test_leaky_gap")),
     "stratified rounds each class on its own": (
         "stratified", "leftover = n - int(take.sum())", "take = np.round(quotas).astype(int)\n    leftover = 0",
         "test_stratified"),
@@ -45,6 +49,8 @@ WRONG_A = {
 WRONG_B = {
     "reservoir draws j from 0..i+1, one too many": (
         "reservoir", "j = rng.randint(0, i)", "j = rng.randint(0, i + 1)", "test_reservoir_uniform"),
+    "time split puts the cutoff instant in train": (
+        "time_split", "before = df[time_col] < cutoff", "before = df[time_col] <= cutoff", "test_time_split"),
     "Fleiss kappa without chance correction": (
         "fleiss", "return float((p_bar - p_e) / (1.0 - p_e))", "return float(p_bar)", "test_fleiss_kappa"),
     "majority vote breaks ties towards the largest class": (
