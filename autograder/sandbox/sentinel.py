@@ -93,6 +93,9 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
     _getattr, _setattr, _object_setattr, _bytes = getattr, setattr, object.__setattr__, bytes
     _sha256 = _hashlib.openssl_sha256
     _str, _sys, _callable = str, sys, callable
+    import operator as _operator_module
+
+    _is, _all, _map = _operator_module.is_, all, map
     FunctionType, MethodType, ModuleType, CodeType = (
         types.FunctionType, types.MethodType, types.ModuleType, types.CodeType)
     _module_dict = ModuleType.__dict__["__dict__"].__get__
@@ -132,6 +135,7 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
     dirty_classes: dict = {}  # (id(cls), name) -> (cls, name, original value or MISSING)
     dirty_functions: dict = {}  # (id(fn), name) -> (fn, name, original value)
     module_classes: dict = {}  # name -> (module, its class at start-up)
+    fast: dict = {}  # name -> (keys, values) at start-up, for the identity-only fast path
 
     def protected(name) -> bool:
         if _type(name) is not _str:
@@ -156,6 +160,7 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
                 for k in KERNEL_MANAGED_BUILTINS:  # ipykernel swaps these per request
                     contents.pop(k, None)
             modules[name] = (module, contents)
+            fast[name] = (_tuple(contents.keys()), _tuple(contents.values()))
             for value in contents.values():
                 if _type(value) is FunctionType:
                     functions.add(_id(value))
@@ -226,6 +231,17 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
         st["ready"] = True
 
     # --- putting things back -------------------------------------------------------------------
+    def unchanged(name: str, current: dict) -> bool:
+        """True when every saved entry is still there, the same objects in the same order.
+
+        Identity only (operator.is_ in C): no __eq__ of any object is called, and a module that
+        gained entries at the end (lazy imports) still counts as unchanged.
+        """
+        keys, values = fast[name]
+        if _len(current) < _len(keys):
+            return False
+        return _all(_map(_is, keys, current.keys())) and _all(_map(_is, values, current.values()))
+
     def restore_dict(target: dict, saved: dict, changed_names: list | None = None) -> int:
         """Make every key in `saved` map to its saved value again. Returns how many changed."""
         for k in _list(target.keys()):
@@ -330,8 +346,11 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             changed = 0
             names = st["changed_names"] = []
             for name, (module, saved) in snap["modules"].items():
+                current = _module_dict(module)
+                if unchanged(name, current):
+                    continue
                 found = []
-                n = restore_dict(_module_dict(module), saved, found)
+                n = restore_dict(current, saved, found)
                 if n:
                     changed += n
                     for k in found:
@@ -412,6 +431,8 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
         problems = []
         for name, (module, saved) in snap["modules"].items():
             current = _module_dict(module)
+            if unchanged(name, current):
+                continue
             for k in current.keys():
                 if _type(k) is not _str:
                     problems.append(name + ".<non-string key>")
