@@ -337,6 +337,7 @@ class SandboxedKernel:
                 env=kernel_environment(self.scratch, settings.limits.threads,
                                        tmp=None if isolation.bwrap else self.scratch / "tmp"),
                 kernel={"preimports": list(profile.preimports), "protected": list(profile.protected),
+                        "processes": settings.limits.processes,
                         **_file_policy(isolation, work_base, self.scratch, sockets,
                                        [Path(p) for p in profile.private_paths])},
             )

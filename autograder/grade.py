@@ -8,6 +8,7 @@ whose submission has not changed since are reused (unless --force), the rest are
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -51,6 +52,8 @@ class GradeOptions:
     settings: Settings = field(default_factory=Settings)
     force: bool = False
     dask_address: str | None = None  # tcp://host:port of a Dask scheduler
+    prestart: bool = True  # start each worker's next kernel while it grades the current one
+    threads: int | None = None  # BLAS/torch threads per kernel (default: cores / workers)
     sandbox_user: str | None = "nobody"
     use_namespaces: bool = True
     progress: bool = True
@@ -261,8 +264,9 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     cores = default_workers()
-    options.settings.limits.threads = 1 if options.dask_address else max(1, cores // workers)
-    ctx, source_nb = make_context(course, assignment, options.settings, options.sandbox_user, options.use_namespaces)
+    threads = options.threads or (1 if options.dask_address else max(1, cores // workers))
+    settings = dataclasses.replace(options.settings, limits=dataclasses.replace(options.settings.limits, threads=threads))
+    ctx, source_nb = make_context(course, assignment, settings, options.sandbox_user, options.use_namespaces)
     ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
     if options.db_url and options.db_url.startswith("sqlite:///"):
         ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
@@ -305,7 +309,7 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
 
         bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
     try:
-        for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb):
+        for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb, options.prestart):
             accept(result)
             done += 1
             if bar is not None:
@@ -335,7 +339,8 @@ def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseExcep
         parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now())
 
 
-def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_address: str | None, source_nb):
+def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_address: str | None, source_nb,
+             prestart: bool = True):
     """Grade `todo`, yielding (submission, result) as each finishes, wherever the work runs:
     in this process (one worker), in a local pool of worker processes, or on a Dask cluster."""
     if not todo:
@@ -344,12 +349,12 @@ def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_
         yield from _run_on_dask(ctx, todo, dask_address, source_nb)
     elif workers == 1 or len(todo) == 1:
         for index, sub in enumerate(todo):
-            yield sub, grade_one(ctx, sub, index < len(todo) - 1)
+            yield sub, grade_one(ctx, sub, prestart and index < len(todo) - 1)
     else:
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=spawn,
                                  initializer=_worker_init) as pool:
-            last = len(todo) - workers  # the last submissions need no kernel started after them
+            last = len(todo) - workers if prestart else 0  # the last ones need no kernel started after them
             futures = {pool.submit(grade_one, ctx, sub, index < last): sub for index, sub in enumerate(todo)}
             for future in as_completed(futures):
                 sub = futures[future]

@@ -234,6 +234,10 @@ except Exception as error:
         "add": "import inspect\nLEAK = []\ndef add(a, b):\n    for info in inspect.stack()[1:3]:\n"
                "        LEAK.append(repr(info.code_context))\n    return a + b",
         "mean": M.PERFECT["mean"], "scale": M.PERFECT["scale"]}, ["print('LEAK', LEAK)"], None),
+    "reports_its_limits": (M.PERFECT, ["""
+import resource
+print('LIMITS', resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_NPROC)[0])
+"""], None),
     "orphan_processes": (M.PERFECT, [f"""
 import os, subprocess, time
 subprocess.Popen(['sleep', '{SLEEP_MARKER}'])
@@ -455,6 +459,14 @@ def test_gradebook_is_untouched_by_students(batch):
 
     total = GradebookWriter(f"sqlite:///{batch['out']}/gradebook.db").total(M.ASSIGNMENT, "zz_honest_after_trigger")
     assert total == M.MAX_SCORE
+
+
+def test_resource_limits_are_in_force(batch):
+    printed = outputs(batch["feedback"]["reports_its_limits"])
+    address_space, processes = (int(v) for v in printed.split("LIMITS")[1].split()[:2])
+    assert address_space == 1536 * 1024**2
+    if batch["isolation"].uid is not None:
+        assert processes == Limits().processes
 
 
 def test_no_process_outlives_grading(batch):

@@ -17,6 +17,7 @@ import argparse
 import importlib
 import json
 import os
+import resource
 import sys
 
 
@@ -54,6 +55,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.uid is not None:
         _drop_privileges(args.uid, args.gid)
+        # Counted per user, so only meaningful for the sandbox's own user (root ignores it).
+        processes = int(config.get("processes", 0))
+        if processes > 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
     chunks = []
     while True:
