@@ -109,3 +109,21 @@ def check_lost_exactly(result, must: set[str], may: set[str] = frozenset()) -> N
     assert not should_fail, f"should have failed: {sorted(should_fail)} ({summary(result)})"
     lost = {gid for gid, outcome in got.items() if outcome != "passed"}
     assert lost <= set(must) | set(may), f"lost parts no wrong answer explains: {sorted(lost - set(must) - set(may))}"
+
+
+def with_mistakes(nb: nbformat.NotebookNode, mistakes: dict) -> nbformat.NotebookNode:
+    """`nb` with wrong answers put in: {name: (answer cell, old text or None, new text, parts...)}.
+
+    With old text None the whole answer cell is replaced by the new text.
+    """
+    for cell, old, new, *_ in mistakes.values():
+        nb = with_answers(nb, {cell: new}) if old is None else replace_in_answer(nb, cell, old, new)
+    return nb
+
+
+def grade_examples(assignment: str, tmp_path: Path, **variants) -> dict:
+    """Grade the perfect, partial and blank examples of an assignment together with the named
+    variant notebooks, in one batch."""
+    notebooks = {kind: example(assignment, kind) for kind in ("perfect", "partial", "blank")}
+    notebooks.update(variants)
+    return grade_notebooks(assignment, notebooks, tmp_path)

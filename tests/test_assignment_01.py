@@ -12,7 +12,7 @@ import pytest
 from autograder import cells as C
 from autograder import results as R
 from tests import helpers as H
-from tests.helpers import COURSE, example, grade_notebooks, replace_in_answer
+from tests.helpers import COURSE
 
 pytestmark = pytest.mark.slow
 
@@ -73,19 +73,12 @@ WRONG_B = {
 }
 
 
-def _with_mistakes(mistakes: dict) -> nbformat.NotebookNode:
-    nb = example(A, "perfect")
-    for cell_id, old, new, _ in mistakes.values():
-        nb = replace_in_answer(nb, cell_id, old, new)
-    return nb
-
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    notebooks = {kind: example(A, kind) for kind in ("perfect", "partial", "blank")}
-    notebooks["wrong_a"] = _with_mistakes(WRONG_A)
-    notebooks["wrong_b"] = _with_mistakes(WRONG_B)
-    return grade_notebooks(A, notebooks, tmp_path_factory.mktemp("grade01"))
+    perfect = H.example(A, "perfect")
+    return H.grade_examples(A, tmp_path_factory.mktemp("grade01"), wrong_a=H.with_mistakes(perfect, WRONG_A),
+                            wrong_b=H.with_mistakes(perfect, WRONG_B))
 
 
 def test_source_shape():

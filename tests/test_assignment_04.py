@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from tests import helpers as H
-from tests.helpers import COURSE, example, grade_notebooks, replace_in_answer
+from tests.helpers import COURSE
 
 pytestmark = pytest.mark.slow
 
@@ -89,19 +89,12 @@ WRONG_C = {
 VARIANTS = {"wrong_a": WRONG_A, "wrong_b": WRONG_B, "wrong_c": WRONG_C}
 
 
-def _with_mistakes(mistakes: dict) -> nbformat.NotebookNode:
-    nb = example(A, "perfect")
-    for cell_id, old, new, _ in mistakes.values():
-        nb = replace_in_answer(nb, cell_id, old, new)
-    return nb
-
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    notebooks = {kind: example(A, kind) for kind in ("perfect", "partial", "blank")}
-    for variant, mistakes in VARIANTS.items():
-        notebooks[variant] = _with_mistakes(mistakes)
-    return grade_notebooks(A, notebooks, tmp_path_factory.mktemp("grade04"))
+    perfect = H.example(A, "perfect")
+    return H.grade_examples(A, tmp_path_factory.mktemp("grade04"),
+                            **{variant: H.with_mistakes(perfect, mistakes) for variant, mistakes in VARIANTS.items()})
 
 
 def test_source_has_enough_graded_parts():

@@ -8,6 +8,7 @@ import pytest
 
 from autograder import cells as C
 from autograder.errors import ReleaseLeakError, SourceNotebookError
+from autograder.examples import example_notebooks
 from autograder.release import LEAK_MARKERS, find_leaks, make_release_notebook, release_assignment, validate_source
 from tests import minicourse as M
 from tests.helpers import COURSE
@@ -22,6 +23,16 @@ def test_committed_release_equals_a_fresh_regeneration(assignment):
     for path in COURSE.supporting_files(assignment):
         copy = COURSE.release / assignment / path.relative_to(COURSE.source / assignment)
         assert copy.read_bytes() == path.read_bytes(), f"{copy} differs from its source"
+
+
+@pytest.mark.parametrize("assignment", COURSE.assignments())
+def test_committed_examples_equal_a_fresh_regeneration(assignment):
+    source = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
+    for kind, fresh in example_notebooks(source).items():
+        committed = nbformat.read(COURSE.examples / assignment / kind / f"{assignment}.ipynb", as_version=4)
+        assert [(c.cell_type, C.source(c)) for c in committed.cells] == \
+            [(c.cell_type, C.source(c)) for c in fresh.cells], \
+            f"examples/{assignment}/{kind} is stale: run `python -m autograder.examples {assignment}`"
 
 
 @pytest.mark.parametrize("assignment", COURSE.assignments())

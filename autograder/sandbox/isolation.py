@@ -23,6 +23,7 @@ import functools
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -65,46 +66,38 @@ def _bwrap_works(path: str) -> bool:
     return result.returncode == 0
 
 
+def _allowed(info: os.stat_result, uid: int, gid: int, bits: tuple[int, int, int]) -> bool:
+    """Do the mode bits of `info` give `uid`/`gid` the (owner, group, other) permission `bits`?"""
+    owner, group, other = bits
+    if info.st_uid == uid:
+        return bool(info.st_mode & owner)
+    if info.st_gid == gid:
+        return bool(info.st_mode & group)
+    return bool(info.st_mode & other)
+
+
 def _reachable_by(uid: int, gid: int, path: str) -> bool:
     """Can `uid` walk to `path` (every ancestor folder searchable)? Mode bits only."""
-    import stat
-
     current = Path(path).resolve()
     for folder in [*reversed(current.parents), current]:
         try:
             info = folder.stat()
         except OSError:
             return False
-        if not folder.is_dir():
-            continue
-        if info.st_uid == uid:
-            ok = info.st_mode & stat.S_IXUSR
-        elif info.st_gid == gid:
-            ok = info.st_mode & stat.S_IXGRP
-        else:
-            ok = info.st_mode & stat.S_IXOTH
-        if not ok:
+        if folder.is_dir() and not _allowed(info, uid, gid, (stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH)):
             return False
     return True
 
 
 def _files_readable_by(uid: int, gid: int, paths: list[str]) -> list[str]:
     """The files among `paths` that `uid` cannot read (mode bits only)."""
-    import stat
-
     blocked = []
     for path in paths:
         try:
             info = os.stat(path)
         except OSError:
             continue
-        if info.st_uid == uid:
-            ok = info.st_mode & stat.S_IRUSR
-        elif info.st_gid == gid:
-            ok = info.st_mode & stat.S_IRGRP
-        else:
-            ok = info.st_mode & stat.S_IROTH
-        if not ok:
+        if not _allowed(info, uid, gid, (stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH)):
             blocked.append(path)
     return blocked
 
