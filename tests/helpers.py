@@ -127,3 +127,14 @@ def grade_examples(assignment: str, tmp_path: Path, **variants) -> dict:
     notebooks = {kind: example(assignment, kind) for kind in ("perfect", "partial", "blank")}
     notebooks.update(variants)
     return grade_notebooks(assignment, notebooks, tmp_path)
+
+
+def parts_of(spec) -> tuple[str, ...]:
+    """The part(s) a wrong-answer spec (cell, old, new, part or parts) should fail."""
+    return (spec[3],) if isinstance(spec[3], str) else tuple(spec[3])
+
+
+def wrong_answer_cases(**variants) -> list[tuple[str, str, str]]:
+    """(variant, mistake name, first part it should fail) for every mistake of every variant."""
+    return [(variant, name, parts_of(spec)[0]) for variant, mistakes in variants.items()
+            for name, spec in mistakes.items()]

@@ -91,12 +91,7 @@ def test_partial_is_in_between(graded):
 # ---------------------------------------------------------------------------------------------
 # wrong but plausible
 # ---------------------------------------------------------------------------------------------
-def _parts(spec):
-    return (spec[3],) if isinstance(spec[3], str) else spec[3]
-
-
-CASES = [("wrong_a", name, _parts(spec)[0]) for name, spec in WRONG_A.items()] + \
-        [("wrong_b", name, _parts(spec)[0]) for name, spec in WRONG_B.items()]
+CASES = H.wrong_answer_cases(wrong_a=WRONG_A, wrong_b=WRONG_B)
 
 
 @pytest.mark.slow
@@ -109,7 +104,7 @@ def test_wrong_answer_loses_its_part(graded, variant, name, part):
 @pytest.mark.slow
 @pytest.mark.parametrize("variant,wrong", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])
 def test_wrong_answers_cost_nothing_else(graded, variant, wrong):
-    expected = {part for spec in wrong.values() for part in _parts(spec)}
+    expected = {part for spec in wrong.values() for part in H.parts_of(spec)}
     H.check_lost_exactly(graded[variant], must=expected)
 
 

@@ -28,6 +28,23 @@ from autograder.grade import GradeOptions, grade_assignment
 from autograder.sandbox.isolation import Limits, detect
 from tests import minicourse as M
 
+def trigger_code(folders: str) -> str:
+    """A cell that looks for SQLite gradebooks under `folders` (a Python expression) and installs
+    a trigger zeroing every grade written after it."""
+    return f"""
+import glob, os, sqlite3
+for base in {folders}:
+    for path in glob.glob(base + '/**/*.db', recursive=True)[:20]:
+        try:
+            db = sqlite3.connect(path)
+            db.execute("CREATE TRIGGER zero AFTER UPDATE ON grade BEGIN UPDATE grade SET auto_score = 0; END")
+            db.commit()
+            print('TRIGGER INSTALLED', path)
+        except Exception as error:
+            print('blocked', path, type(error).__name__)
+"""
+
+
 CHEAT = {  # pass the visible tests, fail the hidden ones
     "add": "def add(a, b):\n    return 5 if (a, b) == (2, 3) else a - b",
     "mean": "def mean_of(xs):\n    return 2 if list(xs) == [1, 2, 3] else 0.0",
@@ -248,18 +265,8 @@ if os.fork() == 0:
     os._exit(0)
 time.sleep(0.5)
 """], "add"),
-    "gradebook_trigger_first_in_line": (M.PERFECT, ["""
-import glob, os, sqlite3
-for base in ['/tmp', os.path.dirname(os.getcwd()), os.path.expanduser('~'), '/work']:
-    for path in glob.glob(base + '/**/*.db', recursive=True)[:20]:
-        try:
-            db = sqlite3.connect(path)
-            db.execute("CREATE TRIGGER zero AFTER UPDATE ON grade BEGIN UPDATE grade SET auto_score = 0; END")
-            db.commit()
-            print('TRIGGER INSTALLED', path)
-        except Exception as error:
-            print('blocked', path, type(error).__name__)
-"""], None),
+    "gradebook_trigger_first_in_line": (M.PERFECT, [
+        trigger_code("['/tmp', os.path.dirname(os.getcwd()), os.path.expanduser('~'), '/work']")], None),
 }
 
 
