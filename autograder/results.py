@@ -5,7 +5,7 @@ stops the batch. Each graded part is a `PartResult` with an outcome and a messag
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 # Part outcomes
 PASSED = "passed"
@@ -21,9 +21,10 @@ KERNEL_DIED = "kernel_died"
 INVALID_NOTEBOOK = "invalid_notebook"
 MISSING_NOTEBOOK = "missing_notebook"
 WRONG_NOTEBOOK = "wrong_notebook"
-GRADER_ERROR = "grader_error"
+GRADER_ERROR = "grader_error"  # not the student's doing: never reused, graded again on the next run
+ABSENT = "absent"  # on the roster (--roster) but no submission was ever graded
 
-STATUSES = (GRADED, TIMEOUT, KERNEL_DIED, INVALID_NOTEBOOK, MISSING_NOTEBOOK, WRONG_NOTEBOOK, GRADER_ERROR)
+STATUSES = (GRADED, TIMEOUT, KERNEL_DIED, INVALID_NOTEBOOK, MISSING_NOTEBOOK, WRONG_NOTEBOOK, GRADER_ERROR, ABSENT)
 
 
 @dataclass
@@ -54,6 +55,8 @@ class SubmissionResult:
     content_hash: str = ""
     graded_at: str = ""
     diagnostics: list[str] = field(default_factory=list)  # sentinel notes, for instructors
+    origin: str = ""  # the entry in SUBMISSIONS this came from (its file or folder name)
+    answer_hashes: dict[str, str] = field(default_factory=dict)  # grade id -> digest of what it graded
     feedback_html: str = ""
 
     @property
@@ -76,8 +79,7 @@ class SubmissionResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":
-        data = dict(data)
-        for key in ("score", "max_score", "manual_max"):
-            data.pop(key, None)
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}  # records may carry more (see outputs.py)
         data["parts"] = [PartResult(**p) for p in data.get("parts", [])]
         return cls(**data)
