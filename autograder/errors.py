@@ -20,3 +20,13 @@ class ReleaseLeakError(AutograderError):
 
 class SourceNotebookError(AutograderError):
     """A source notebook breaks the course's authoring rules (ids, points, cell types)."""
+
+
+class FolderBusyError(UsageError):
+    """Another batch is writing the same output folder."""
+
+
+class InfrastructureError(AutograderError):
+    """Something the grader relies on failed (database, disk, file system, kernels): not a
+    student's fault and not a bug. What was graded is kept; rerunning the same command finishes
+    the rest. The command line exits with status 3."""
