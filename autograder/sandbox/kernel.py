@@ -54,7 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     config = json.loads(args.config)
 
     if args.uid is not None:
+        parent = os.getppid()
         _drop_privileges(args.uid, args.gid)
+        from autograder.sandbox.launch import die_with_parent
+
+        die_with_parent(parent)  # the change of user cleared the parent-death signal
         # Counted per user, so only meaningful for the sandbox's own user (root ignores it).
         processes = int(config.get("processes", 0))
         if processes > 0:

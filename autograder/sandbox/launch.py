@@ -34,6 +34,22 @@ def _set_limits(limits: dict) -> None:
     cap(resource.RLIMIT_CORE, 0)
 
 
+def die_with_parent(parent_pid: int | None) -> None:
+    """Be killed when the process that started us dies (Linux), and give up at once if it is
+    already gone: a kernel launched by a grader killed a moment ago must not start. The setting
+    survives exec (into bubblewrap or the kernel) but not a change of user: the kernel renews it
+    after dropping privileges."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="autograder.sandbox.launch")
     parser.add_argument("--plan", required=True)
@@ -41,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with open(args.plan) as handle:
         plan = json.load(handle)
+    die_with_parent(plan.get("parent_pid"))
 
     with open(plan["key_file"], "rb") as handle:
         key = handle.read()
