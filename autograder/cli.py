@@ -5,8 +5,11 @@
     autograder check NOTEBOOK
     autograder report OUT_DIR
 
-Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
-scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
+Exit status: 0 when the command did its job (for `grade`: every submission has a row, whatever
+the students scored); 2 for a usage problem (including "nothing gradable found" and an output
+folder another batch is writing), with a message that says what to do; 3 when something the
+grader relies on failed (the gradebook database, the disk, the sandbox): what was graded is kept
+and running the same command again finishes the rest; 1 for a bug.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from autograder.errors import AutograderError
+from autograder.errors import AutograderError, InfrastructureError
 
 
 def _size(text: str) -> int:
@@ -56,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dask", dest="dask_address", metavar="tcp://HOST:PORT",
                    help="grade on a Dask distributed cluster instead of local worker processes")
     p.add_argument("--force", action="store_true", help="re-grade submissions that did not change")
+    p.add_argument("--roster", type=Path, metavar="FILE",
+                   help="the class list (one student id per line, or a CSV with student_id); kept in the output "
+                        "folder: students on it without a submission get an 'absent' row")
     p.add_argument("--cell-timeout", type=_positive(float), default=120.0, help="seconds per cell (default 120)")
     p.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per notebook (default 600)")
     p.add_argument("--memory-limit", type=_size, default=_size("4G"), help="per notebook (default 4G)")
@@ -104,8 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                                    sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
                                    progress=not args.quiet)
             out = args.out or Path("out") / args.assignment
-            log = (lambda *a, **k: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-            results = grade_assignment(course, args.assignment, args.submissions, out, options, log=log)
+            warn = (lambda msg: print(msg, file=sys.stderr))
+            log = (lambda *a, **k: None) if args.quiet else warn
+            results = grade_assignment(course, args.assignment, args.submissions, out, options, log=log,
+                                       roster_file=args.roster, warn=warn)
             print_table(results)
             print(f"\nwrote {out}/grades.csv, {out}/results/, {out}/feedback/")
             return 0
@@ -121,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             parts, reason = check_notebook(args.notebook, Settings(cell_timeout=args.cell_timeout))
             print_report(parts, reason)
             return 0
+    except InfrastructureError as error:
+        print(f"autograder: infrastructure failure: {error}", file=sys.stderr)
+        return 3
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return 2

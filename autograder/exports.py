@@ -1,7 +1,9 @@
 """What a batch writes for people and for other systems: grades.csv and Gradescope JSON.
 
 Every file is written to a temporary name and renamed into place, so a reader never sees half a
-file and a crash never leaves a mix of old and new rows.
+file and a crash never leaves a mix of old and new rows. A write that fails (a full disk) removes
+its temporary file; one left by a killed process carries its pid and start time in its name, so
+the next batch can tell it is a leftover (see leftovers.py).
 """
 from __future__ import annotations
 
@@ -12,27 +14,38 @@ import os
 from pathlib import Path
 
 from autograder import results as R
+from autograder.leftovers import temp_name
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason",
-                  "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at"]
+                  "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at",
+                  "origin", "on_roster"]
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
 
 
 def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def grades_csv(results: list[R.SubmissionResult]) -> str:
+def grades_csv(results: list[R.SubmissionResult], roster: set[str] | None = None) -> str:
+    """One row per result. With a roster, `on_roster` says yes or no (empty without one)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(GRADES_COLUMNS)
@@ -42,6 +55,7 @@ def grades_csv(results: list[R.SubmissionResult]) -> str:
             r.student_id, r.assignment, _number(r.score), _number(r.max_score), r.status,
             r.reason.replace("\n", " "), _number(r.manual_max),
             sum(p.passed for p in tests), len(tests), f"{r.seconds:.1f}", r.graded_at,
+            r.origin, "" if roster is None else ("yes" if r.student_id in roster else "no"),
         ])
     return buffer.getvalue()
 
@@ -75,16 +89,5 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
     }
 
 
-def write_results(out_dir: Path, results: list[R.SubmissionResult]) -> None:
-    """grades.csv for the whole batch (rewritten from every result we have)."""
-    write_atomic(Path(out_dir) / "grades.csv", grades_csv(results))
-
-
-def write_student_files(out_dir: Path, result: R.SubmissionResult, notebook_name: str) -> None:
-    out_dir = Path(out_dir)
-    write_atomic(out_dir / "results" / f"{result.student_id}.json",
-                 json.dumps(gradescope_json(result), indent=2) + "\n")
-    write_atomic(out_dir / "state" / f"{result.student_id}.json", json.dumps(result.to_dict(), indent=1) + "\n")
-    if result.feedback_html:
-        stem = notebook_name[:-6] if notebook_name.endswith(".ipynb") else notebook_name
-        write_atomic(out_dir / "feedback" / result.student_id / f"{stem}.html", result.feedback_html)
+def gradescope_text(result: R.SubmissionResult) -> str:
+    return json.dumps(gradescope_json(result), indent=2) + "\n"

@@ -9,13 +9,15 @@ whose submission has not changed since are reused (unless --force), the rest are
 from __future__ import annotations
 
 import dataclasses
+import errno
+import hashlib
 import json
-import multiprocessing
 import os
+import socket
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,14 +25,18 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import exports, feedback
+from autograder import faults, feedback, reuse, roster
 from autograder import results as R
-from autograder.assemble import Assembled, assemble, imported_modules
-from autograder.collect import Submission, collect
-from autograder.errors import UsageError
-from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_notebook
-from autograder.gradebook import GradebookWriter, default_url
+from autograder.assemble import ANSWER_ROLE, Assembled, assemble, imported_modules
+from autograder.collect import LAYOUTS, Submission, scan
+from autograder.errors import InfrastructureError, UsageError
+from autograder.execute import KernelProfile, SandboxedKernel, Settings, default_work_base, run_notebook
+from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_url, shown_url
+from autograder.jobs import run_jobs
 from autograder.layout import Course
+from autograder.leftovers import sweep_run_dirs
+from autograder.lock import OutputLock
+from autograder.outputs import OutputFolder
 from autograder.release import validate_source
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
@@ -96,10 +102,14 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ValueError(f"the file is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:  # reasons say where, never what: a file's content must not reach grades.csv or feedback
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the file is not a notebook: it is not JSON (line {error.lineno}, column {error.colno})") from None
     try:
         nb = nbformat.reads(text, as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
-        raise ValueError(f"the file is not a readable notebook: {type(error).__name__}: {str(error)[:200]}") from None
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds, and may quote the file
+        raise ValueError(f"the file is JSON but not a notebook nbformat can read ({type(error).__name__})") from None
     if not isinstance(nb.get("cells"), list):
         raise ValueError("the notebook has no list of cells")
     for cell in nb.cells:
@@ -139,6 +149,56 @@ def _start_next_kernel(profile: KernelProfile) -> None:
         _next_kernel = None
 
 
+def discard_next_kernel() -> None:
+    """Stop the kernel started ahead for a job that will not come (end of a batch, worker exit)."""
+    global _next_kernel
+    kernel, _next_kernel = _next_kernel, None
+    if kernel is not None:
+        kernel.discard()
+
+
+_swept_in: int | None = None
+
+
+def _sweep_once() -> None:
+    """Once per process (a Dask worker on another machine too): remove run folders of dead graders."""
+    global _swept_in
+    if _swept_in != os.getpid():
+        _swept_in = os.getpid()
+        sweep_run_dirs(default_work_base())
+
+
+def answer_hashes(assembled: Assembled) -> dict[str, str]:
+    """A digest of what each part graded: per answer cell its text, per test the answers it tests.
+    Hand-given points are kept across regrades only while these do not change (gradebook.py)."""
+    answers = {}
+    for cell in assembled.notebook.cells:
+        meta = cell.get("metadata", {}).get("autograder", {})
+        if meta.get("role") == ANSWER_ROLE and meta.get("grade_id"):
+            answers[meta["grade_id"]] = hashlib.sha256(C.source(cell).encode()).hexdigest()
+    digests = dict(answers)
+    for part in assembled.parts:
+        if part.kind == "test":
+            joined = "|".join(f"{a}={answers.get(a, 'missing')}" for a in part.answer_ids)
+            digests[part.grade_id] = hashlib.sha256(joined.encode()).hexdigest()
+    return digests
+
+
+def preflight(ctx: AssignmentContext) -> str | None:
+    """Start one kernel the way this batch will and run an empty cell. None when it worked,
+    otherwise what went wrong (so a batch that cannot start any kernel grades nobody)."""
+    isolation = detect(ctx.sandbox_user, ctx.use_namespaces)
+    profile = dataclasses.replace(kernel_profile(ctx, isolation), preimports=())
+    try:
+        execution = SandboxedKernel(profile).run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
+    except Exception as error:  # noqa: BLE001
+        return f"{type(error).__name__}: {error}"
+    if execution.status == "completed" and execution.cell_state(0) == "ran":
+        return None
+    log = execution.kernel_log.strip().splitlines()
+    return execution.reason + (f" | kernel log: {' / '.join(log[-3:])}" if log else "")
+
+
 def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = False) -> R.SubmissionResult:
     """Grade one submission. Never raises: failures become statuses.
 
@@ -146,9 +206,10 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
     """
     started = time.monotonic()
     source_nb = nbformat.from_dict(ctx.source)
+    _sweep_once()
     result = R.SubmissionResult(student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADED,
                                 parts=empty_parts(source_nb), notes=list(sub.notes),
-                                content_hash=sub.content_hash, graded_at=_now())
+                                content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin)
     assembled: Assembled | None = None
     executed = None
     try:
@@ -170,6 +231,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                                      "was the right notebook submitted?")
                     assembled = None
                 else:
+                    result.answer_hashes = answer_hashes(assembled)
                     files = dict(sub.files)
                     files.update(ctx.files)  # the assignment's own files win over same-named student files
                     profile = kernel_profile(ctx, isolation)
@@ -185,7 +247,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     if execution.output_truncated:
                         result.notes.append("output limit reached: later output was dropped")
                     status_map = {"completed": R.GRADED, "timeout": R.TIMEOUT, "kernel_died": R.KERNEL_DIED,
-                                  "failed_to_start": R.GRADER_ERROR}
+                                  "killed": R.GRADER_ERROR, "failed_to_start": R.GRADER_ERROR}
                     result.status = status_map.get(execution.status, R.GRADER_ERROR)
                     result.reason = execution.reason
                     if execution.status == "failed_to_start" and execution.kernel_log:
@@ -204,7 +266,11 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
 
 
 def _worker_init() -> None:
-    """Workers die with the grading process (Linux), taking their sandboxes with them."""
+    """Workers die with the grading process (Linux), taking their sandboxes with them, and stop
+    a kernel they started ahead for a job that never came when they exit."""
+    import atexit
+
+    atexit.register(discard_next_kernel)
     try:
         import ctypes
         import signal
@@ -214,16 +280,6 @@ def _worker_init() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
-
-
-def _load_previous(out_dir: Path, student_id: str) -> R.SubmissionResult | None:
-    path = out_dir / "state" / f"{student_id}.json"
-    if not path.exists():
-        return None
-    try:
-        return R.SubmissionResult.from_dict(json.loads(path.read_text()))
-    except Exception:  # noqa: BLE001 - a damaged state file means "grade again"
-        return None
 
 
 def default_workers() -> int:
@@ -253,13 +309,46 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
     return ctx, source_nb
 
 
+# errno values that mean "the file system refused" (an infrastructure failure, exit status 3)
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG}
+
+
+def _disk_failure(error: OSError, out_dir: Path, graded: int, left: int) -> InfrastructureError:
+    where = f" ({error.filename})" if error.filename else ""
+    rest = f"; run the same command again to grade the remaining {left}" if left else "; run the same command again"
+    return InfrastructureError(
+        f"could not write to {out_dir}: {error.strerror or error}{where}. {graded} result(s) graded in this run "
+        f"were kept. Free space or make the folder writable{rest}.")
+
+
+def _folder_id(out_dir: Path) -> str:
+    """This output folder's name in a shared gradebook: a random id kept in the folder (so a moved
+    folder is still itself), with where it is, for messages."""
+    path = out_dir / ".folder-id"
+    try:
+        folder_id = path.read_text().strip()
+    except OSError:
+        folder_id = ""
+    if not folder_id:
+        from autograder.exports import write_atomic
+
+        folder_id = uuid.uuid4().hex[:12]
+        write_atomic(path, folder_id + "\n")
+    return f"{folder_id} {socket.gethostname()}:{out_dir}"
+
+
 def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out_dir: Path,
-                     options: GradeOptions | None = None, log=print) -> list[R.SubmissionResult]:
-    """Grade every submission in `submissions_dir`; returns the batch's results (one per student)."""
+                     options: GradeOptions | None = None, log=print, roster_file: Path | None = None,
+                     warn=None) -> list[R.SubmissionResult]:
+    """Grade every submission in `submissions_dir` into the class folder `out_dir`; returns the
+    results of this batch's submissions (one per student; grades.csv holds the whole class).
+
+    Raises UsageError for what the caller must fix (exit status 2) and InfrastructureError when
+    the database, the disk or the sandbox failed (exit status 3; what was graded is kept)."""
     options = options or GradeOptions()
+    warn = warn or log
     course.check_assignment(assignment)
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
     workers = options.workers or default_workers()
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
@@ -270,126 +359,234 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
     if options.db_url and options.db_url.startswith("sqlite:///"):
         ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
-    submissions = collect(Path(submissions_dir), assignment, ctx.notebook_name)
-    writer = GradebookWriter(options.db_url or default_url(out_dir))
-    writer.register(assignment, assignment, source_nb)
-
-    results: dict[str, R.SubmissionResult] = {}
-    todo: list[Submission] = []
-    for sub in submissions:
-        previous = None if options.force else _load_previous(out_dir, sub.student_id)
-        if previous and previous.content_hash == sub.content_hash and previous.assignment == assignment \
-                and previous.status != R.GRADER_ERROR:
-            results[sub.student_id] = previous
-        else:
-            todo.append(sub)
-    isolation = detect(options.sandbox_user, options.use_namespaces)
-    where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
-        f"with {min(workers, max(1, len(todo)))} worker(s)"
-    log(f"{assignment}: {len(submissions)} submissions ({len(results)} unchanged since the last run, "
-        f"{len(todo)} to grade) {where}")
-    log(isolation.describe())
-    for warning in isolation.missing:
-        log(f"warning: isolation layer missing: {warning}")
-    for previous in results.values():
-        writer.record(previous, assignment)
-    exports.write_results(out_dir, list(results.values()))
-
-    def accept(result: R.SubmissionResult) -> None:
-        exports.write_student_files(out_dir, result, ctx.notebook_name)
-        writer.record(result, assignment)
-        results[result.student_id] = result
-        exports.write_results(out_dir, list(results.values()))
-
-    started = time.monotonic()
-    done = 0
-    bar = None
-    if options.progress and todo and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
+    found = scan(Path(submissions_dir), assignment, ctx.notebook_name)
+    for name, why in found.skipped:
+        warn(f"not graded: {name}: {why}")
+    if not found.submissions:
+        raise UsageError(f"nothing gradable found in {submissions_dir}: expected {LAYOUTS}"
+                         + (f"; found only {', '.join(n for n, _ in found.skipped[:5])}" if found.skipped else ""))
+    roster_ids = roster.read_roster(roster_file) if roster_file else None
     try:
-        for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb, options.prestart):
-            accept(result)
-            done += 1
-            if bar is not None:
-                bar.set_postfix_str(f"{result.student_id}: {result.score:g}/{result.max_score:g} {result.status}")
-                bar.update(1)
-            else:
-                _progress(log, options, done, len(todo), result, started)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = OutputLock(out_dir).__enter__()
+    except OSError as error:
+        raise _disk_failure(error, out_dir, 0, len(found.submissions)) from None
+    try:
+        batch = _Batch(course, assignment, ctx, source_nb, options, out_dir, log, warn)
+        return batch.run(found.submissions, roster_ids)
     finally:
-        if bar is not None:
-            bar.close()
-    if options.progress and todo:
-        counts = {}
-        for r in results.values():
-            counts[r.status] = counts.get(r.status, 0) + 1
-        log(f"graded {len(todo)} submissions in {time.monotonic() - started:.0f} s "
-            f"({(time.monotonic() - started) / len(todo):.1f} s each); statuses: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    ordered = [results[s.student_id] for s in submissions]
-    exports.write_results(out_dir, ordered)
-    return ordered
+        lock.__exit__()
+
+
+class _Batch:
+    """One run of grade_assignment, holding the folder's lock."""
+
+    def __init__(self, course, assignment, ctx, source_nb, options, out_dir, log, warn):
+        self.course, self.assignment, self.ctx, self.source_nb = course, assignment, ctx, source_nb
+        self.options, self.out_dir, self.log, self.warn = options, out_dir, log, warn
+        self.folder = OutputFolder(out_dir, assignment, ctx.notebook_name)
+        self.graded = 0
+        self.left = 0
+        self.gradebook_error: GradebookUnavailable | None = None
+        self.roster: list[str] | None = None
+
+    def run(self, submissions: list[Submission], roster_ids: list[str] | None) -> list[R.SubmissionResult]:
+        try:
+            return self._run(submissions, roster_ids)
+        except OSError as error:
+            if error.errno not in _DISK_ERRORS:
+                raise
+            raise _disk_failure(error, self.out_dir, self.graded, self.left) from None
+
+    def write_csv(self) -> None:
+        template = empty_parts(self.source_nb)
+        absent = roster.absent_results(self.roster, set(self.folder.committed), self.assignment, template)
+        self.folder.write_csv(absent, set(self.roster) if self.roster is not None else None)
+
+    def record(self, committed) -> None:
+        """Write one committed result into the gradebook (unless the gradebook already failed)."""
+        if self.gradebook_error is not None:
+            return
+        try:
+            outcome = self.writer.record(committed.result, self.assignment, committed.digest)
+        except GradebookUnavailable as error:
+            self.gradebook_error = error
+            self.warn(f"warning: {error}; grading goes on, and the next run records what is missing")
+            return
+        student = committed.result.student_id
+        if outcome.cleared:
+            self.warn(f"{student}: hand-given points cleared for {', '.join(outcome.cleared)} (the graded answer "
+                      "changed); marked for hand grading again in the gradebook")
+        other = outcome.replaced_other_batch
+        if other is not None:
+            self.conflicts.append(student)
+            self.warn(f"warning: the gradebook held {student}'s result for a different version of the submission, "
+                      f"written by another batch ({other.batch.partition(' ')[2]}, {other.recorded_at}); "
+                      "this batch's result replaced it")
+
+    def _run(self, submissions: list[Submission], roster_ids: list[str] | None) -> list[R.SubmissionResult]:
+        options, assignment, folder = self.options, self.assignment, self.folder
+        sweep_run_dirs(default_work_base())
+        recovery = folder.recover()
+        for line in recovery.lines():
+            self.log(line)
+        if roster_ids is not None:
+            roster.save(self.out_dir, roster_ids)
+        self.roster = roster.load(self.out_dir)
+        self.writer = GradebookWriter(options.db_url or default_url(self.out_dir), batch=_folder_id(self.out_dir))
+        self.conflicts: list[str] = []
+        try:
+            self.writer.register(assignment, assignment, self.source_nb)
+        except GradebookUnavailable as error:
+            raise GradebookUnavailable(f"{error}: nobody was graded. Start the database (or pass another --db) "
+                                       "and run the same command again") from None
+        if self.roster:
+            self.writer.add_students(self.roster)
+
+        base_key = reuse.assignment_key(self.course.source_notebook(assignment), self.ctx.files,
+                                        self.ctx.data_dirs, self.ctx.settings)
+        keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash) for sub in submissions}
+        results: dict[str, R.SubmissionResult] = {}
+        todo: list[Submission] = []
+        why: dict[str, int] = {}
+        for sub in submissions:
+            record = folder.committed.get(sub.student_id)
+            if options.force:
+                reason = ["--force"]
+            elif record is None:
+                reason = ["new"]
+            elif record.damaged:
+                reason = ["outputs damaged"]
+            elif record.result.status == R.GRADER_ERROR:
+                reason = ["last attempt failed"]
+            else:
+                reason = reuse.changed(record.reuse_key, keys[sub.student_id])
+            if reason:
+                todo.append(sub)
+                for item in reason:
+                    why[item] = why.get(item, 0) + 1
+            else:
+                results[sub.student_id] = record.result
+        submitted = {sub.student_id for sub in submissions}
+        for student, record in list(folder.committed.items()):
+            if record.damaged and student not in submitted:
+                folder.repair(student)  # no submission to grade again: rewrite from the record
+        self.left = len(todo)
+        self._sync_gradebook()
+        self.write_csv()
+        report_wanted = self._report_wanted(bool(todo))
+
+        isolation = detect(options.sandbox_user, options.use_namespaces)
+        where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
+            f"with {min(self.workers, max(1, len(todo)))} worker(s)"
+        because = f": {', '.join(f'{k} {v}' for k, v in sorted(why.items()))}" if why else ""
+        self.log(f"{assignment}: {len(submissions)} submissions ({len(results)} unchanged since the last run, "
+                 f"{len(todo)} to grade{because}) {where}")
+        self.log(isolation.describe())
+        for warning in isolation.missing:
+            self.log(f"warning: isolation layer missing: {warning}")
+
+        started = time.monotonic()
+        bar = None
+        if options.progress and todo and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
+        jobs = run_jobs(grade_one, self.ctx, todo, self.workers, options.dask_address,
+                        failed=lambda sub, error: _failed(self.ctx, sub, self.source_nb, error),
+                        prestart=options.prestart, worker_init=_worker_init, log=self.log, preflight=preflight)
+        try:
+            for sub, result in jobs:
+                faults.reach("result")
+                committed = folder.commit(result, keys[sub.student_id])
+                self.graded += 1
+                self.left -= 1
+                results[sub.student_id] = committed.result
+                self.write_csv()
+                faults.reach("csv")
+                self.record(committed)
+                faults.reach("recorded")
+                if bar is not None:
+                    bar.set_postfix_str(f"{result.student_id}: {result.score:g}/{result.max_score:g} {result.status}")
+                    bar.update(1)
+                else:
+                    _progress(self.log, options, self.graded, len(todo), result, started)
+        finally:
+            jobs.close()
+            discard_next_kernel()
+            sweep_run_dirs(default_work_base())
+            if bar is not None:
+                bar.close()
+        if options.progress and todo:
+            counts: dict[str, int] = {}
+            for r in results.values():
+                counts[r.status] = counts.get(r.status, 0) + 1
+            self.log(f"graded {len(todo)} submissions in {time.monotonic() - started:.0f} s "
+                     f"({(time.monotonic() - started) / len(todo):.1f} s each); statuses: "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        if report_wanted:
+            self._write_report()
+        if self.conflicts:
+            self.warn(f"warning: {len(self.conflicts)} result(s) in the gradebook {shown_url(self.writer.db_url)} "
+                      f"were written by another batch for a different submission: {', '.join(self.conflicts[:20])}")
+        if self.gradebook_error is not None:
+            raise InfrastructureError(
+                f"{self.gradebook_error}. Every result is in {self.out_dir} (grades.csv, results/, feedback/); "
+                "run the same command again when the database is back: nothing is graded again, the missing "
+                "results are recorded.")
+        return [results[s.student_id] for s in submissions]
+
+    @property
+    def workers(self) -> int:
+        return self.options.workers or default_workers()
+
+    def _sync_gradebook(self) -> None:
+        """Record the committed results the gradebook does not hold yet (a killed batch, a database
+        that was down); never write over another batch's result for a different submission."""
+        if not self.folder.committed:
+            return
+        try:
+            held = self.writer.held(self.assignment)
+        except GradebookUnavailable as error:
+            self.gradebook_error = error
+            self.warn(f"warning: {error}; grading goes on, and the next run records what is missing")
+            return
+        mine = self.writer.batch.partition(" ")[0]
+        for student, committed in sorted(self.folder.committed.items()):
+            have = held.get(student)
+            if have is not None and have.record_digest == committed.digest:
+                continue
+            if have is not None and have.batch.partition(" ")[0] != mine:
+                if have.content_hash != committed.result.content_hash:
+                    self.conflicts.append(student)
+                    self.warn(f"warning: the gradebook holds {student}'s result for a different version of the "
+                              f"submission, written by another batch ({have.batch.partition(' ')[2]}, "
+                              f"{have.recorded_at}); this folder's result was not written over it "
+                              "(grade with --force to replace it)")
+                continue
+            self.record(committed)
+
+    def _report_wanted(self, changing: bool) -> bool:
+        """The class report is never stale: when results change it is removed, and written again
+        at the end of the batch (a killed batch leaves a marker, so the next run writes it)."""
+        page, marker = self.out_dir / "report.html", self.out_dir / ".report-wanted"
+        if changing and page.exists():
+            marker.touch()
+            page.unlink()
+        return marker.exists()
+
+    def _write_report(self) -> None:
+        from autograder.report import write_report
+
+        write_report(self.out_dir)
+        (self.out_dir / ".report-wanted").unlink(missing_ok=True)
 
 
 def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseException) -> R.SubmissionResult:
     return R.SubmissionResult(
         student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADER_ERROR,
-        reason=f"the grading worker failed: {type(error).__name__}: {error}",
-        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now())
-
-
-def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_address: str | None, source_nb,
-             prestart: bool = True):
-    """Grade `todo`, yielding (submission, result) as each finishes, wherever the work runs:
-    in this process (one worker), in a local pool of worker processes, or on a Dask cluster."""
-    if not todo:
-        return
-    if dask_address:
-        yield from _run_on_dask(ctx, todo, dask_address, source_nb)
-    elif workers == 1 or len(todo) == 1:
-        for index, sub in enumerate(todo):
-            yield sub, grade_one(ctx, sub, prestart and index < len(todo) - 1)
-    else:
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=spawn,
-                                 initializer=_worker_init) as pool:
-            last = len(todo) - workers if prestart else 0  # the last ones need no kernel started after them
-            futures = {pool.submit(grade_one, ctx, sub, index < last): sub for index, sub in enumerate(todo)}
-            for future in as_completed(futures):
-                sub = futures[future]
-                try:
-                    yield sub, future.result()
-                except Exception as error:  # noqa: BLE001 - a worker that died still yields a row
-                    yield sub, _failed(ctx, sub, source_nb, error)
-
-
-def _run_on_dask(ctx: AssignmentContext, todo: list[Submission], address: str, source_nb):
-    """Send each submission to a Dask distributed cluster; results come back here (one writer).
-
-    Workers run the same `grade_one` (same sandbox, same receipts) with the isolation of the
-    machine they are on; give them one thread each (`dask worker ADDRESS --nthreads 1`).
-    """
-    import uuid
-
-    from distributed import Client
-    from distributed import as_completed as dask_completed
-
-    try:
-        client = Client(address, timeout="30s")
-    except Exception as error:  # noqa: BLE001
-        raise UsageError(f"could not connect to the Dask scheduler at {address}: {type(error).__name__}: {error}") from None
-    with client:
-        shared = client.scatter(ctx, broadcast=True)
-        batch = uuid.uuid4().hex[:8]
-        futures = {client.submit(grade_one, shared, sub, False, pure=False,
-                                 key=f"grade-{ctx.assignment}-{sub.student_id}-{batch}"): sub for sub in todo}
-        for future in dask_completed(list(futures)):
-            sub = futures[future]
-            try:
-                yield sub, future.result()
-            except Exception as error:  # noqa: BLE001 - a lost worker still yields a row
-                yield sub, _failed(ctx, sub, source_nb, error)
+        reason=f"the grading worker failed: {type(error).__name__}: {error}", notes=list(sub.notes),
+        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin)
 
 
 def _progress(log, options: GradeOptions, done: int, total: int, result: R.SubmissionResult, started: float) -> None:
