@@ -60,12 +60,21 @@ class Course:
     def release_notebook(self, assignment: str) -> Path:
         return self.release / assignment / self.notebook_name(assignment)
 
-    def supporting_files(self, assignment: str) -> list[Path]:
-        """Files shipped with an assignment besides its notebook (copied into the release)."""
+    def _assignment_paths(self, assignment: str) -> list[Path]:
         folder = self.source / assignment
-        return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != self.notebook_name(assignment)
+        return sorted(p for p in folder.rglob("*") if p.is_file()
                       and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts)
 
+    def supporting_files(self, assignment: str) -> list[Path]:
+        """Files shipped with an assignment besides notebooks (copied into the release after the
+        leak check)."""
+        return [p for p in self._assignment_paths(assignment) if p.suffix != ".ipynb"]
+
+    def extra_notebooks(self, assignment: str) -> list[Path]:
+        """Notebooks in an assignment's folder other than the graded one (released through
+        nbgrader like it, or refused)."""
+        main = self.source / assignment / self.notebook_name(assignment)
+        return [p for p in self._assignment_paths(assignment) if p.suffix == ".ipynb" and p != main]
 
 def find_course(start: str | os.PathLike | None = None) -> Course:
     """The course whose root contains `start` (default: the working directory)."""
