@@ -49,6 +49,10 @@ RELEASE_PREPROCESSORS = [
     CheckCellMetadata,
 ]
 
+# The preprocessors above that change what a cell says (the others check metadata, lock cells,
+# clear outputs and add checksums): enough to know what the student received in each cell.
+CLEARING_PREPROCESSORS = [ClearSolutions, ClearHiddenTests, ClearMarkScheme]
+
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
                 "BEGIN MARK SCHEME", "END MARK SCHEME")
 # Also catches misspelt markers (an author's typo leaves a block nbgrader does not recognise).
@@ -116,6 +120,16 @@ def make_release_notebook(source_nb: nbformat.NotebookNode) -> nbformat.Notebook
             cell.execution_count = None
     nb.metadata.pop("papermill", None)
     return nb
+
+
+def cleared_sources(source_nb: nbformat.NotebookNode) -> dict[str, str]:
+    """Each cell with a grade id as the release shows it (answer stubs, test cells without their
+    hidden blocks, task cells without their mark scheme); cheaper than the whole release."""
+    nb = copy.deepcopy(source_nb)
+    resources = {"language": "python"}
+    for preprocessor in CLEARING_PREPROCESSORS:
+        nb, resources = preprocessor().preprocess(nb, resources)
+    return {C.grade_id(c): C.source(c) for c in nb.cells if C.grade_id(c)}
 
 
 def _distinctive_lines(text: str, min_length: int) -> set[str]:
