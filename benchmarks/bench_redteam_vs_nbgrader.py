@@ -50,7 +50,7 @@ def build_submissions(course, folder: Path) -> dict[str, str]:
     for name, (answers, extra, after) in scenarios().items():
         nb = M.submission(course, answers, extra, after)
         if name in ("edited_test_cells", "deleted_and_retyped_tests"):
-            nb = T._mangle_tests(nb, keep_answers=name != "edited_test_cells")
+            nb = T._mangle_tests(nb)
         (folder / name).mkdir(parents=True)
         nbformat.write(nb, folder / name / f"{M.ASSIGNMENT}.ipynb")
         kinds[name] = "attack" if name in T.ATTACKS else "honest"
@@ -140,7 +140,7 @@ def main() -> int:
         print("grading them with ours (one worker)...", file=sys.stderr)
         mine, our_seconds = ours(course, submissions, work)
         # what the unsandboxed stock run let scenarios leave behind on this machine
-        subprocess.run(["pkill", "-f", "sleep 3071"], capture_output=True)
+        subprocess.run(["pkill", "-f", f"sleep {T.SLEEP_MARKER}"], capture_output=True)
         escaped = [p for p in (Path(T.ESCAPE_MARKER), Path(T.course_pkg.__file__).parent / "escape.txt") if p.exists()]
         for path in escaped:
             path.unlink()
