@@ -52,6 +52,7 @@ class Assembled:
     notes: list[str]
     unattempted: set[str]
     recognised: bool  # False when the submission shares no answer or test cell with the source
+    changed_tests: list[str] = field(default_factory=list)  # test cells edited, retyped, doubled or deleted
 
 
 def trail_statement(grade_id: str) -> str:
@@ -187,6 +188,7 @@ def _role(metadata: dict, role: str, **extra) -> dict:
 def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode) -> Assembled:
     """Build the notebook the grader runs for one submission."""
     notes: list[str] = []
+    changed_tests: list[str] = []
     source_cells = {C.grade_id(c): c for c in source_nb.cells if C.grade_id(c)}
     received = student_view(source_nb)  # what the student's copy of each cell should hold
     stubs = {gid: received[gid] for gid, c in source_cells.items() if C.is_solution(c)}
@@ -212,10 +214,15 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
                 notes.append(f"answer cell {gid!r} appears twice; the second copy was kept as an extra cell")
             else:
                 kind = "test" if C.is_test(original) else "locked"
+                note = None
                 if gid in seen_fixed:
-                    notes.append(f"{kind} cell {gid!r} appears twice; the copy was ignored")
+                    note = f"{kind} cell {gid!r} appears twice; the copy was ignored"
                 elif _normal(C.source(cell)) != _normal(received[gid]) or cell.get("cell_type") != original.cell_type:
-                    notes.append(f"{kind} cell {gid!r} was changed in the submission; the original was used")
+                    note = f"{kind} cell {gid!r} was changed in the submission; the original was used"
+                if note:
+                    notes.append(note)
+                    if kind == "test" and gid not in changed_tests:
+                        changed_tests.append(gid)
                 seen_fixed.add(gid)
                 anchor = gid
                 continue
@@ -230,6 +237,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         if not C.is_solution(original) and gid not in {C.grade_id(c) for c in submission.cells}:
             kind = "test" if C.is_test(original) else "locked"
             notes.append(f"{kind} cell {gid!r} was missing from the submission; the original was restored")
+            if kind == "test":
+                changed_tests.append(gid)
 
     out_cells: list = []
     parts: list[Part] = []
@@ -284,4 +293,4 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         add_extras(key)
 
     nb = nbformat.v4.new_notebook(cells=out_cells, metadata=copy.deepcopy(source_nb.metadata))
-    return Assembled(nb, parts, notes, unattempted, recognised)
+    return Assembled(nb, parts, notes, unattempted, recognised, changed_tests)

@@ -68,8 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the --out folder of `autograder grade`")
     p.add_argument("--html", type=Path, help="where to write it (default: OUT_DIR/report.html)")
 
-    p = sub.add_parser("check", help="run a notebook's visible tests locally")
+    p = sub.add_parser("check", help="run a notebook's visible tests locally, as the release has them")
     p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    p.add_argument("--release", type=Path, metavar="DIR",
+                   help="the course folder (or its release/ folder) the notebook belongs to "
+                        "(default: found from the notebook, or $AUTOGRADER_RELEASE)")
     p.add_argument("--cell-timeout", type=_positive(float), default=120.0)
     return parser
 
@@ -118,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.check import check_notebook, print_report
             from autograder.execute import Settings
 
-            parts, reason = check_notebook(args.notebook, Settings(cell_timeout=args.cell_timeout))
-            print_report(parts, reason)
+            release = args.release or (args.course.resolve() if args.course else None)
+            report = check_notebook(args.notebook, Settings(cell_timeout=args.cell_timeout), release=release)
+            print_report(report)
             return 0
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)

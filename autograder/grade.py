@@ -30,7 +30,7 @@ from autograder.collect import Submission, collect
 from autograder.errors import UsageError
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_notebook
 from autograder.gradebook import GradebookWriter, default_url
-from autograder.layout import Course
+from autograder.layout import Course, assignment_files
 from autograder.release import validate_source
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
@@ -234,12 +234,8 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
     source_path = course.source_notebook(assignment)
     source_nb = nbformat.read(source_path, as_version=4)
     validate_source(source_nb, str(source_path))
-    files = {}
     release_dir = course.release / assignment
-    folder = release_dir if release_dir.is_dir() else course.source / assignment
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
-            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    files = assignment_files(release_dir if release_dir.is_dir() else course.source / assignment)
     data_dirs = [str(p) for p in [course.root / "datasets"] if p.is_dir()]
     if os.environ.get("COURSE_DATA_DIR"):
         data_dirs.append(os.path.realpath(os.environ["COURSE_DATA_DIR"]))
