@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from autograder.errors import AutograderError
+from autograder.errors import AutograderError, UsageError
 
 
 def _size(text: str) -> int:
@@ -53,8 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: out/<ASSIGNMENT>)")
     p.add_argument("--workers", type=_positive(int), default=0, help="submissions graded at once (default: cores)")
     p.add_argument("--db", dest="db_url", help="gradebook SQLAlchemy URL (default: sqlite in the output folder)")
-    p.add_argument("--dask", dest="dask_address", metavar="tcp://HOST:PORT",
-                   help="grade on a Dask distributed cluster instead of local worker processes")
+    p.add_argument("--dask", dest="dask_address", metavar="ADDRESS",
+                   help="grade on a Dask distributed cluster instead of local worker processes: "
+                        "tcp://127.0.0.1:PORT on this machine, or tls://HOST:PORT with the --dask-tls-* files")
+    p.add_argument("--dask-tls-ca-file", metavar="PEM", help="the cluster's certificate authority (tls:// only)")
+    p.add_argument("--dask-tls-cert", metavar="PEM", help="this client's certificate, signed by that CA")
+    p.add_argument("--dask-tls-key", metavar="PEM", help="its private key (if not in the certificate file)")
+    p.add_argument("--dask-insecure", action="store_true",
+                   help="accept a scheduler reached without TLS off this machine (anyone who reaches it can run "
+                        "code on the workers); a warning is printed")
     p.add_argument("--force", action="store_true", help="re-grade submissions that did not change")
     p.add_argument("--cell-timeout", type=_positive(float), default=120.0, help="seconds per cell (default 120)")
     p.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per notebook (default 600)")
@@ -99,11 +106,20 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.sandbox.isolation import Limits
 
             course = _course(args)
+            dask_tls = None
+            if args.dask_tls_ca_file or args.dask_tls_cert or args.dask_tls_key:
+                from autograder.cluster import DaskTLS
+
+                if not (args.dask_tls_ca_file and args.dask_tls_cert):
+                    raise UsageError("TLS needs both --dask-tls-ca-file and --dask-tls-cert (and --dask-tls-key "
+                                     "unless the key is in the certificate file)")
+                dask_tls = DaskTLS(args.dask_tls_ca_file, args.dask_tls_cert, args.dask_tls_key)
             settings = Settings(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
                                 output_limit_bytes=args.output_limit,
                                 limits=Limits(memory_bytes=args.memory_limit))
             options = GradeOptions(workers=args.workers, db_url=args.db_url, settings=settings, force=args.force,
-                                   dask_address=args.dask_address,
+                                   dask_address=args.dask_address, dask_tls=dask_tls,
+                                   dask_insecure=args.dask_insecure,
                                    sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
                                    progress=not args.quiet)
             out = args.out or Path("out") / args.assignment

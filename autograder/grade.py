@@ -26,6 +26,7 @@ from autograder import cells as C
 from autograder import exports, feedback
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
+from autograder.cluster import DaskTLS
 from autograder.collect import Submission, collect
 from autograder.errors import UsageError
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_notebook
@@ -51,7 +52,9 @@ class GradeOptions:
     db_url: str | None = None
     settings: Settings = field(default_factory=Settings)
     force: bool = False
-    dask_address: str | None = None  # tcp://host:port of a Dask scheduler
+    dask_address: str | None = None  # address of a Dask scheduler (loopback tcp:// or tls://, see cluster.py)
+    dask_tls: DaskTLS | None = None  # the cluster's CA, certificate and key for a tls:// address
+    dask_insecure: bool = False  # accept a scheduler reached without TLS off this machine (loud warning)
     prestart: bool = True  # start each worker's next kernel while it grades the current one
     threads: int | None = None  # BLAS/torch threads per kernel (default: cores / workers)
     sandbox_user: str | None = "nobody"
@@ -254,6 +257,10 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     """Grade every submission in `submissions_dir`; returns the batch's results (one per student)."""
     options = options or GradeOptions()
     course.check_assignment(assignment)
+    if options.dask_address:  # refuse an exposed cluster before any work
+        from autograder.cluster import check_address
+
+        check_address(options.dask_address, options.dask_tls, options.dask_insecure)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = options.workers or default_workers()
@@ -305,7 +312,8 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
 
         bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
     try:
-        for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb, options.prestart):
+        for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb, options.prestart,
+                                    dask_tls=options.dask_tls, dask_insecure=options.dask_insecure):
             accept(result)
             done += 1
             if bar is not None:
@@ -336,13 +344,13 @@ def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseExcep
 
 
 def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_address: str | None, source_nb,
-             prestart: bool = True):
+             prestart: bool = True, dask_tls: DaskTLS | None = None, dask_insecure: bool = False):
     """Grade `todo`, yielding (submission, result) as each finishes, wherever the work runs:
     in this process (one worker), in a local pool of worker processes, or on a Dask cluster."""
     if not todo:
         return
     if dask_address:
-        yield from _run_on_dask(ctx, todo, dask_address, source_nb)
+        yield from _run_on_dask(ctx, todo, dask_address, source_nb, dask_tls, dask_insecure)
     elif workers == 1 or len(todo) == 1:
         for index, sub in enumerate(todo):
             yield sub, grade_one(ctx, sub, prestart and index < len(todo) - 1)
@@ -360,22 +368,21 @@ def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_
                     yield sub, _failed(ctx, sub, source_nb, error)
 
 
-def _run_on_dask(ctx: AssignmentContext, todo: list[Submission], address: str, source_nb):
+def _run_on_dask(ctx: AssignmentContext, todo: list[Submission], address: str, source_nb,
+                 tls: DaskTLS | None = None, allow_insecure: bool = False):
     """Send each submission to a Dask distributed cluster; results come back here (one writer).
 
     Workers run the same `grade_one` (same sandbox, same receipts) with the isolation of the
-    machine they are on; give them one thread each (`dask worker ADDRESS --nthreads 1`).
+    machine they are on; give them one thread each (`dask worker ADDRESS --nthreads 1`). Only a
+    loopback or TLS-protected cluster is used (see cluster.py).
     """
     import uuid
 
-    from distributed import Client
     from distributed import as_completed as dask_completed
 
-    try:
-        client = Client(address, timeout="30s")
-    except Exception as error:  # noqa: BLE001
-        raise UsageError(f"could not connect to the Dask scheduler at {address}: {type(error).__name__}: {error}") from None
-    with client:
+    from autograder.cluster import connect
+
+    with connect(address, tls, allow_insecure) as client:
         shared = client.scatter(ctx, broadcast=True)
         batch = uuid.uuid4().hex[:8]
         futures = {client.submit(grade_one, shared, sub, False, pure=False,
