@@ -12,6 +12,7 @@ distribution's later. Nothing is written next to the notebook, and the notebook 
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,23 +66,22 @@ def which_assignment(release: ReleaseFolder, path: Path, nb: nbformat.NotebookNo
 
 
 def own_files(folder: Path) -> tuple[dict[str, bytes], list[str]]:
-    """The student's files beside the notebook, as a submitted folder would carry them."""
+    """The student's files beside the notebook, as a submitted folder would carry them (hidden
+    files, checkpoints, links and other notebooks left out; at most what a submission may carry)."""
     files: dict[str, bytes] = {}
-    notes = []
     total = 0
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") or part in _SKIP for part in relative.parts):
-            continue
-        if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb":
-            continue
-        total += path.stat().st_size
-        if total > OWN_FILES_LIMIT or len(files) >= OWN_FILES_COUNT:
-            notes.append(f"only the first {len(files)} files beside the notebook were used "
-                         f"(a submission carries at most {OWN_FILES_LIMIT // 1024**2} MB)")
-            break
-        files[relative.as_posix()] = path.read_bytes()
-    return files, notes
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP)
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or name.endswith(".ipynb") or path.is_symlink() or not path.is_file():
+                continue
+            total += path.stat().st_size
+            if total > OWN_FILES_LIMIT or len(files) >= OWN_FILES_COUNT:
+                return files, [f"only the first {len(files)} files beside the notebook were used (a submission "
+                               f"carries at most {OWN_FILES_LIMIT // 1024**2} MB besides its notebook)"]
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return files, []
 
 
 def changed_by_checksum(nb: nbformat.NotebookNode) -> list[str]:
