@@ -43,8 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", type=Path, help="course root (default: found from the working directory)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("release", help="generate release/ from source/ (refuses a release that leaks)")
+    p = sub.add_parser("release", help="generate release/ from source/ (refuses a release that leaks, and never "
+                                       "overwrites a file someone edited in release/)")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace files in release/ that were edited since the last release (their edits are lost)")
 
     p = sub.add_parser("grade", help="grade a folder of submissions")
     p.add_argument("assignment", metavar="ASSIGNMENT")
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.release import release
 
             course = _course(args)
-            for path in release(course, args.assignments or None):
+            for path in release(course, args.assignments or None, overwrite=args.overwrite):
                 print(f"released {path.relative_to(course.root)}")
             return 0
         if args.command == "grade":
