@@ -4,6 +4,8 @@
     autograder grade ASSIGNMENT SUBMISSIONS [--out DIR] [--workers N] [--db URL] ...
     autograder check NOTEBOOK
     autograder report OUT_DIR
+    autograder fetch ASSIGNMENT [--into DIR]
+    autograder student-dist --out DIR [ASSIGNMENT ...]
 
 Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
 scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
@@ -84,6 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the course folder (or its release/ folder) the notebook belongs to "
                         "(default: found from the notebook, or $AUTOGRADER_RELEASE)")
     p.add_argument("--cell-timeout", type=_positive(float), default=120.0)
+
+    p = sub.add_parser("fetch", help="copy an assignment into a work folder of your own (never replaces your files)",
+                       description="Copy a released assignment to DIR/ASSIGNMENT/ (default: ./ASSIGNMENT/), like "
+                                   "nbgrader's fetch. Files you already have are kept, never replaced. Example: "
+                                   "autograder fetch 01-problem-framing")
+    p.add_argument("assignment", nargs="?", metavar="ASSIGNMENT", help="omit it to list the assignments")
+    p.add_argument("--into", type=Path, default=Path("."), metavar="DIR", help="where to put it (default: here)")
+    p.add_argument("--release", type=Path, metavar="DIR",
+                   help="the course folder or release folder to fetch from (default: the installed course)")
+
+    p = sub.add_parser("student-dist", help="build the student distribution: release, course package, data, install "
+                                            "file; no source, no hidden tests",
+                       description="Write a pip-installable folder for students (its own pyproject.toml): the released "
+                                   "assignments and the data inside the `course` package, and the `autograder` "
+                                   "command for `fetch` and `check`. Refuses to write anything that shows a line of a "
+                                   "solution or hidden test. Example: autograder student-dist --out dist/student")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (replaced if it was "
+                                                                          "built by this command; its .git is kept)")
     return parser
 
 
@@ -143,6 +164,31 @@ def main(argv: list[str] | None = None) -> int:
             release = args.release or (args.course.resolve() if args.course else None)
             report = check_notebook(args.notebook, Settings(cell_timeout=args.cell_timeout), release=release)
             print_report(report)
+            return 0
+        if args.command == "fetch":
+            from autograder.distribution import fetch
+            from autograder.layout import find_release
+
+            release = args.release or (args.course.resolve() if args.course else None)
+            found = find_release(Path.cwd() / "fetch", release)
+            if not args.assignment:
+                print(f"assignments in {found.folder}:")
+                for name in found.assignments():
+                    print(f"  {name}")
+                return 0
+            fetched = fetch(found, args.assignment, args.into)
+            for name in fetched.kept:
+                print(f"kept your {name} (already there; delete it to get the released one)")
+            print(f"fetched {args.assignment} into {fetched.folder} ({len(fetched.copied)} new file(s))")
+            notebook = fetched.folder / f"{args.assignment}.ipynb"
+            print(f"open {notebook} in JupyterLab; check it with: autograder check {notebook}")
+            return 0
+        if args.command == "student-dist":
+            from autograder.distribution import build_distribution
+
+            dist = build_distribution(_course(args), args.out, args.assignments or None)
+            print(f"wrote the student distribution of {', '.join(dist.assignments)} to {dist.folder} "
+                  f"({len(dist.files)} files; students install it with `pip install {dist.folder}`)")
             return 0
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)
