@@ -6,6 +6,7 @@
     autograder report OUT_DIR
     autograder fetch ASSIGNMENT [--into DIR]
     autograder student-dist --out DIR [ASSIGNMENT ...]
+    autograder gradescope ASSIGNMENT --out ZIP
 
 Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
 scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
@@ -105,6 +106,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (replaced if it was "
                                                                           "built by this command; its .git is kept)")
+
+    p = sub.add_parser("gradescope", help="build the zip for a Gradescope programming assignment's autograder",
+                       description="Write the autograder zip Gradescope takes (setup.sh, run_autograder, the student "
+                                   "distribution, the hidden tests without solutions). Each part's visible tests show "
+                                   "at once; its score from all tests shows per --hidden-visibility. Example: "
+                                   "autograder gradescope 03-metrics-and-baselines --out gradescope-03.zip")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write")
+    p.add_argument("--hidden-visibility", default="after_due_date",
+                   choices=("hidden", "after_due_date", "after_published", "visible"),
+                   help="when students see the score of each part (all tests) and their total "
+                        "(default: after_due_date)")
+    p.add_argument("--cell-timeout", type=_positive(float), help="seconds per cell when grading (grade's default)")
+    p.add_argument("--timeout", type=_positive(float), help="seconds per notebook when grading (grade's default); "
+                                                            "Gradescope's own timeout must cover two runs")
+    p.add_argument("--memory-limit", type=_size, help="per notebook, e.g. 4G (grade's default)")
+    p.add_argument("--no-namespaces", action="store_true", help="grade without bubblewrap")
+    p.add_argument("--sandbox-user", help="user the kernel runs as (grade's default: nobody; '' for none)")
     return parser
 
 
@@ -189,6 +208,20 @@ def main(argv: list[str] | None = None) -> int:
             dist = build_distribution(_course(args), args.out, args.assignments or None)
             print(f"wrote the student distribution of {', '.join(dist.assignments)} to {dist.folder} "
                   f"({len(dist.files)} files; students install it with `pip install {dist.folder}`)")
+            return 0
+        if args.command == "gradescope":
+            from autograder.platforms.gradescope import BundleOptions, build_bundle
+
+            grade_args = []
+            for flag, value in (("--cell-timeout", args.cell_timeout), ("--timeout", args.timeout),
+                                ("--memory-limit", args.memory_limit), ("--sandbox-user", args.sandbox_user)):
+                if value is not None:
+                    grade_args.append(f"{flag}={value}")
+            if args.no_namespaces:
+                grade_args.append("--no-namespaces")
+            out = build_bundle(_course(args), args.assignment, args.out,
+                               BundleOptions(hidden_visibility=args.hidden_visibility, grade_args=grade_args))
+            print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
             return 0
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)

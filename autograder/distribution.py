@@ -30,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import cells as C
 from autograder.errors import UsageError
 from autograder.layout import Course, ReleaseFolder
 from autograder.release import release_files, secret_lines
@@ -89,7 +90,13 @@ def leaks(files: dict[str, bytes], secret: set[str]) -> list[str]:
         if parts[0] in ("source", "examples") or name.endswith((".db", ".sqlite", ".sqlite3")):
             problems.append(f"{name}: instructors' files never go to students")
             continue
-        lines = {line.strip() for line in data.decode("utf-8", errors="replace").splitlines()}
+        text = data.decode("utf-8", errors="replace")
+        if name.endswith(".ipynb"):  # a notebook's lines are JSON strings: read its cells' text too
+            try:
+                text += "\n" + "\n".join(C.source(cell) for cell in nbformat.reads(text, as_version=4).cells)
+            except Exception:  # noqa: BLE001 - not a readable notebook: its raw text is searched
+                pass
+        lines = {line.strip() for line in text.splitlines()}
         shown = sorted(line for line in secret & lines if not generic_line(line))
         problems += [f"{name} shows a line of a solution, hidden test or mark scheme: {line[:80]!r}" for line in shown[:3]]
     return problems

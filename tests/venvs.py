@@ -6,10 +6,13 @@ machine would, without downloading torch and friends again.
 own `course` and `autograder` (they are installed here in editable mode, through a finder that a
 `.pth` path line does not activate), so whatever `pip install` puts into the new venv is what
 runs there. `pip` and `setuptools` come from the borrowed packages; installs use
-`--no-index --no-build-isolation`, so nothing is downloaded.
+`--no-index --no-build-isolation`, so nothing is downloaded. The borrowed packages' commands
+(`alembic`, `jupyter`, ...) are copied into the new venv's bin/ with its own python, as an install
+would put them there.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import sysconfig
@@ -24,6 +27,16 @@ def borrowed_venv(folder: Path) -> Path:
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True, timeout=120).stdout.strip()
     Path(purelib, "borrowed-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    ours = Path(sys.executable).parent
+    for script in sorted(ours.iterdir()):
+        target = folder / "bin" / script.name
+        if target.exists() or script.name in ("autograder",) or not script.is_file():
+            continue
+        head = script.read_bytes()[:200]
+        if b"\n" in head and re.fullmatch(rb"#!\S*/python[\d.]*", head.split(b"\n", 1)[0]):
+            body = script.read_text().split("\n", 1)[1]
+            target.write_text(f"#!{python}\n{body}")
+            target.chmod(0o755)
     return python
 
 
