@@ -7,6 +7,8 @@
     autograder fetch ASSIGNMENT [--into DIR]
     autograder student-dist --out DIR [ASSIGNMENT ...]
     autograder gradescope ASSIGNMENT --out ZIP
+    autograder classroom ASSIGNMENT --out DIR
+    autograder classroom-result NOTEBOOK --assignment ASSIGNMENT
 
 Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
 scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
@@ -124,6 +126,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-limit", type=_size, help="per notebook, e.g. 4G (grade's default)")
     p.add_argument("--no-namespaces", action="store_true", help="grade without bubblewrap")
     p.add_argument("--sandbox-user", help="user the kernel runs as (grade's default: nobody; '' for none)")
+
+    p = sub.add_parser("classroom", help="lay out a GitHub Classroom student repository for an assignment",
+                       description="Write a repository for students (use it as the assignment's template): the "
+                                   "student distribution of the assignment, the work folder ASSIGNMENT/, and a "
+                                   "workflow that runs the visible tests on each push and reports the points to "
+                                   "GitHub Classroom. No solution or hidden test goes in. Example: "
+                                   "autograder classroom 01-problem-framing --out classroom/01")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="the folder to write (replaced if it was written by this command; its .git is kept)")
+
+    p = sub.add_parser("classroom-result", help="(in a Classroom workflow) check a notebook and write each part's "
+                                                "points for GitHub Classroom's reporter",
+                       description="Run the visible tests on NOTEBOOK, as `check` does, and append one output per "
+                                   "part (part01, part02, ...) to $GITHUB_OUTPUT in the format GitHub Classroom's "
+                                   "autograding reporter reads. Exits 0 whenever the parts were reported. Example: "
+                                   "autograder classroom-result 01-problem-framing/01-problem-framing.ipynb "
+                                   "--assignment 01-problem-framing")
+    p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    p.add_argument("--assignment", required=True, metavar="ASSIGNMENT")
+    p.add_argument("--output", metavar="FILE", help="where to append the outputs (default: $GITHUB_OUTPUT, or print)")
+    p.add_argument("--release", type=Path, metavar="DIR", help="the release to check against (default: installed)")
     return parser
 
 
@@ -223,6 +247,17 @@ def main(argv: list[str] | None = None) -> int:
                                BundleOptions(hidden_visibility=args.hidden_visibility, grade_args=grade_args))
             print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
             return 0
+        if args.command == "classroom":
+            from autograder.platforms.classroom import layout_repository
+
+            out = layout_repository(_course(args), args.assignment, args.out)
+            print(f"wrote {out}: push it to GitHub, mark it as a template repository and use it as the starter code "
+                  "of the Classroom assignment")
+            return 0
+        if args.command == "classroom-result":
+            from autograder.platforms.classroom import run_result_step
+
+            return run_result_step(args.notebook, args.assignment, args.output, args.release)
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return 2
