@@ -9,6 +9,7 @@
     autograder gradescope ASSIGNMENT --out ZIP
     autograder classroom ASSIGNMENT --out DIR
     autograder classroom-result NOTEBOOK --assignment ASSIGNMENT
+    autograder lms-export OUT_DIR --lms canvas|moodle --roster CSV
 
 Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
 scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
@@ -148,6 +149,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", required=True, metavar="ASSIGNMENT")
     p.add_argument("--output", metavar="FILE", help="where to append the outputs (default: $GITHUB_OUTPUT, or print)")
     p.add_argument("--release", type=Path, metavar="DIR", help="the release to check against (default: installed)")
+
+    p = sub.add_parser("lms-export", help="write a graded batch's scores in Canvas's or Moodle's gradebook import format",
+                       description="Read OUT_DIR/grades.csv and write a CSV the LMS's gradebook imports, with each "
+                                   "student's LMS identity taken from a roster (a CSV with the grader's student id "
+                                   "and the LMS's columns; the LMS's own gradebook export works). Example: autograder "
+                                   "lms-export graded/03 --lms canvas --roster canvas-export.csv --id-column "
+                                   "'SIS Login ID'")
+    p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the --out folder of `autograder grade`")
+    p.add_argument("--lms", required=True, choices=("canvas", "moodle"))
+    p.add_argument("--roster", type=Path, required=True, metavar="CSV",
+                   help="one row per student: the grader's student id and the LMS's columns (Canvas: Student, ID, "
+                        "SIS User ID, SIS Login ID, Section; Moodle: Email address, ID number or Username)")
+    p.add_argument("--id-column", default="student_id", help="the roster column holding the grader's student ids "
+                                                            "(default: student_id)")
+    p.add_argument("--lms-id-column", help="Moodle: the roster column Moodle matches users by (default: Email address, "
+                                           "ID number, Username or User ID, the first the roster has)")
+    p.add_argument("--title", help="the grade column's title (default: the assignment); Canvas: `Title (id)` fills an "
+                                   "existing assignment")
+    p.add_argument("--score-column", default="score", help="the grades.csv column to export (default: score)")
+    p.add_argument("--points-possible", type=_positive(float), help="Canvas: points of a new assignment "
+                                                                    "(default: the batch's max_score)")
+    p.add_argument("--skip-unmatched", action="store_true", help="leave out graded students missing from the roster")
+    p.add_argument("--output", type=Path, metavar="CSV", help="default: OUT_DIR/<lms>-grades.csv")
     return parser
 
 
@@ -258,6 +282,19 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.platforms.classroom import run_result_step
 
             return run_result_step(args.notebook, args.assignment, args.output, args.release)
+        if args.command == "lms-export":
+            from autograder.platforms.lms import HOW_TO_IMPORT, export, write
+
+            result = export(args.out_dir, args.lms, args.roster, id_column=args.id_column, title=args.title,
+                            score_column=args.score_column, points_possible=args.points_possible,
+                            lms_id_column=args.lms_id_column, skip_unmatched=args.skip_unmatched)
+            path = write(result.text, args.output or args.out_dir / f"{args.lms}-grades.csv")
+            for student in result.unmatched:
+                print(f"left out (not on the roster): {student}", file=sys.stderr)
+            for warning in result.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            print(f"wrote {path} ({result.rows} students). {HOW_TO_IMPORT[args.lms]}")
+            return 0
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return 2
