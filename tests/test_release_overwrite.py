@@ -12,8 +12,10 @@ import nbformat
 import pytest
 
 from autograder import cells as C
-from autograder.release_record import RECORD_NAME
+from autograder.release import release_files
+from autograder.release_record import RECORD_NAME, fingerprint, read_record
 from tests import minicourse as M
+from tests.helpers import COURSE
 
 
 def release_cli(course, *args):
@@ -103,3 +105,12 @@ def test_release_writes_its_record_atomically_and_deterministically(course):
     assert release_cli(course).returncode == 0
     assert record.read_bytes() == first, "the record is committed with the release: no timestamps, stable order"
     assert not [p for p in os.listdir(course.release) if p.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("assignment", COURSE.assignments())
+def test_the_committed_record_matches_the_committed_release(assignment):
+    """Otherwise the next release would take the committed (generated) files for someone's edits."""
+    recorded = read_record(COURSE.release).get(assignment)
+    assert recorded is not None, f"release/{RECORD_NAME} lacks {assignment}: run `autograder release {assignment}`"
+    fresh = {name: fingerprint(name, data) for name, data in release_files(COURSE, assignment).items()}
+    assert recorded == fresh, f"release/{RECORD_NAME} is stale: run `autograder release {assignment}`"
