@@ -151,7 +151,7 @@ machine. (The instructors keep the solutions and the hidden tests; nothing here 
 
 ## Install (once)
 
-With Python {project.get('requires-python', '3')}:
+With a Python {project.get('requires-python', '3')} (`python3 --version` tells):
 
 ```
 python3 -m venv .venv
