@@ -179,13 +179,7 @@ class Evil(str):
 vars(numpy.testing)[Evil('assert_allclose')] = lambda *a, **k: None
 vars(numpy.testing)['assert_allclose'] = lambda *a, **k: None
 """], "imports"),
-    "shadow_module_file": (CHEAT, ["""
-open('math.py', 'w').write('def isclose(*a, **k):\\n    return True\\n')
-open('numpy.py', 'w').write('raise ImportError')
-import importlib, sys
-sys.modules.pop('math', None)
-import math
-"""], "imports"),
+    # (module shadowing: tests/test_redteam_sentinel.py, where each attack also asserts it ran)
     "edited_test_cells": (CHEAT, [], None),  # test cells rewritten below
 }
 
