@@ -193,8 +193,8 @@ HONEST = {
 get_ipython().events.register('post_run_cell', lambda result: None)
 get_ipython().input_transformers_post.append(lambda lines: lines)
 from __future__ import annotations
-sum = 10
-"""], "imports"),
+max = 10
+"""], "imports"),  # a global named like a builtin that the answers do not use (they see the student's own globals)
     "infinite_loop_interrupted": (M.PERFECT, ["while True:\n    pass"], "add"),
     "memory_bomb": (M.PERFECT, ["blob = bytearray(16 * 1024**3)"], "add"),
     "huge_output": (M.PERFECT, ["for i in range(200_000):\n    print('x' * 100)"], "add"),
