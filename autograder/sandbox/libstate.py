@@ -118,6 +118,7 @@ def make_library_state(modules: dict, protected) -> tuple:
     class_ids: set = set()
     inner_objects: list = []  # (object, attribute) pairs whose referent is watched
     property_saved: dict = {}  # id(property) -> (fget, fset, fdel, doc) at start-up
+    protected_modules: dict = {}  # module name -> protected(name), many classes share a module
     stack = [object]
     while stack:
         cls = stack.pop()
@@ -136,7 +137,13 @@ def make_library_state(modules: dict, protected) -> tuple:
                     functions.add(_id(value))
                 elif _type(value) in (staticmethod, classmethod) and _type(value.__func__) is FunctionType:
                     functions.add(_id(value.__func__))
-            if sub.__flags__ & IMMUTABLE_TYPE or not protected(proxy.get("__module__")):
+            if sub.__flags__ & IMMUTABLE_TYPE:
+                continue
+            module_name = proxy.get("__module__")
+            is_protected = protected_modules.get(module_name) if _type(module_name) is _str else False
+            if is_protected is None:
+                is_protected = protected_modules[module_name] = protected(module_name)
+            if not is_protected:
                 continue
             live = [r for r in gc.get_referents(proxy) if isinstance(r, dict)]
             if _len(live) == 1:
