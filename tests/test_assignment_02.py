@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests import helpers as H
+from tests import honest_globals as HG
 
 A = "02-data-and-labeling"
 
@@ -67,7 +68,12 @@ WRONG_B = {
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("a02"), wrong_a=H.with_mistakes(perfect, WRONG_A),
-                            wrong_b=H.with_mistakes(perfect, WRONG_B))
+                            wrong_b=H.with_mistakes(perfect, WRONG_B), honest_globals=HG.for_assignment(A))
+
+
+def test_honest_globals_named_like_test_names_keep_full_marks(graded):
+    """Issue 19: a test's temporaries and the grader's aliases never reach the student's globals."""
+    HG.check_full_marks(graded["honest_globals"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from tests import helpers as H
+from tests import honest_globals as HG
 from tests.helpers import COURSE
 
 pytestmark = pytest.mark.slow
@@ -94,7 +95,13 @@ VARIANTS = {"wrong_a": WRONG_A, "wrong_b": WRONG_B, "wrong_c": WRONG_C}
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("grade04"),
-                            **{variant: H.with_mistakes(perfect, mistakes) for variant, mistakes in VARIANTS.items()})
+                            **{variant: H.with_mistakes(perfect, mistakes) for variant, mistakes in VARIANTS.items()},
+                            honest_globals=HG.for_assignment(A))
+
+
+def test_honest_globals_named_like_test_names_keep_full_marks(graded):
+    """Issue 19: a test's temporaries and the grader's aliases never reach the student's globals."""
+    HG.check_full_marks(graded["honest_globals"])
 
 
 def test_source_has_enough_graded_parts():

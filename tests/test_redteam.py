@@ -202,13 +202,7 @@ vars(numpy.testing)[Evil('assert_allclose')] = lambda *a, **k: None
 vars(numpy.testing)['assert_allclose'] = lambda *a, **k: None
 print('EVIL KEYS PLANTED', sum(type(k) is Evil for k in vars(numpy.testing)), 'CALLS', len(EVIL_CALLS))
 """], "imports"),
-    "shadow_module_file": (CHEAT, ["""
-open('math.py', 'w').write('def isclose(*a, **k):\\n    return True\\n')
-open('numpy.py', 'w').write('raise ImportError')
-import importlib, sys
-sys.modules.pop('math', None)
-import math
-"""], "imports"),
+    # (module shadowing: tests/test_redteam_sentinel.py, where each attack also asserts it ran)
     "edited_test_cells": (CHEAT, [], None),  # test cells rewritten below
 }
 
@@ -222,8 +216,8 @@ HONEST = {
 get_ipython().events.register('post_run_cell', lambda result: None)
 get_ipython().input_transformers_post.append(lambda lines: lines)
 from __future__ import annotations
-sum = 10
-"""], "imports"),
+max = 10
+"""], "imports"),  # a global named like a builtin that the answers do not use (they see the student's own globals)
     "infinite_loop_interrupted": (M.PERFECT, ["while True:\n    pass"], "add"),
     "memory_bomb": (M.PERFECT, ["blob = bytearray(16 * 1024**3)"], "add"),
     "huge_output": (M.PERFECT, ["for i in range(200_000):\n    print('x' * 100)"], "add"),
