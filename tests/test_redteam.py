@@ -315,8 +315,8 @@ ATTACK_EVIDENCE = {
     "evil_string_keys": ("diagnostic", "restored 1 changed entries: numpy.testing.assert_allclose"),
     "edited_test_cells": ("note", "test cell 'test_add' was missing from the submission"),
 }
-# The module-shadowing case is being replaced together with its own proof that it ran.
-EVIDENCE_IN_ITS_OWN_TEST = {"shadow_module_file"}
+# Module shadowing lives in tests/test_redteam_sentinel.py, where each case asserts it ran.
+EVIDENCE_IN_ITS_OWN_TEST: set[str] = set()
 
 
 def outputs(page: str) -> str:
