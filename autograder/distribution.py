@@ -55,14 +55,17 @@ def _package_files(package) -> dict[str, bytes]:
 
 
 def generic_line(line: str) -> bool:
-    """A line of code so common that finding it proves nothing (an import, `except ValueError:`)."""
-    if re.match(r"(import|from)\s+[\w.]+", line):
+    """A line of code so common that finding it proves nothing (an import, `except ValueError:`,
+    `for i in range(n):`, `labels = np.asarray(labels)`): its names are all keywords, builtins or
+    one-letter names, or it only converts a name in place or opens a call."""
+    if re.match(r"(import|from)\s+[\w.]+", line) or re.fullmatch(r"return [\w.]+\(", line) \
+            or re.fullmatch(r"(\w+) = [\w.]+\(\1\)", line):  # `return Spec(` opens a call; `x = np.asarray(x)`
         return True
     try:
         names = [t.string for t in tokenize.generate_tokens(io.StringIO(line).readline) if t.type == tokenize.NAME]
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return False
-    return all(keyword.iskeyword(name) or hasattr(builtins, name) for name in names)
+    return all(keyword.iskeyword(name) or hasattr(builtins, name) or len(name) == 1 for name in names)
 
 
 def course_secrets(course: Course, assignments: list[str]) -> set[str]:
