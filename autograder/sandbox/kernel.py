@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from ipykernel.kernelapp import IPKernelApp
 
-    from autograder.sandbox import sentinel
+    from autograder.sandbox import memory, postmortem, sentinel
+
+    crash_log = postmortem.enable_crash_log()  # before ipykernel takes over file descriptors 1 and 2
 
     sentinel.install_receipt_hook(key=key, receipt_fd=args.receipt_fd,
                                   protected_prefixes=tuple(config.get("protected", ())))
@@ -99,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         "--IPKernelApp.parent_handle=0",
         "--quiet",
     ])
+    memory.install(app.shell, note_file=crash_log)  # before the sentinel's snapshot, which keeps it
     sys.audit("autograder.init", app)
     sentinel.install_deny_hook(
         protected_paths=tuple(config.get("protected_paths", ())),

@@ -1,0 +1,149 @@
+"""Headroom for the kernel's own machinery when student code runs out of memory.
+
+The launcher caps the kernel's address space with RLIMIT_AS (soft = hard = the notebook's memory
+limit). That limit is shared by everything in the process: the student's arrays, but also IPython
+formatting a traceback, ipykernel and pyzmq sending the reply, the interpreter pushing a frame.
+When a student's code fills the address space and keeps it filled (a list of blocks held by a
+global, or by the frames of the traceback IPython keeps in `sys.last_traceback`), the kernel's own
+next allocation fails where nobody catches it: the kernel segfaults, exits on an uncaught
+MemoryError or stops answering, and every later part of the notebook is lost.
+
+So student code runs under a lower *soft* limit: `cap = hard - reserve`. The soft limit is lowered
+when a cell starts executing (IPython's `pre_execute` event) and raised back to the hard limit
+when the cell's code stops: before IPython formats a traceback, and when the cell ends
+(`post_execute`, which IPython fires in a `finally`). The student's allocation fails first, as a
+MemoryError in the cell that made it, and the kernel keeps `reserve` bytes to report it. After a
+MemoryError is shown, the frames of its traceback are cleared, so memory held only by the failed
+computation's local variables is freed; what the student stored in globals stays (as it would in
+Jupyter).
+
+The hard limit is never raised: it stays the backstop the grader promised the machine. Code that
+raises its own soft limit or removes these callbacks only gives up its own protection.
+Background threads (ipykernel's I/O threads, threads a student starts) share the limit: while a
+cell holds memory at the cap they may still fail; `postmortem` explains such a death.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import resource
+import sys
+
+MiB = 1024**2
+MIN_RESERVE = 64 * MiB
+MAX_RESERVE = 256 * MiB
+NOTE_PREFIX = "[autograder] memory:"
+
+
+def reserve_for(limit: int) -> int:
+    """Bytes kept back from student code under an address-space limit of `limit` bytes."""
+    return max(MIN_RESERVE, min(MAX_RESERVE, limit // 8))
+
+
+def address_space_in_use() -> int | None:
+    """The kernel's current address space (what RLIMIT_AS counts), in bytes."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            pages = int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _gib(value: int) -> str:
+    return f"{value / 1024**3:.2f} GiB"
+
+
+class Headroom:
+    """Switches the soft address-space limit between `cap` (student code) and `hard` (the kernel)."""
+
+    def __init__(self, hard: int, note_file=None):
+        self.hard = hard
+        self.cap = max(hard // 2, hard - reserve_for(hard))
+        self.note_file = note_file
+        self.capped = False
+
+    def _set(self, soft: int) -> None:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, self.hard))
+        except (ValueError, OSError):
+            pass
+
+    def lower(self, *_args) -> None:
+        """Before a cell's code runs: only `cap` bytes for it."""
+        used = address_space_in_use()
+        if used is not None and self.note_file is not None and used > self.cap - max(MIN_RESERVE, self.cap // 20):
+            self.note(f"a cell starts with {_gib(used)} of address space in use; "
+                      f"code in cells may use up to {_gib(self.cap)}")
+        self._set(self.cap)
+        self.capped = True
+
+    def release(self, *_args) -> None:
+        """The cell's code stopped: the whole limit for the kernel's own work."""
+        if self.capped:
+            self._set(self.hard)
+            self.capped = False
+
+    def note(self, text: str) -> None:
+        """One line in the kernel log (read by the grader if the kernel dies)."""
+        try:
+            self.note_file.write(f"{NOTE_PREFIX} {text}\n")
+            self.note_file.flush()
+        except Exception:  # noqa: BLE001 - a note must never break the kernel
+            pass
+
+
+def _clear_frames(tb) -> None:
+    """Drop the local variables of the finished function frames in a traceback.
+
+    `frame.clear()` alone is not enough: once something read `frame.f_locals` (IPython's
+    traceback formatter does), that dict keeps its own references, so it is emptied too.
+    Module-level frames are left alone: their locals are the notebook's globals.
+    """
+    while tb is not None:
+        frame = tb.tb_frame
+        try:
+            frame.clear()
+        except RuntimeError:  # still executing (the kernel's own frames)
+            pass
+        else:
+            if frame.f_code.co_flags & inspect.CO_OPTIMIZED:
+                frame.f_locals.clear()
+        tb = tb.tb_next
+
+
+def _free_failed_frames(error: BaseException | None) -> None:
+    """Drop the local variables a MemoryError's traceback keeps alive (and its context's)."""
+    seen = set()
+    while isinstance(error, BaseException) and id(error) not in seen:
+        seen.add(id(error))
+        _clear_frames(error.__traceback__)
+        error = error.__context__
+
+
+def install(shell, note_file=None) -> Headroom | None:
+    """Cap student code below the kernel's hard address-space limit (no-op without one).
+
+    Call after IPython's shell exists and before the sentinel's start-up snapshot, so the
+    callbacks and the traceback wrapper are part of the state the sentinel puts back.
+    """
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or hard <= 2 * MIN_RESERVE:
+        return None
+    headroom = Headroom(hard, note_file)
+    shell.events.register("pre_execute", headroom.lower)
+    shell.events.register("post_execute", headroom.release)
+    show = shell.showtraceback
+
+    def showtraceback(*args, **kwargs):
+        headroom.release()
+        exc_tuple = kwargs.get("exc_tuple", args[0] if args else None)
+        error = exc_tuple[1] if isinstance(exc_tuple, tuple) and len(exc_tuple) == 3 else sys.exc_info()[1]
+        if isinstance(error, MemoryError):
+            # before formatting: what the formatter allocates then reuses the freed memory
+            # instead of landing above it and pinning the heap at its peak size
+            _free_failed_frames(error)
+        return show(*args, **kwargs)
+
+    shell.showtraceback = showtraceback
+    return headroom
