@@ -93,7 +93,7 @@ VARIANTS = {"wrong_a": WRONG_A, "wrong_b": WRONG_B, "wrong_c": WRONG_C}
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
-    return H.grade_examples(A, tmp_path_factory.mktemp("grade04"),
+    return H.grade_examples(A, tmp_path_factory.mktemp("grade04"), memory_mistake=H.with_memory_mistake(perfect),
                             **{variant: H.with_mistakes(perfect, mistakes) for variant, mistakes in VARIANTS.items()})
 
 
@@ -119,6 +119,11 @@ def test_partial_is_in_between(graded):
     passed = {p.grade_id for p in result.parts if p.passed}
     assert {"test_stable_bucket", "test_featurize_train_only", "test_minibatch_sgd", "test_more_data_will_help"} <= passed
     assert "test_random_search" not in passed and "test_top_loss" not in passed
+
+
+def test_memory_mistake_costs_no_other_part(graded):
+    # test_stable_bucket runs its answer cell again in a fresh process, the mistake included
+    H.check_memory_mistake(graded["memory_mistake"], may={"test_stable_bucket"})
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

@@ -132,7 +132,7 @@ def _must_and_may(wrong: dict):
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("a05"), wrong_a=_variant(perfect, WRONG_A),
-                            wrong_b=_variant(perfect, WRONG_B))
+                            wrong_b=_variant(perfect, WRONG_B), memory_mistake=H.with_memory_mistake(perfect))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,6 +151,11 @@ def test_blank_gets_zero(graded):
 @pytest.mark.slow
 def test_partial_is_in_between(graded):
     H.check_partial(graded["partial"])
+
+
+@pytest.mark.slow
+def test_memory_mistake_costs_no_other_part(graded):
+    H.check_memory_mistake(graded["memory_mistake"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,12 +14,12 @@ import os
 import re
 import signal
 
-from autograder.sandbox.memory import NOTE_PREFIX
+from autograder.sandbox.memory import CELL_START, nearly_full
 
 # Words native libraries and Python print when an allocation fails.
 MEMORY_EVIDENCE = re.compile(
     r"MemoryError|Cannot allocate memory|out of memory|OUT OF LOCAL MEMORY|bad_alloc|"
-    r"Thread creation failed|can't start new thread|failed to allocate|" + re.escape(NOTE_PREFIX),
+    r"Thread creation failed|can't start new thread|failed to allocate|Unable to allocate",
     re.IGNORECASE)
 
 SIGNAL_WORDS = {
@@ -75,24 +75,39 @@ def _cell_text(cell) -> str:
     return "\n".join(parts)
 
 
+def _gib(value: float) -> str:
+    return f"{value / 1024**3:.3g} GiB"
+
+
 def explain_death(cell, status: int | None, kernel_log: str, memory_bytes: int) -> str:
     """One sentence on how the kernel died while running `cell`, naming memory when the evidence
-    (the kernel log, the memory notes, the cell's own output) points at it."""
+    points at it: the memory in use when the cell started (the kernel log's last cell-start
+    line), or an allocation failure reported by the cell or in the log after that line."""
     how = _how(status)
-    if MEMORY_EVIDENCE.search(kernel_log) or MEMORY_EVIDENCE.search(_cell_text(cell)):
-        return (f"it ran out of memory (the notebook's limit is {memory_bytes / 1024**3:.3g} GiB) and then {how}; "
-                "look for code in this cell that keeps large arrays or lists alive")
-    if "Fatal Python error" in kernel_log:
-        line = next((ln for ln in kernel_log.splitlines() if "Fatal Python error" in ln), "")
-        return f"the kernel {how}: {line.strip()}"
-    return f"the kernel {how}"
+    starts = list(CELL_START.finditer(kernel_log))
+    since_start = kernel_log[starts[-1].end():] if starts else kernel_log
+    if starts:
+        in_use, cap = (int(v) for v in starts[-1].groups())
+        if nearly_full(in_use, cap):
+            return (f"the notebook's memory was used up before this cell started ({_gib(in_use)} of the "
+                    f"{_gib(memory_bytes)} limit, kept alive by earlier cells), and the kernel then {how}; "
+                    "look for large arrays or lists that earlier cells keep in global variables")
+    if MEMORY_EVIDENCE.search(since_start) or MEMORY_EVIDENCE.search(_cell_text(cell)):
+        return (f"this cell ran out of memory (the notebook's limit is {_gib(memory_bytes)}), and the kernel "
+                f"then {how}; look for large arrays or lists this cell builds or keeps alive")
+    fatal = next((ln.strip() for ln in since_start.splitlines() if "Fatal Python error" in ln), "")
+    return f"the kernel {how}" + (f" ({fatal})" if fatal else "")
 
 
 def cell_label(cell, index: int) -> str:
-    """'cell 12 (answer cell 'add')': the index and, for nbgrader cells, the grade id."""
+    """How a student finds the cell: its grade id for nbgrader cells, else the start of its code."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     grade_id = meta.get("grade_id")
-    if not grade_id:
+    if grade_id:
+        kind = "answer cell" if meta.get("solution") else "test cell" if meta.get("grade") else "cell"
+        return f"cell {index} ({kind} '{grade_id}')"
+    source = cell.get("source", "")
+    code = "; ".join(line.strip() for line in str(source).splitlines() if line.strip())
+    if not code:
         return f"cell {index}"
-    kind = "answer cell" if meta.get("solution") else "test cell" if meta.get("grade") else "cell"
-    return f"cell {index} ({kind} '{grade_id}')"
+    return f"cell {index} ({code[:60] + '...' if len(code) > 60 else code})"
