@@ -19,6 +19,10 @@ Jupyter).
 
 The hard limit is never raised: it stays the backstop the grader promised the machine. Code that
 raises its own soft limit or removes these callbacks only gives up its own protection.
+Native libraries that end the process when an allocation fails are the other danger: OpenBLAS
+exits when it cannot map its work buffer, which it does on the first matrix product, so that
+buffer is allocated at start-up (`warm_up_blas`).
+
 Background threads (ipykernel's I/O threads, threads a student starts) share the limit: while a
 cell holds memory at the cap they may still fail; `postmortem` explains such a death.
 """
@@ -132,6 +136,30 @@ def _free_failed_frames(error: BaseException | None) -> None:
         error = error.__context__
 
 
+def warm_up_blas() -> None:
+    """Give OpenBLAS its work buffers now, while memory is free.
+
+    OpenBLAS maps a work buffer (64 MiB of address space per thread) on a library's first
+    matrix product and keeps it. If that first product comes after student code filled the
+    memory, OpenBLAS cannot map it and ends the whole process ("Memory allocation still failed
+    after 10 retries, giving up", exit status 1). numpy and scipy each bundle their own copy, so
+    both are warmed, if the notebook's libraries loaded them.
+    """
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return
+    try:
+        square = numpy.ones((256, 256))
+        square @ square
+        numpy.linalg.solve(square + 256 * numpy.eye(256), numpy.ones(256))
+        linalg = sys.modules.get("scipy.linalg")
+        if linalg is not None:
+            linalg.blas.dgemm(1.0, square, square)
+            linalg.solve(square + 256 * numpy.eye(256), numpy.ones(256))
+    except Exception:  # noqa: BLE001 - a library that cannot even do this will fail visibly later
+        pass
+
+
 def install(shell, note_file=None) -> Headroom | None:
     """Cap student code below the kernel's hard address-space limit (no-op without one).
 
@@ -141,6 +169,7 @@ def install(shell, note_file=None) -> Headroom | None:
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard <= 2 * MIN_RESERVE:
         return None
+    warm_up_blas()
     headroom = Headroom(hard, note_file)
     shell.events.register("pre_execute", headroom.lower)
     shell.events.register("post_execute", headroom.release)
