@@ -202,6 +202,7 @@ except MemoryError:
 print('HOARDED', len(hoard), 'MiB')
 """
 
+PRODUCT = "import numpy as np\nprint('PRODUCT', (np.ones((300, 300)) @ np.ones((300, 300))).sum())"
 LATER_ALLOCATION = "import numpy as np\nprint('LATER CELL GOT', np.ones(2**23).nbytes // 2**20, 'MiB')"
 
 HONEST = {
@@ -222,6 +223,8 @@ sum = 10
     # memory held in a global up to the limit, then a native library that aborts when its own
     # allocation fails (as libzmq does): the kernel truly dies, and the reason must say why
     "memory_kept_then_native_abort": (M.PERFECT, [HOARD, "import os\nos.abort()"], "add"),
+    # the kernel's first matrix product after the memory is used up (OpenBLAS maps a work buffer)
+    "memory_kept_then_matrix_product": (M.PERFECT, [HOARD, PRODUCT], "add"),
     "huge_output": (M.PERFECT, ["for i in range(200_000):\n    print('x' * 100)"], "add"),
     "deleted_and_retyped_tests": (M.PERFECT, [], None),  # test cells mangled below
     "reads_source_and_secrets": (M.PERFECT, [f"""
@@ -389,7 +392,8 @@ def test_attack_gains_nothing(batch, scenario):
 
 
 @pytest.mark.parametrize("scenario", sorted(set(HONEST) - {"memory_bomb", "orphan_processes",
-                                                           "memory_kept_then_native_abort"}))
+                                                           "memory_kept_then_native_abort",
+                                                           "memory_kept_then_matrix_product"}))
 def test_honest_submission_keeps_points(batch, scenario):
     result = batch["results"][scenario]
     expected = {"infinite_loop_interrupted": M.MAX_SCORE}.get(scenario, M.MAX_SCORE)
@@ -410,6 +414,15 @@ def test_memory_filled_to_the_limit_fails_its_cell_and_the_kernel_lives(batch):
     # the memory the failed function held was given back: the next cell could allocate 64 MiB
     assert "LATER CELL GOT 64 MiB" in printed, printed[-2000:]
     assert all(p.passed for p in result.parts if p.kind == "test"), [(p.grade_id, p.message) for p in result.parts]
+
+
+def test_matrix_product_after_memory_is_used_up_does_not_end_the_kernel(batch):
+    # OpenBLAS exits the process when it cannot map its work buffer: the kernel maps it at start-up
+    result = batch["results"]["memory_kept_then_matrix_product"]
+    printed = outputs(batch["feedback"]["memory_kept_then_matrix_product"])
+    assert "HOARDED" in printed, "the hoard cell did not run"
+    assert result.status == R.GRADED, (result.status, result.reason)
+    assert "PRODUCT 27000000.0" in printed, printed[-2000:]
 
 
 def test_kernel_death_from_memory_names_the_cell_and_the_cause(batch):

@@ -12,10 +12,14 @@ So student code runs under a lower *soft* limit: `cap = hard - reserve`. The sof
 when a cell starts executing (IPython's `pre_execute` event) and raised back to the hard limit
 when the cell's code stops: before IPython formats a traceback, and when the cell ends
 (`post_execute`, which IPython fires in a `finally`). The student's allocation fails first, as a
-MemoryError in the cell that made it, and the kernel keeps `reserve` bytes to report it. After a
-MemoryError is shown, the frames of its traceback are cleared, so memory held only by the failed
-computation's local variables is freed; what the student stored in globals stays (as it would in
-Jupyter).
+MemoryError in the cell that made it, and the kernel keeps `reserve` bytes to report it.
+
+Before a MemoryError is shown, the function frames of its traceback are cleared, so memory held
+only by the failed computation's local variables is freed (IPython would otherwise keep it alive
+through `sys.last_traceback`). Doing it before formatting matters: what the formatter allocates
+then reuses the freed memory instead of landing above it at the top of malloc's heap, where it
+would pin the heap at its peak size. What the student stored in globals stays, as in Jupyter:
+later cells get whatever is left under the cap.
 
 The hard limit is never raised: it stays the backstop the grader promised the machine. Code that
 raises its own soft limit or removes these callbacks only gives up its own protection.
