@@ -62,6 +62,9 @@ def test_cell_label_names_graded_cells_and_shows_other_code():
     assert postmortem.cell_label(_cell(grade_id="add", solution=True), 4) == "cell 4 (answer cell 'add')"
     assert postmortem.cell_label(_cell(grade_id="test_add", grade=True), 5) == "cell 5 (test cell 'test_add')"
     assert postmortem.cell_label(_cell(), 6) == "cell 6 (x = 1)"
+    guard = _cell()
+    guard.metadata["autograder"] = {"role": "guard", "grade_id": "test_add"}
+    assert postmortem.cell_label(guard, 7) == "cell 7 (the grader's set-up for test 'test_add')"
 
 
 HEADROOM_IN_A_SHELL = """

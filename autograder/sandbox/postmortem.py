@@ -106,6 +106,9 @@ def cell_label(cell, index: int) -> str:
     if grade_id:
         kind = "answer cell" if meta.get("solution") else "test cell" if meta.get("grade") else "cell"
         return f"cell {index} ({kind} '{grade_id}')"
+    ours = cell.get("metadata", {}).get("autograder", {})
+    if ours.get("grade_id"):  # a cell the grader added (the guard before a test)
+        return f"cell {index} (the grader's set-up for test '{ours['grade_id']}')"
     source = cell.get("source", "")
     code = "; ".join(line.strip() for line in str(source).splitlines() if line.strip())
     if not code:
