@@ -43,6 +43,7 @@ from papermill.execute import prepare_notebook_metadata
 from papermill.parameterize import parameterize_notebook
 
 from autograder.assemble import FIXED_ROLE, GUARD_ROLE, TEST_ROLE
+from autograder.sandbox import postmortem
 from autograder.sandbox.isolation import Isolation, Limits, SandboxPlan, detect, kernel_environment
 
 KERNEL_NAME = "autograder-sandbox"
@@ -122,6 +123,7 @@ class GradingClient(PapermillNotebookClient):
         self.output_truncated = False
         self.status = "completed"
         self.reason = ""
+        self.died_at: int | None = None  # index of the cell the kernel died in
 
     # -- outputs --------------------------------------------------------------------------
     def _budget(self, cell_index: int) -> str:
@@ -238,6 +240,7 @@ class GradingClient(PapermillNotebookClient):
                     evalue="the kernel died while running this cell (exit, crash or memory limit)", traceback=[]))
                 stop = f"the kernel died while running cell {index}"
                 self.status, self.reason = "kernel_died", stop
+                self.died_at = index
             except CellControlSignal:
                 meta["run"] = RAN
             finally:
@@ -290,6 +293,36 @@ def kill_sandbox(km: AsyncKernelManager) -> None:
                 process.kill()
             except OSError:
                 pass
+
+
+def _exit_status(km: AsyncKernelManager) -> int | None:
+    """The kernel process's exit status if it has ended (None while it runs)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    try:
+        return process.poll() if process is not None else None
+    except OSError:
+        return None
+
+
+def _tail(path: Path, limit: int) -> str:
+    """The last `limit` bytes of a file as text ("" when it does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(path) - limit))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _explain_death(nb: nbformat.NotebookNode, index: int, status: int | None, kernel_log: str,
+                   settings: Settings) -> str:
+    """The reason for a dead kernel, naming the cell and the cause; also put into the cell's error."""
+    cell = nb.cells[index]
+    why = postmortem.explain_death(cell, status, kernel_log, settings.limits.memory_bytes)
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error" and output.get("ename") == "DeadKernelError":
+            output["evalue"] = f"the kernel died while running this cell: {why}"
+    return f"the kernel died while running {postmortem.cell_label(cell, index)}: {why}"
 
 
 def _force_shutdown(km: AsyncKernelManager) -> None:
@@ -456,6 +489,7 @@ class SandboxedKernel:
                 reason = f"the kernel could not be started: {type(error).__name__}: {error}"
             finally:
                 watchdog.cancel()
+                exit_status = _exit_status(km)
                 _force_shutdown(km)
             client = holder.get("client")
             if client is not None and status == "completed":
@@ -464,7 +498,10 @@ class SandboxedKernel:
             receipts_path = self.run_dir / "receipts"
             receipts = receipts_path.read_text(errors="replace").splitlines() if receipts_path.exists() else []
             log_path = self.run_dir / "kernel.log"
-            kernel_log = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+            full_log = _tail(log_path, 256 * 1024)
+            kernel_log = full_log[-4000:]
+            if status == "kernel_died" and client is not None and client.died_at is not None:
+                reason = _explain_death(work, client.died_at, exit_status, full_log, settings)
             return Execution(
                 notebook=work, status=status, reason=reason, receipts=receipts, isolation=isolation,
                 seconds=time.monotonic() - started,

@@ -90,7 +90,8 @@ def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("grade03"), wrong_a=H.with_mistakes(perfect, WRONG_A),
                             wrong_b=H.with_mistakes(perfect, WRONG_B), late_only=_late_only(),
-                            honest_globals=HG.for_assignment(A))
+                            honest_globals=HG.for_assignment(A),
+                            memory_mistake=H.with_memory_mistake(perfect))
 
 
 def test_honest_globals_named_like_test_names_keep_full_marks(graded):
@@ -119,6 +120,10 @@ def test_partial_is_in_between(graded):
     passed = {p.grade_id for p in result.parts if p.passed}
     assert {"test_confusion_matrix", "test_roc_auc", "test_average_precision", "test_threshold_cost"} <= passed
     assert "test_minimum_functionality_test" not in passed
+
+
+def test_memory_mistake_costs_no_other_part(graded):
+    H.check_memory_mistake(graded["memory_mistake"])
 
 
 @pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])

@@ -103,7 +103,8 @@ WRONG_B = {
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("a06"), wrong_a=H.with_mistakes(perfect, WRONG_A),
-                            wrong_b=H.with_mistakes(perfect, WRONG_B), honest_globals=HG.for_assignment(A))
+                            wrong_b=H.with_mistakes(perfect, WRONG_B), honest_globals=HG.for_assignment(A),
+                            memory_mistake=H.with_memory_mistake(perfect))
 
 
 def test_honest_globals_named_like_test_names_keep_full_marks(graded):
@@ -127,6 +128,11 @@ def test_blank_gets_zero(graded):
 @pytest.mark.slow
 def test_partial_is_in_between(graded):
     H.check_partial(graded["partial"])
+
+
+@pytest.mark.slow
+def test_memory_mistake_costs_no_other_part(graded):
+    H.check_memory_mistake(graded["memory_mistake"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -97,7 +97,9 @@ def _start(args) -> object:
 
     from ipykernel.kernelapp import IPKernelApp
 
-    from autograder.sandbox import sentinel
+    from autograder.sandbox import memory, postmortem, sentinel
+
+    crash_log = postmortem.enable_crash_log()  # before ipykernel takes over file descriptors 1 and 2
 
     sentinel.install_receipt_hook(key=key, receipt_fd=args.receipt_fd,
                                   protected_prefixes=tuple(config.get("protected", ())))
@@ -116,6 +118,7 @@ def _start(args) -> object:
     # Before the snapshot, so it counts among IPython's own callbacks: tells the sentinel a new
     # cell is about to run (it puts the notebook's namespace back after a test).
     app.shell.events.register("pre_execute", sentinel.announce_next_cell)
+    memory.install(app.shell, note_file=crash_log)  # before the sentinel's snapshot, which keeps it
     sys.audit("autograder.init", app)
     sentinel.install_deny_hook(
         protected_paths=tuple(config.get("protected_paths", ())),
