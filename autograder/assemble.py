@@ -2,6 +2,8 @@
 
 Only answers come from the student. Everything else comes from the source notebook, in the
 source's order: narrative, locked cells, and test cells with their hidden tests, points and ids.
+Locked cells are used as students received them (a task cell without its mark scheme), and the
+student's cells are compared with that version, so only a real edit gives a note.
 So a submission that edits, deletes, retypes, duplicates or renumbers a test cell changes nothing
 about what is run or what it is worth; the notes say what was put back.
 
@@ -18,9 +20,9 @@ from dataclasses import dataclass, field
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
-from nbgrader.preprocessors import ClearSolutions
 
 from autograder import cells as C
+from autograder.release import cleared_sources
 from autograder.sandbox.digest import sequence_digest, statement_digests
 
 GUARD_ROLE = "guard"
@@ -50,6 +52,7 @@ class Assembled:
     notes: list[str]
     unattempted: set[str]
     recognised: bool  # False when the submission shares no answer or test cell with the source
+    changed_tests: list[str] = field(default_factory=list)  # test cells edited, retyped, doubled or deleted
 
 
 def trail_statement(grade_id: str) -> str:
@@ -149,10 +152,16 @@ def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
+def student_view(source_nb: nbformat.NotebookNode) -> dict[str, str]:
+    """Each cell with a grade id as students received it: nbgrader's release of the source (answer
+    stubs, test cells without their hidden blocks, task cells without their mark scheme)."""
+    return cleared_sources(source_nb)
+
+
 def answer_stubs(source_nb: nbformat.NotebookNode) -> dict[str, str]:
     """What each answer cell looks like in the release (nbgrader's cleared solution)."""
-    cleared, _ = ClearSolutions().preprocess(copy.deepcopy(source_nb), {"language": "python"})
-    return {C.grade_id(c): C.source(c) for c in cleared.cells if C.is_solution(c) and C.grade_id(c)}
+    view = student_view(source_nb)
+    return {C.grade_id(c): view[C.grade_id(c)] for c in source_nb.cells if C.is_solution(c) and C.grade_id(c)}
 
 
 def _normal(text: str) -> str:
@@ -179,8 +188,10 @@ def _role(metadata: dict, role: str, **extra) -> dict:
 def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode) -> Assembled:
     """Build the notebook the grader runs for one submission."""
     notes: list[str] = []
+    changed_tests: list[str] = []
     source_cells = {C.grade_id(c): c for c in source_nb.cells if C.grade_id(c)}
-    stubs = answer_stubs(source_nb)
+    received = student_view(source_nb)  # what the student's copy of each cell should hold
+    stubs = {gid: received[gid] for gid, c in source_cells.items() if C.is_solution(c)}
 
     # The student's cells: their answers by id (first copy wins) and the cells they added,
     # each remembered after the grader cell it followed.
@@ -203,11 +214,15 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
                 notes.append(f"answer cell {gid!r} appears twice; the second copy was kept as an extra cell")
             else:
                 kind = "test" if C.is_test(original) else "locked"
-                released = C.visible_part(C.source(original)) if C.is_test(original) else C.source(original)
+                note = None
                 if gid in seen_fixed:
-                    notes.append(f"{kind} cell {gid!r} appears twice; the copy was ignored")
-                elif _normal(C.source(cell)) != _normal(released) or cell.get("cell_type") != original.cell_type:
-                    notes.append(f"{kind} cell {gid!r} was changed in the submission; the original was used")
+                    note = f"{kind} cell {gid!r} appears twice; the copy was ignored"
+                elif _normal(C.source(cell)) != _normal(received[gid]) or cell.get("cell_type") != original.cell_type:
+                    note = f"{kind} cell {gid!r} was changed in the submission; the original was used"
+                if note:
+                    notes.append(note)
+                    if kind == "test" and gid not in changed_tests:
+                        changed_tests.append(gid)
                 seen_fixed.add(gid)
                 anchor = gid
                 continue
@@ -222,6 +237,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         if not C.is_solution(original) and gid not in {C.grade_id(c) for c in submission.cells}:
             kind = "test" if C.is_test(original) else "locked"
             notes.append(f"{kind} cell {gid!r} was missing from the submission; the original was restored")
+            if kind == "test":
+                changed_tests.append(gid)
 
     out_cells: list = []
     parts: list[Part] = []
@@ -267,12 +284,13 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
                               cell_index=len(out_cells) - 1,
                               expected=sequence_digest(statement_digests(transformed))))
             pending_answers = []
-        else:
-            out_cells.append(_cell(original.cell_type, C.source(original), _role(original.metadata, FIXED_ROLE)))
+        else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)
+            text = received.get(gid, C.source(original)) if gid else C.source(original)
+            out_cells.append(_cell(original.cell_type, text, _role(original.metadata, FIXED_ROLE)))
         if gid:
             add_extras(gid)
     for key in list(extras):  # anchors that no longer exist in the source
         add_extras(key)
 
     nb = nbformat.v4.new_notebook(cells=out_cells, metadata=copy.deepcopy(source_nb.metadata))
-    return Assembled(nb, parts, notes, unattempted, recognised)
+    return Assembled(nb, parts, notes, unattempted, recognised, changed_tests)

@@ -18,10 +18,11 @@ from __future__ import annotations
 import nbformat
 
 
-def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
+def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None,
+          task: bool = False) -> dict:
     meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
-    if grade:
+            "solution": solution, "task": task}
+    if grade or task:
         meta["points"] = points
     return {"nbgrader": meta}
 
@@ -72,6 +73,19 @@ def written(grade_id: str, points: float, rubric: str = "", prompt: str | None =
     answer_cell = nbformat.v4.new_markdown_cell(
         text, metadata=_meta(grade_id, grade=True, solution=True, locked=False, points=points))
     return ([markdown(prompt)] if prompt else []) + [answer_cell]
+
+
+def task(grade_id: str, points: float, text: str, mark_scheme: str = "") -> nbformat.NotebookNode:
+    """nbgrader's "manually graded task": a locked markdown cell describing work the student does
+    in the cells around it, graded by hand. The mark scheme is removed from the release."""
+    source = text.strip("\n")
+    if mark_scheme:
+        source += "\n\n=== BEGIN MARK SCHEME ===\n" + mark_scheme.strip("\n") + "\n=== END MARK SCHEME ==="
+    cell = nbformat.v4.new_markdown_cell(
+        source, metadata=_meta(grade_id, grade=False, solution=False, locked=True, points=points, task=True))
+    cell.metadata["editable"] = False
+    cell.metadata["deletable"] = False
+    return cell
 
 
 def notebook(cells: list) -> nbformat.NotebookNode:

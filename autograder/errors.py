@@ -30,3 +30,7 @@ class InfrastructureError(AutograderError):
     """Something the grader relies on failed (database, disk, file system, kernels): not a
     student's fault and not a bug. What was graded is kept; rerunning the same command finishes
     the rest. The command line exits with status 3."""
+
+
+class OverwriteError(AutograderError):
+    """A command would overwrite files someone edited (a student's work in release/, say)."""

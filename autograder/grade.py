@@ -28,12 +28,13 @@ from autograder import cells as C
 from autograder import faults, feedback, reuse, roster
 from autograder import results as R
 from autograder.assemble import ANSWER_ROLE, Assembled, assemble, imported_modules
+from autograder.cluster import DaskTLS
 from autograder.collect import LAYOUTS, Submission, scan
 from autograder.errors import InfrastructureError, UsageError
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, default_work_base, run_notebook
 from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_url, shown_url
 from autograder.jobs import run_jobs
-from autograder.layout import Course
+from autograder.layout import Course, assignment_files
 from autograder.leftovers import sweep_run_dirs
 from autograder.lock import OutputLock
 from autograder.outputs import OutputFolder
@@ -57,7 +58,9 @@ class GradeOptions:
     db_url: str | None = None
     settings: Settings = field(default_factory=Settings)
     force: bool = False
-    dask_address: str | None = None  # tcp://host:port of a Dask scheduler
+    dask_address: str | None = None  # address of a Dask scheduler (loopback tcp:// or tls://, see cluster.py)
+    dask_tls: DaskTLS | None = None  # the cluster's CA, certificate and key for a tls:// address
+    dask_insecure: bool = False  # accept a scheduler reached without TLS off this machine (loud warning)
     prestart: bool = True  # start each worker's next kernel while it grades the current one
     threads: int | None = None  # BLAS/torch threads per kernel (default: cores / workers)
     sandbox_user: str | None = "nobody"
@@ -290,12 +293,8 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
     source_path = course.source_notebook(assignment)
     source_nb = nbformat.read(source_path, as_version=4)
     validate_source(source_nb, str(source_path))
-    files = {}
     release_dir = course.release / assignment
-    folder = release_dir if release_dir.is_dir() else course.source / assignment
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
-            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    files = assignment_files(release_dir if release_dir.is_dir() else course.source / assignment)
     data_dirs = [str(p) for p in [course.root / "datasets"] if p.is_dir()]
     if os.environ.get("COURSE_DATA_DIR"):
         data_dirs.append(os.path.realpath(os.environ["COURSE_DATA_DIR"]))
@@ -348,6 +347,10 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     options = options or GradeOptions()
     warn = warn or log
     course.check_assignment(assignment)
+    if options.dask_address:  # refuse an exposed cluster before any work
+        from autograder.cluster import check_address
+
+        check_address(options.dask_address, options.dask_tls, options.dask_insecure)
     out_dir = Path(out_dir).resolve()
     workers = options.workers or default_workers()
     if workers < 1:
@@ -494,7 +497,8 @@ class _Batch:
             bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
         jobs = run_jobs(grade_one, self.ctx, todo, self.workers, options.dask_address,
                         failed=lambda sub, error: _failed(self.ctx, sub, self.source_nb, error),
-                        prestart=options.prestart, worker_init=_worker_init, log=self.log, preflight=preflight)
+                        prestart=options.prestart, worker_init=_worker_init, log=self.log, preflight=preflight,
+                        dask_tls=options.dask_tls, dask_insecure=options.dask_insecure)
         try:
             for sub, result in jobs:
                 faults.reach("result")

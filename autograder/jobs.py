@@ -23,16 +23,17 @@ MAX_WORKER_DEATHS = 3
 
 
 def run_jobs(job, ctx, todo: list, workers: int, dask_address: str | None, failed, prestart: bool = True,
-             worker_init=None, log=print, preflight=None):
+             worker_init=None, log=print, preflight=None, dask_tls=None, dask_insecure: bool = False):
     """Run `job(ctx, submission, prestart_next)` for every submission in `todo`.
 
     `failed(submission, error)` makes the row of a submission whose job could not finish.
     `preflight(ctx)` runs first where the jobs will run (here, or as a Dask task); when it returns
-    a reason, nobody is graded and InfrastructureError says why."""
+    a reason, nobody is graded and InfrastructureError says why. `dask_tls` and `dask_insecure`
+    are passed to `autograder.cluster.connect` (only loopback or TLS-protected clusters)."""
     if not todo:
         return
     if dask_address:
-        yield from _run_on_dask(job, ctx, todo, dask_address, failed, preflight)
+        yield from _run_on_dask(job, ctx, todo, dask_address, failed, preflight, dask_tls, dask_insecure)
         return
     if preflight is not None:  # tried twice: one kernel killed from outside is no broken set-up
         _refuse(preflight(ctx) and preflight(ctx))
@@ -123,23 +124,19 @@ def _context(ctx):
     return ctx
 
 
-def _run_on_dask(job, ctx, todo, address, failed, preflight=None):
+def _run_on_dask(job, ctx, todo, address, failed, preflight=None, tls=None, allow_insecure: bool = False):
     """Send each submission to a Dask distributed cluster; results come back here (one writer).
 
     Workers run the same job (same sandbox, same receipts) with the isolation of the machine
-    they are on; give them one thread each (`dask worker ADDRESS --nthreads 1`)."""
+    they are on; give them one thread each (`dask worker ADDRESS --nthreads 1`). Only a
+    loopback or TLS-protected cluster is used (see cluster.py)."""
     import uuid
 
-    from distributed import Client
     from distributed import as_completed as dask_completed
 
-    from autograder.errors import UsageError
+    from autograder.cluster import connect
 
-    try:
-        client = Client(address, timeout="30s")
-    except Exception as error:  # noqa: BLE001
-        raise UsageError(f"could not connect to the Dask scheduler at {address}: {type(error).__name__}: {error}") from None
-    with client:
+    with connect(address, tls, allow_insecure) as client:
         batch = uuid.uuid4().hex[:8]
         shared = client.submit(_context, ctx, pure=False, key=f"context-{ctx.assignment}-{batch}")
         if preflight is not None:

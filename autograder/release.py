@@ -1,8 +1,13 @@
 """source/ -> release/: the student version of each assignment, made by nbgrader's preprocessors.
 
-The release must carry no solution, no hidden test and no output. After generating it we check
-that, and refuse (ReleaseLeakError) rather than write a release that leaks. The write is atomic:
-the new folder is built beside the old one and swapped in.
+The release must carry no solution, no hidden test, no mark scheme and no output. Every file that
+goes to release/ is checked: the graded notebook and any other notebook in the assignment's folder
+go through nbgrader's preprocessors (a second notebook with graded parts is refused, since an
+assignment is graded from one notebook), other files are copied as they are, and all of them must
+pass the leak check against every source notebook's secret lines. Otherwise we refuse
+(ReleaseLeakError) rather than write a release that leaks. The write is atomic: the new folder is
+built beside the old one and swapped in. A file someone edited in release/ since the last release
+is never replaced without --overwrite (release_record.py).
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from nbgrader.preprocessors import (
 from autograder import cells as C
 from autograder.errors import ReleaseLeakError, SourceNotebookError
 from autograder.layout import Course
+from autograder.release_record import refuse_to_overwrite, write_record
 
 # nbgrader's GenerateAssignment pipeline, minus the gradebook (the grader registers source cells
 # in the gradebook when it grades). Ordering rules:
@@ -44,6 +50,10 @@ RELEASE_PREPROCESSORS = [
     ComputeChecksums,
     CheckCellMetadata,
 ]
+
+# The preprocessors above that change what a cell says (the others check metadata, lock cells,
+# clear outputs and add checksums): enough to know what the student received in each cell.
+CLEARING_PREPROCESSORS = [ClearSolutions, ClearHiddenTests, ClearMarkScheme]
 
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
                 "BEGIN MARK SCHEME", "END MARK SCHEME")
@@ -82,7 +92,10 @@ def validate_source(nb: nbformat.NotebookNode, name: str) -> None:
     if not has_parameters:
         problems.append("no cell is tagged 'parameters' (papermill needs one to run the notebook small)")
     if not problems:
-        released = make_release_notebook(nb)
+        try:
+            released = make_release_notebook(nb)
+        except RuntimeError as error:  # nbgrader refuses markers outside cells marked for them
+            raise SourceNotebookError(f"{name}: nbgrader cannot make the student version: {error}") from None
         for index, cell in enumerate(released.cells):
             if cell.cell_type == "code" and C.is_solution(cell):
                 try:
@@ -111,40 +124,76 @@ def make_release_notebook(source_nb: nbformat.NotebookNode) -> nbformat.Notebook
     return nb
 
 
+def cleared_sources(source_nb: nbformat.NotebookNode) -> dict[str, str]:
+    """Each cell with a grade id as the release shows it (answer stubs, test cells without their
+    hidden blocks, task cells without their mark scheme); cheaper than the whole release."""
+    nb = copy.deepcopy(source_nb)
+    resources = {"language": "python"}
+    for preprocessor in CLEARING_PREPROCESSORS:
+        nb, resources = preprocessor().preprocess(nb, resources)
+    return {C.grade_id(c): C.source(c) for c in nb.cells if C.grade_id(c)}
+
+
 def _distinctive_lines(text: str, min_length: int) -> set[str]:
     return {line.strip() for line in text.splitlines()
             if len(line.strip()) >= min_length and not line.strip().startswith("#")}
 
 
-def find_leaks(source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNode) -> list[str]:
-    """Everything in `release_nb` that students must not see."""
-    leaks = []
-    for index, cell in enumerate(release_nb.cells):
-        text = C.source(cell)
-        for match in _LEAK_PATTERN.finditer(text):
-            leaks.append(f"cell {index} contains the marker '{match.group(0)}'")
-        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
-            leaks.append(f"cell {index} carries outputs or an execution count")
-    released_lines = set()
-    for cell in release_nb.cells:
-        released_lines |= {line.strip() for line in C.source(cell).splitlines()}
-    public_lines = set()  # lines that are fine to publish because the source shows them outside answers
-    secret_lines = set()
+def secret_lines(source_nb: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
+    """(secret, public): distinctive lines of solutions, hidden tests and mark schemes, and the
+    lines the source shows outside them (fine to publish even where a secret block repeats them)."""
+    public: set[str] = set()
+    secret: set[str] = set()
     for cell in source_nb.cells:
         text = C.source(cell)
         if C.is_test(cell):
-            public_lines |= {line.strip() for line in C.visible_part(text).splitlines()}
-            secret_lines |= C.hidden_lines(nbformat.v4.new_notebook(cells=[cell]))
-        elif C.is_solution(cell):
-            for block in _SOLUTION_BLOCK.findall(text) + _MARK_SCHEME_BLOCK.findall(text):
-                secret_lines |= _distinctive_lines(block, 30)
-            outside = _MARK_SCHEME_BLOCK.sub("", _SOLUTION_BLOCK.sub("", text))
-            public_lines |= {line.strip() for line in outside.splitlines()}
-        else:
-            public_lines |= {line.strip() for line in text.splitlines()}
-    for line in sorted((secret_lines - public_lines) & released_lines):
-        leaks.append(f"the release shows a line of a solution or hidden test: {line[:80]!r}")
+            public |= {line.strip() for line in C.visible_part(text).splitlines()}
+            secret |= C.hidden_lines(nbformat.v4.new_notebook(cells=[cell]))
+            continue
+        for block in _MARK_SCHEME_BLOCK.findall(text):
+            secret |= _distinctive_lines(block, 20)
+        text = _MARK_SCHEME_BLOCK.sub("", text)
+        if C.is_solution(cell):
+            blocks = _SOLUTION_BLOCK.findall(text)
+            if cell.cell_type != "code" and not blocks:
+                blocks = [text]  # nbgrader replaces a whole written answer: all of it is the model answer
+            for block in blocks:
+                secret |= _distinctive_lines(block, 30)
+            text = _SOLUTION_BLOCK.sub("", text) if cell.cell_type == "code" or _SOLUTION_BLOCK.search(text) else ""
+        public |= {line.strip() for line in text.splitlines()}
+    return secret, public
+
+
+def _text_leaks(text: str, secret: set[str], where: str) -> list[str]:
+    leaks = [f"{where} contains the marker '{match.group(0)}'" for match in _LEAK_PATTERN.finditer(text)]
+    lines = {line.strip() for line in text.splitlines()}
+    leaks += [f"{where} shows a line of a solution, hidden test or mark scheme: {line[:80]!r}"
+              for line in sorted(secret & lines)]
     return leaks
+
+
+def notebook_leaks(release_nb: nbformat.NotebookNode, secret: set[str]) -> list[str]:
+    """Everything in a student notebook that students must not see, given the secret lines."""
+    leaks = []
+    for index, cell in enumerate(release_nb.cells):
+        leaks += _text_leaks(C.source(cell), secret, f"cell {index}")
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            leaks.append(f"cell {index} carries outputs or an execution count")
+    return leaks
+
+
+def file_leaks(data: bytes, secret: set[str]) -> list[str]:
+    """What a file copied as is into the release would show that students must not see."""
+    # latin-1 maps every byte, so markers are found in any file, text or binary
+    return _text_leaks(data.decode("latin-1"), set(), "it") + \
+        [leak for leak in _text_leaks(data.decode("utf-8", errors="replace"), secret, "it")
+         if "contains the marker" not in leak]
+
+
+def find_leaks(source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNode) -> list[str]:
+    """Everything in `release_nb` that students must not see."""
+    secret, public = secret_lines(source_nb)
+    return notebook_leaks(release_nb, secret - public)
 
 
 def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
@@ -154,36 +203,106 @@ def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
     tmp.replace(path)
 
 
-def release_assignment(course: Course, assignment: str) -> Path:
-    """Regenerate release/<assignment>/ from source/<assignment>/. Returns the release notebook path."""
+def _graded_cells(nb: nbformat.NotebookNode) -> list[str]:
+    return [C.grade_id(cell) or f"cell {index}" for index, cell in enumerate(nb.cells)
+            if C.is_grade(cell) or C.meta(cell).get("task")]
+
+
+def release_files(course: Course, assignment: str) -> dict[str, bytes]:
+    """Every file that goes to release/<assignment>/ (relative path -> bytes), each checked.
+
+    The graded notebook and every other notebook in the folder go through nbgrader's release
+    preprocessors; other files are copied as they are. All of them must pass the leak check
+    against the secret lines of every source notebook of the assignment; otherwise
+    ReleaseLeakError lists each problem and what to do about it.
+    """
     course.check_assignment(assignment)
+    folder = course.source / assignment
     source_path = course.source_notebook(assignment)
+    main = course.notebook_name(assignment)
     source_nb = nbformat.read(source_path, as_version=4)
     validate_source(source_nb, str(source_path.relative_to(course.root)))
-    release_nb = make_release_notebook(source_nb)
-    leaks = find_leaks(source_nb, release_nb)
-    if leaks:
-        raise ReleaseLeakError(
-            f"refusing to release {assignment}: the student version would leak\n  - " + "\n  - ".join(leaks)
-            + "\nFix the source notebook (solution and hidden-test markers) and run the release again.")
+    problems: list[str] = []
+    sources = {main: source_nb}
+    for path in course.extra_notebooks(assignment):
+        name = path.relative_to(folder).as_posix()
+        try:
+            sources[name] = nbformat.read(path, as_version=4)
+        except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
+            problems.append(f"{name} is not a readable notebook ({type(error).__name__}); fix it or move it "
+                            f"out of source/{assignment}/ (everything there is published)")
+    secret: set[str] = set()
+    public: set[str] = set()
+    for nb in sources.values():
+        more_secret, more_public = secret_lines(nb)
+        secret |= more_secret
+        public |= more_public
+    secret -= public
 
+    files: dict[str, bytes] = {}
+    for name, nb in sources.items():
+        if name != main:
+            graded = _graded_cells(nb)
+            if graded:
+                problems.append(
+                    f"{name} has graded parts ({', '.join(graded[:8])}), but `autograder grade` grades one "
+                    f"notebook per assignment, {main}: move those parts into {main}, or make the notebook an "
+                    f"assignment of its own (source/NN-name/NN-name.ipynb)")
+                continue
+        try:
+            released = make_release_notebook(nb)
+        except RuntimeError as error:  # nbgrader refuses markers outside cells marked for them
+            problems.append(f"{name}: nbgrader cannot make a student version ({error}); mark its cells with "
+                            "nbgrader's Create Assignment toolbar, or move it out of the assignment folder")
+            continue
+        leaks = notebook_leaks(released, secret)
+        problems += [f"{name}: {leak}" for leak in leaks]
+        files[name] = (nbformat.writes(released) + "\n").encode("utf-8")
+    for path in course.supporting_files(assignment):
+        name = path.relative_to(folder).as_posix()
+        data = path.read_bytes()
+        leaks = file_leaks(data, secret)
+        if leaks:
+            problems += [f"{name} would be copied to release/ as is, and {leak}: remove that text or the file, "
+                         f"or keep the file outside source/{assignment}/" for leak in leaks[:3]]
+        files[name] = data
+    if problems:
+        raise ReleaseLeakError(
+            f"refusing to release {assignment}: the student version would leak\n  - " + "\n  - ".join(problems)
+            + "\nEverything in the assignment's folder is published. Fix the source (solution, hidden-test and "
+            "mark-scheme markers inside cells marked for them) and run the release again.")
+    return files
+
+
+def release_assignment(course: Course, assignment: str, overwrite: bool = False) -> Path:
+    """Regenerate release/<assignment>/ from source/<assignment>/. Returns the release notebook path.
+
+    Nothing is written unless every file passes the leak check; the new folder is built beside
+    the old one and swapped in. A file someone edited since the last release is never replaced
+    (OverwriteError says how to keep it) unless `overwrite` (see release_record.py)."""
+    files = release_files(course, assignment)
+    if not overwrite:
+        refuse_to_overwrite(course.release, assignment, files)
+    folder = course.source / assignment
     final = course.release / assignment
     staging = course.release / f".{assignment}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    write_notebook(release_nb, staging / course.notebook_name(assignment))
-    for path in course.supporting_files(assignment):
-        target = staging / path.relative_to(course.source / assignment)
+    for name, data in files.items():
+        target = staging / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        target.write_bytes(data)
+        if not name.endswith(".ipynb"):
+            shutil.copystat(folder / name, target)
     old = course.release / f".{assignment}.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
     staging.rename(final)
     shutil.rmtree(old, ignore_errors=True)
+    write_record(course.release, assignment, files)
     return final / course.notebook_name(assignment)
 
 
-def release(course: Course, assignments: list[str] | None = None) -> list[Path]:
-    return [release_assignment(course, a) for a in (assignments or course.assignments())]
+def release(course: Course, assignments: list[str] | None = None, overwrite: bool = False) -> list[Path]:
+    return [release_assignment(course, a, overwrite) for a in (assignments or course.assignments())]

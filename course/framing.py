@@ -113,21 +113,32 @@ class Scenario:
                                            "minutes of calls per participant per day")
     faces_per_frame: float = _number(1.2, "faces/frame",
                                      "faces per analysed frame, on average (meeting rooms show several)")
+    max_faces_per_frame: int = _number(3, "faces/frame",
+                                       "faces in the busiest frames the product supports")
     peak_to_mean: float = _number(3.0, "ratio",
                                   "busiest hour's traffic / the day's average traffic")
     # the product's demands
     camera_fps: int = _number(30, "frames/s", "frames per second the camera delivers")
     min_analysis_fps: int = _number(15, "frames/s",
                                     "fewest analysed frames per second the nudge logic accepts "
-                                    "(it votes over 2-second windows of frames)")
+                                    "(it votes over windows of frames, see nudge_window_s)")
+    nudge_window_s: float = _number(2.0, "s",
+                                    "the nudge logic decides once per participant per window of "
+                                    "this many seconds, by a vote over the window's frames")
     nudge_latency_ms: float = _number(500.0, "ms",
                                       "at most this long from a frown on camera to the nudge")
     cost_false_nudge: float = _number(1.0, "cost units",
                                       "cost of a false positive: a speaker interrupted for nothing")
     cost_missed_frown: float = _number(3.0, "cost units",
                                        "cost of a false negative: a confused participant nobody notices")
-    min_precision: float = _number(0.95, "fraction",
-                                   "at most 1 nudge in 20 may be a false alarm")
+    min_precision: float = _number(0.9, "fraction",
+                                   "at most 1 nudge in 10 may be a false alarm (nudges the "
+                                   "speaker sees, at the production prevalence)")
+    # how people frown (measured in a pilot with consenting participants)
+    frown_prevalence: float = _number(0.02, "fraction",
+                                      "share of analysed faces that show a frown, in production")
+    frown_min_s: float = _number(1.5, "s", "the shortest frown: a frown lasts at least this long")
+    frown_max_s: float = _number(4.5, "s", "the longest frown: a frown lasts at most this long")
     # the per-frame pipeline around the frown model (the same stages on a device or a server)
     decode_ms: float = _number(10.0, "ms/frame", "decode and downscale a frame")
     face_detection_ms: float = _number(30.0, "ms/frame", "find the faces in a frame")
@@ -159,6 +170,9 @@ class Scenario:
     opt_in_rate: float = _number(0.02, "fraction",
                                  "participants who agreed to donate face crops for labelling")
     donated_crops_per_user: int = _number(20, "crops/day", "crops each donor sends per day")
+    nudge_feedback_rate: float = _number(0.5, "fraction",
+                                         "share of shown nudges whose speaker taps 'useful' or "
+                                         "'not useful'; nudges never shown get no feedback")
     log_record_bytes: int = _number(64, "bytes",
                                     "one prediction log record (call id, time, score, model version)")
     log_sample_rate: float = _number(0.01, "fraction", "share of predictions we log")
@@ -202,7 +216,7 @@ PRIMARY_METRICS = ("accuracy", "precision", "recall", "f1", "f0.5", "f2", "roc_a
 #: Guardrails and the direction of their bound: ``"max"`` means the metric must stay <= the bound,
 #: ``"min"`` that it must stay >= the bound.
 GUARDRAIL_METRICS = {
-    "latency_ms": "max",          # per-frame time of the frown model, ms
+    "latency_ms": "max",          # time of the frown model per face, ms
     "model_mb": "max",            # model size, MB
     "precision": "min",           # share of nudges that were real frowns
     "recall": "min",              # share of frowns that got noticed
@@ -223,7 +237,7 @@ class ProblemSpec:
     deployment : str           where the frown model runs, one of :data:`DEPLOYMENTS`
     stores_raw_faces : str     which face images we keep, one of :data:`FACE_STORAGE`
     analysis_fps : float       frames per second the detector scores
-    latency_budget_ms : float  time the frown model may take per frame, ms
+    latency_budget_ms : float  time the frown model may take per face, ms
     primary_metric : str       the one metric we optimise, one of :data:`PRIMARY_METRICS`
     guardrails : dict          {metric: bound} for metrics that only need to be good enough;
                                keys from :data:`GUARDRAIL_METRICS`, numeric bounds

@@ -39,8 +39,11 @@ __all__ = [
     "LIGHTING_CATEGORIES",
     "OCCLUSION_CATEGORIES",
     "TONE_CATEGORIES",
+    "SHAPE_DEFAULTS",
     "DEFAULT_CONFIG",
     "Faces",
+    "draw_lighting",
+    "draw_tone",
     "sample_face_params",
     "render_faces",
     "make_faces",
@@ -69,6 +72,19 @@ LIGHTING_CATEGORIES = ("normal", "dim", "bright", "side")
 OCCLUSION_CATEGORIES = ("none", "eyes", "mouth_left", "mouth_right", "forehead")
 TONE_CATEGORIES = ("light", "medium", "dark")
 
+#: The shape of the cartoon face, in face coordinates (the image spans [-1, 1] before shifts and
+#: tilts). :func:`render_faces` uses these numbers for every face unless the table it draws holds a
+#: column of the same name, one value per face: that is how a person's faces can look alike and
+#: differ from another person's (see :mod:`course.calls`).
+SHAPE_DEFAULTS = {
+    "head_width": 0.72,    # half width of the head ellipse
+    "head_height": 0.90,   # half height of the head ellipse
+    "eye_spacing": 0.30,   # distance of each eye from the face's vertical axis
+    "eye_height": -0.22,   # height of the eyes (negative = above the centre)
+    "mouth_height": 0.40,  # height of the mouth's corners-to-centre midpoint
+    "mouth_width": 0.40,   # half width of the mouth
+}
+
 #: The default distribution of the factors. Any of these keys can be passed as ``**config`` to
 #: :func:`sample_face_params` or :func:`make_faces` to shift the distribution (for example to
 #: simulate a camera that drifts towards dim lighting).
@@ -96,11 +112,7 @@ DEFAULT_CONFIG = {
 # Shape of the cartoon, in face coordinates: x to the right, y downwards, the face spans about
 # [-0.7, 0.7] x [-0.9, 0.9] and the image spans [-1, 1] x [-1, 1] before shifts and tilts.
 _BACKGROUND = 0.15
-_FACE_HALF_WIDTH = 0.72
-_FACE_HALF_HEIGHT = 0.90
-_EYE_X, _EYE_Y, _EYE_RADIUS = 0.30, -0.22, 0.12
-_MOUTH_Y = 0.40          # height of the mouth corners-to-centre midpoint
-_MOUTH_HALF_WIDTH = 0.40
+_EYE_RADIUS = 0.12
 _MOUTH_BEND = 0.30       # vertical distance centre-to-corners at |curvature| = 1
 _MOUTH_THICKNESS = 0.15  # about 2.4 pixels at 32x32
 _FEATURE_RATIO = 0.35    # eyes and mouth reflect this fraction of the skin's light
@@ -252,6 +264,56 @@ def _rng(seed, stream: int) -> np.random.Generator:
 # ----------------------------------------------------------------------------------------------
 # factors
 # ----------------------------------------------------------------------------------------------
+def draw_lighting(rng: np.random.Generator, n: int, probs, brightness_shift: float = 0.0) -> dict:
+    """Draw the lighting of ``n`` pictures from ``rng``: category, brightness and gradient.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random stream to draw from.
+    n : int
+        Number of pictures.
+    probs : array-like
+        Probability of each of :data:`LIGHTING_CATEGORIES`, in that order.
+    brightness_shift : float
+        Added to every brightness offset.
+
+    Returns
+    -------
+    dict
+        ``lighting`` (object array of category names), ``brightness``, ``gradient_angle``
+        (radians; side light comes from the left or the right) and ``gradient_strength``, each of
+        shape (n,).
+    """
+    lighting_idx = rng.choice(len(LIGHTING_CATEGORIES), size=n, p=probs)
+    table = np.array([_LIGHTING[name] for name in LIGHTING_CATEGORIES])  # (4, 4)
+    mean, sd, g_low, g_high = (table[lighting_idx, k] for k in range(4))
+    brightness = mean + sd * rng.standard_normal(n) + brightness_shift
+    gradient_strength = g_low + (g_high - g_low) * rng.random(n)
+    # side light comes from the left or the right; other lights from anywhere
+    side = lighting_idx == LIGHTING_CATEGORIES.index("side")
+    from_right = rng.random(n) < 0.5
+    side_angle = np.where(from_right, 0.0, np.pi) + 0.2 * rng.standard_normal(n)
+    any_angle = rng.uniform(0.0, 2 * np.pi, n)
+    gradient_angle = np.mod(np.where(side, side_angle, any_angle), 2 * np.pi)
+    return {
+        "lighting": np.asarray(LIGHTING_CATEGORIES, dtype=object)[lighting_idx],
+        "brightness": brightness,
+        "gradient_angle": gradient_angle,
+        "gradient_strength": gradient_strength,
+    }
+
+
+def draw_tone(rng: np.random.Generator, n: int, probs) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``n`` skin tones from ``rng``: ``(tone, tone_value)``, a category of
+    :data:`TONE_CATEGORIES` (drawn with ``probs``, in that order) and the skin intensity."""
+    tone_idx = rng.choice(len(TONE_CATEGORIES), size=n, p=probs)
+    tone_range = np.array([_TONES[name] for name in TONE_CATEGORIES])
+    t_low, t_high = tone_range[tone_idx, 0], tone_range[tone_idx, 1]
+    tone_value = t_low + (t_high - t_low) * rng.random(n)
+    return np.asarray(TONE_CATEGORIES, dtype=object)[tone_idx], tone_value
+
+
 def sample_face_params(n: int, seed: int = 0, **config) -> pd.DataFrame:
     """Draw the factors of ``n`` faces: one row per face, columns :data:`FACE_COLUMNS`.
 
@@ -292,17 +354,7 @@ def sample_face_params(n: int, seed: int = 0, **config) -> pd.DataFrame:
     p_frown = np.where(np.abs(z) > 6.0, (z > 0).astype(float), p_frown)
     label = (rng.random(n) < p_frown).astype(np.int64)
 
-    lighting_idx = rng.choice(len(LIGHTING_CATEGORIES), size=n, p=cfg["lighting_probs"])
-    table = np.array([_LIGHTING[name] for name in LIGHTING_CATEGORIES])  # (4, 4)
-    mean, sd, g_low, g_high = (table[lighting_idx, k] for k in range(4))
-    brightness = mean + sd * rng.standard_normal(n) + cfg["brightness_shift"]
-    gradient_strength = g_low + (g_high - g_low) * rng.random(n)
-    # side light comes from the left or the right; other lights from anywhere
-    side = lighting_idx == LIGHTING_CATEGORIES.index("side")
-    from_right = rng.random(n) < 0.5
-    side_angle = np.where(from_right, 0.0, np.pi) + 0.2 * rng.standard_normal(n)
-    any_angle = rng.uniform(0.0, 2 * np.pi, n)
-    gradient_angle = np.mod(np.where(side, side_angle, any_angle), 2 * np.pi)
+    lighting = draw_lighting(rng, n, cfg["lighting_probs"], cfg["brightness_shift"])
 
     occluded = rng.random(n) < cfg["occlusion_rate"]
     kind = 1 + rng.choice(len(OCCLUSION_CATEGORIES) - 1, size=n, p=cfg["occlusion_probs"])
@@ -313,10 +365,7 @@ def sample_face_params(n: int, seed: int = 0, **config) -> pd.DataFrame:
     pose_dy = scale * rng.uniform(-_MAX_SHIFT_PX, _MAX_SHIFT_PX, n)
     pose_angle = scale * np.clip(0.1 * rng.standard_normal(n), -_MAX_TILT, _MAX_TILT)
 
-    tone_idx = rng.choice(len(TONE_CATEGORIES), size=n, p=cfg["tone_probs"])
-    tone_range = np.array([_TONES[name] for name in TONE_CATEGORIES])
-    t_low, t_high = tone_range[tone_idx, 0], tone_range[tone_idx, 1]
-    tone_value = t_low + (t_high - t_low) * rng.random(n)
+    tone, tone_value = draw_tone(rng, n, cfg["tone_probs"])
 
     n_low, n_high = cfg["noise_std"]
     noise_std = n_low + (n_high - n_low) * rng.random(n)
@@ -325,15 +374,15 @@ def sample_face_params(n: int, seed: int = 0, **config) -> pd.DataFrame:
         {
             "curvature": curvature,
             "label": label,
-            "lighting": np.asarray(LIGHTING_CATEGORIES, dtype=object)[lighting_idx],
-            "brightness": brightness,
-            "gradient_angle": gradient_angle,
-            "gradient_strength": gradient_strength,
+            "lighting": lighting["lighting"],
+            "brightness": lighting["brightness"],
+            "gradient_angle": lighting["gradient_angle"],
+            "gradient_strength": lighting["gradient_strength"],
             "occlusion": np.asarray(OCCLUSION_CATEGORIES, dtype=object)[occlusion_idx],
             "pose_dx": pose_dx,
             "pose_dy": pose_dy,
             "pose_angle": pose_angle,
-            "tone": np.asarray(TONE_CATEGORIES, dtype=object)[tone_idx],
+            "tone": tone,
             "tone_value": tone_value,
             "noise_std": noise_std,
         },
@@ -350,6 +399,14 @@ def _column(params: pd.DataFrame, name: str) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         raise ValueError(f"params[{name!r}] contains NaN or infinite values")
     return values[:, None, None]
+
+
+def _shape(params: pd.DataFrame, name: str):
+    """A shape number of :data:`SHAPE_DEFAULTS`: the table's column (n, 1, 1) if it has one, else
+    the default as a float32 scalar (so tables without shape columns render exactly as before)."""
+    if name in params.columns:
+        return _column(params, name)
+    return np.float32(SHAPE_DEFAULTS[name])
 
 
 def _ink(distance: np.ndarray, pixel: float) -> np.ndarray:
@@ -384,21 +441,24 @@ def _render_chunk(params: pd.DataFrame, size: int, rng: np.random.Generator) -> 
     image = np.full((n, size, size), _BACKGROUND, dtype=f32)
 
     # the head: an ellipse of skin
-    radius = np.sqrt((x / f32(_FACE_HALF_WIDTH)) ** 2 + (y / f32(_FACE_HALF_HEIGHT)) ** 2)
-    _paint(image, _ink((radius - f32(1.0)) * f32(_FACE_HALF_WIDTH), pixel), tone)
+    head_w, head_h = _shape(params, "head_width"), _shape(params, "head_height")
+    radius = np.sqrt((x / head_w) ** 2 + (y / head_h) ** 2)
+    _paint(image, _ink((radius - f32(1.0)) * head_w, pixel), tone)
 
     feature = tone * f32(_FEATURE_RATIO)  # darker skin -> less contrast between mouth and skin
     # both eyes at once, thanks to the mirror symmetry |x|
-    eye = np.sqrt((np.abs(x) - f32(_EYE_X)) ** 2 + (y - f32(_EYE_Y)) ** 2) - f32(_EYE_RADIUS)
+    eye_x, eye_y = _shape(params, "eye_spacing"), _shape(params, "eye_height")
+    eye = np.sqrt((np.abs(x) - eye_x) ** 2 + (y - eye_y) ** 2) - f32(_EYE_RADIUS)
     _paint(image, _ink(eye, pixel), feature)
 
     # the mouth: a thick parabola; curvature > 0 puts the centre below the corners (a smile)
-    t = x / f32(_MOUTH_HALF_WIDTH)
+    mouth_y, mouth_w = _shape(params, "mouth_height"), _shape(params, "mouth_width")
+    t = x / mouth_w
     bend = curvature * f32(_MOUTH_BEND)
-    centre_line = f32(_MOUTH_Y) + bend * (f32(0.5) - t * t)
-    slope = bend * f32(-2.0 / _MOUTH_HALF_WIDTH) * t
+    centre_line = mouth_y + bend * (f32(0.5) - t * t)
+    slope = bend * (f32(-2.0) / mouth_w) * t
     across = np.abs(y - centre_line) / np.sqrt(f32(1.0) + slope * slope)
-    along = np.abs(x) - f32(_MOUTH_HALF_WIDTH)
+    along = np.abs(x) - mouth_w
     mouth = np.maximum(across - f32(_MOUTH_THICKNESS / 2), along)
     _paint(image, _ink(mouth, pixel), feature)
 
@@ -453,7 +513,9 @@ def render_faces(params: pd.DataFrame, seed: int = 0, size: int = 32) -> np.ndar
         Needs the columns ``curvature``, ``tone_value``, ``pose_dx``, ``pose_dy``,
         ``pose_angle``, ``brightness``, ``gradient_angle``, ``gradient_strength``,
         ``occlusion`` and ``noise_std``. You may edit a table before rendering it, e.g. set
-        ``noise_std`` to 0 to see clean faces.
+        ``noise_std`` to 0 to see clean faces. Optional columns named after the keys of
+        :data:`SHAPE_DEFAULTS` (``head_width``, ``eye_spacing``, ``mouth_width``...) give each
+        face its own shape; without them every face has the default shape.
     seed : int
         Seed of the camera noise.
     size : int

@@ -442,7 +442,7 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
                 lighting_brightness: float = -0.15, camera_change_at: int | None = 32,
                 camera_noise=(0.12, 0.2), tone_drift: bool = True,
                 tone_start: dict | None = None, tone_end: dict | None = None,
-                label_delay=(2, 6), n_train: int = 2000, n_reference: int = 2000,
+                label_delay=None, n_train: int = 2000, n_reference: int = 2000,
                 deployment_seed: int = 0) -> ProductionStream:
     """Simulate ``n_windows`` windows of ``window_size`` faces each, plus the deployed model.
 
@@ -465,9 +465,10 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
     tone_drift : bool
         Whether the tone mix slides from ``tone_start`` (default: the usual mix, 40% light,
         35% medium, 25% dark) to ``tone_end`` (default: 15% light, 35% medium, 50% dark).
-    label_delay : (int, int)
+    label_delay : (int, int), optional
         The label of a face seen in window ``w`` arrives in window ``w + d``, ``d`` drawn
-        uniformly from these bounds (inclusive). The minimum must be >= 1.
+        uniformly from these bounds (inclusive). The minimum must be >= 1. Default: the spec's
+        ``SPEC.label_delay``, (2, 6).
     n_train, n_reference : int
         Sizes of the training set of the deployed model and of the drift-free reference log.
     deployment_seed : int
@@ -485,6 +486,10 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
     brightness = _number("lighting_brightness", lighting_brightness, -1.0, 1.0)
     start = _tone_probs("tone_start", tone_start or DEFAULT_CONFIG["tone_probs"])
     end = _tone_probs("tone_end", tone_end or {"light": 0.15, "medium": 0.35, "dark": 0.5})
+    if label_delay is None:
+        from course.spec import SPEC
+
+        label_delay = SPEC.label_delay
     if not isinstance(label_delay, (tuple, list)) or len(label_delay) != 2:
         raise TypeError(f"label_delay must be a pair (min, max) of windows, got {label_delay!r}")
     d_low = _count("label_delay[0]", label_delay[0], 1)

@@ -2,7 +2,8 @@
 
 `build(root)` writes a course with one assignment, 00-mini, and releases it with the real
 release command. Its three autograded parts are worth 2 + 3 + 2 points; a written answer is
-worth 1 point by hand.
+worth 1 point by hand, and an nbgrader task cell (with a mark scheme students must never see)
+1 point by hand.
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder.authoring import answer, locked, markdown, notebook, parameters, tests, written
+from autograder.authoring import answer, locked, markdown, notebook, parameters, task, tests, written
 from autograder.layout import Course
 from autograder.release import release_assignment
 
 ASSIGNMENT = "00-mini"
 MAX_SCORE = 7.0
+MARK_SCHEME = "Full marks only if the answer names an empty float array of shape (0,)."
 
 PERFECT = {
     "add": "def add(a, b):\n    return a + b",
@@ -59,6 +61,8 @@ def source_notebook() -> nbformat.NotebookNode:
                      "assert got.shape == (3,), f'expected shape (3,), got {got.shape}'\n"
                      "np.testing.assert_allclose(got, [1.0, -4.0, 8.0])"),
         *written("why", 1, rubric="Mentions hard-coding.", prompt="In one sentence: why test on fresh inputs?"),
+        task("task_edge_cases", 1, "Task: in a cell of your own, call `scale` on an empty list and say what it "
+                                   "should return.", mark_scheme=MARK_SCHEME),
     ])
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -14,9 +15,9 @@ from autograder.exports import GRADES_COLUMNS
 from tests import minicourse as M
 
 
-def run(*args, cwd=None):
+def run(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
+                          cwd=cwd, timeout=600, env={**os.environ, **env} if env else None)
 
 
 @pytest.fixture(scope="module")
@@ -113,15 +114,99 @@ def test_usage_errors_exit_2_with_a_message(graded, tmp_path):
 def test_check_reports_each_part(graded, tmp_path):
     nb_path = tmp_path / f"{M.ASSIGNMENT}.ipynb"
     nbformat.write(M.submission(graded["course"], {"add": M.PERFECT["add"], "mean": M.WRONG["mean"]}), nb_path)
-    proc = run("check", nb_path)
+    proc = run("check", nb_path, "--release", graded["course"].root)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert any(line.startswith("add") and "passed" in line for line in lines)
     assert any(line.startswith("mean") and "FAILED" in line for line in lines)
     assert any(line.startswith("scale") and "not attempted" in line for line in lines)
     assert "the mean of 1, 2, 3 is 2" in proc.stdout
+    assert "changed" not in proc.stdout, "an untouched notebook gets no warning"
     proc = run("check", tmp_path / "nope.ipynb")
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def course_with_data(tmp_path_factory):
+    """A course whose assignment ships data/x.txt, and a student's notebook whose `add` reads it."""
+    from autograder.release import release_assignment
+
+    course = M.build(tmp_path_factory.mktemp("check") / "course")
+    data = course.source / M.ASSIGNMENT / "data"
+    data.mkdir()
+    (data / "x.txt").write_text("0\n")
+    release_assignment(course, M.ASSIGNMENT)
+    return course
+
+
+READS_DATA = {"add": "def add(a, b):\n    return a + b + int(open('data/x.txt').read())"}
+
+
+def _student_copy(course, folder, answers, edit=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = M.submission(course, answers)
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if edit and gid in edit:
+            cell.source = edit[gid]
+    path = folder / f"{M.ASSIGNMENT}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_check_runs_the_release_tests_and_files_not_the_students_copy(course_with_data):
+    """A student's copy inside the course (a work folder of their own): the release is found from
+    the notebook, its visible tests run (not the student's edited ones) with its data files."""
+    course = course_with_data
+    edited = {"test_mean": "assert True  # I made this pass", "test_scale": "pass"}
+    path = _student_copy(course, course.root / "work", {**READS_DATA, "mean": M.WRONG["mean"]}, edited)
+    before = path.read_bytes()
+    proc = run("check", path, cwd=course.root / "work")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("add") and "passed" in line for line in lines), \
+        f"data/x.txt of the release is there, as when graded:\n{proc.stdout}"
+    assert any(line.startswith("mean") and "FAILED" in line for line in lines), \
+        f"the release's test ran, not the student's edited copy:\n{proc.stdout}"
+    assert "the contents of 2 test cell(s) have changed" in proc.stdout
+    assert "test_mean" in proc.stdout and "test_scale" in proc.stdout
+    assert path.read_bytes() == before, "the student's notebook is never modified"
+    assert sorted(p.name for p in path.parent.iterdir()) == [f"{M.ASSIGNMENT}.ipynb"], "nothing written beside it"
+
+
+def test_check_of_the_release_copy_itself_warns_by_checksum(tmp_path):
+    """Where the student edits the release's own file (today's README), the original tests are
+    gone: nbgrader's checksums still tell which test cells changed."""
+    course = M.build(tmp_path / "course")
+    path = _student_copy(course, course.release / M.ASSIGNMENT, {"mean": M.WRONG["mean"]},
+                         {"test_mean": "assert True"})
+    proc = run("check", path, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "the contents of 1 test cell(s) have changed (test_mean)" in proc.stdout
+    assert "may not hold when graded" in proc.stdout and "work on a copy" in proc.stdout
+
+
+def test_check_can_be_pointed_at_a_release_folder(course_with_data, tmp_path):
+    """A notebook outside any course, renamed: found by --release (a course root or the release
+    folder itself, as a student distribution will ship it), matched by its cells."""
+    course = course_with_data
+    path = _student_copy(course, tmp_path / "mine", READS_DATA)
+    renamed = path.with_name("my homework (1).ipynb")
+    path.rename(renamed)
+    for target in (course.root, course.release):
+        proc = run("check", renamed, "--release", target, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert any(line.startswith("add") and "passed" in line for line in proc.stdout.splitlines()), proc.stdout
+        assert M.ASSIGNMENT in proc.stdout, "the report names the assignment it checked against"
+    proc = run("check", renamed, cwd=tmp_path, env={"AUTOGRADER_RELEASE": str(course.release)})
+    assert proc.returncode == 0 and "passed" in proc.stdout, proc.stderr
+
+
+def test_check_without_a_release_says_what_to_do(course_with_data, tmp_path):
+    path = _student_copy(course_with_data, tmp_path / "lost", M.PERFECT)
+    proc = run("check", path, "--release", tmp_path, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "holds no released assignment" in proc.stderr and "release/NN-name/NN-name.ipynb" in proc.stderr, proc.stderr
 
 
 def test_a_failed_regrade_never_leaves_the_old_score(graded, tmp_path):

@@ -9,8 +9,11 @@ from course.frowns import (
     FACE_COLUMNS,
     LIGHTING_CATEGORIES,
     OCCLUSION_CATEGORIES,
+    SHAPE_DEFAULTS,
     TONE_CATEGORIES,
     Faces,
+    draw_lighting,
+    draw_tone,
     flip_horizontal,
     flip_vertical,
     make_faces,
@@ -289,3 +292,32 @@ def test_bad_arguments_raise():
         render_faces(sample_face_params(3).drop(columns="tone_value"))
     with pytest.raises(ValueError, match="occlusion"):
         render_faces(sample_face_params(3).assign(occlusion="hat"))
+
+
+# --- face shape: optional columns, defaults unchanged --------------------------------------------
+def test_shape_columns_at_their_defaults_change_nothing(params):
+    few = params.iloc[:64]
+    explicit = few.assign(**SHAPE_DEFAULTS)
+    assert render_faces(few, seed=4).tobytes() == render_faces(explicit, seed=4).tobytes()
+
+
+@pytest.mark.parametrize("column, factor", [("mouth_width", 1.3), ("head_width", 0.85), ("eye_spacing", 1.2),
+                                            ("mouth_height", 1.1), ("eye_height", 1.3), ("head_height", 0.9)])
+def test_each_shape_column_moves_its_part_of_the_face(column, factor):
+    p = clean_params(1)
+    base = render_faces(p)
+    moved = render_faces(p.assign(**{column: SHAPE_DEFAULTS[column] * factor}))
+    assert np.abs(moved - base).max() > 0.1, column
+
+
+def test_shape_columns_must_be_finite():
+    with pytest.raises(ValueError, match="mouth_width"):
+        render_faces(clean_params(1).assign(mouth_width=np.nan))
+
+
+def test_lighting_and_tone_draws_follow_their_probabilities():
+    rng = np.random.default_rng(0)
+    light = draw_lighting(rng, 4000, [0.0, 0.0, 0.0, 1.0])
+    assert set(light["lighting"]) == {"side"} and light["gradient_strength"].min() >= 0.25
+    tone, value = draw_tone(rng, 4000, [0.0, 0.0, 1.0])
+    assert set(tone) == {"dark"} and value.max() <= 0.48
