@@ -358,6 +358,21 @@ def test_a_kernel_killed_from_outside_is_graded_again(course, tmp_path, monkeypa
         shutil.rmtree(runs, ignore_errors=True)
 
 
+def test_a_kernel_at_its_cpu_time_limit_is_the_students_own_death():
+    """The CPU-time limit must not look like a kill from outside: with its soft and hard limits
+    equal, Linux ends the process with SIGKILL, which would be graded again on every run."""
+    from autograder.execute import Settings, run_notebook
+    from autograder.sandbox.isolation import Limits
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('started')"),
+                                         nbformat.v4.new_code_cell("while True:\n    pass")])
+    settings = Settings(cell_timeout=600, notebook_timeout=900, limits=Limits(cpu_seconds=4))
+    execution, _ = run_notebook(nb, settings=settings)
+    assert execution.cell_state(1) == "ran", "the busy cell ran until the limit stopped it"
+    assert execution.status == "kernel_died", (execution.status, execution.reason)
+    assert "CPU-time limit" in execution.reason, execution.reason
+
+
 # -- 6 (and 12.7). every entry of SUBMISSIONS: a row or a listed reason; links refused -----------
 def test_odd_names_each_get_a_row_with_their_original_name(course, tmp_path):
     from autograder.collect import collect

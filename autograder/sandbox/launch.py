@@ -21,18 +21,25 @@ import resource
 import sys
 
 
+# Seconds of CPU time between the soft limit (SIGXCPU: the kernel dies of it, reported as its
+# CPU-time limit) and the hard one. With both equal Linux sends SIGKILL instead, which looks
+# like a kill from outside (execute.death) and would be graded again on every run.
+CPU_GRACE_SECONDS = 5
+
+
 def _set_limits(limits: dict) -> None:
-    def cap(kind, value):
+    def cap(kind, value, extra=0):
         try:
             soft, hard = resource.getrlimit(kind)
             if hard != resource.RLIM_INFINITY:
                 value = min(value, hard)
-            resource.setrlimit(kind, (value, value))
+                extra = min(extra, hard - value)
+            resource.setrlimit(kind, (value, value + extra))
         except (ValueError, OSError):
             pass
 
     cap(resource.RLIMIT_AS, limits["memory_bytes"])
-    cap(resource.RLIMIT_CPU, limits["cpu_seconds"])
+    cap(resource.RLIMIT_CPU, limits["cpu_seconds"], CPU_GRACE_SECONDS)
     cap(resource.RLIMIT_FSIZE, limits["file_bytes"])
     cap(resource.RLIMIT_CORE, 0)
 
