@@ -326,6 +326,10 @@ def package_path() -> str:
     grader runs (another checkout, or a package the interpreter would not find by itself)."""
     roots = []
     for package in (autograder, course_package):
+        if not getattr(package, "__file__", None):
+            # a namespace package: a folder named `course` (a course's own root, say) in the
+            # working folder of the command, not the package; the kernel finds the real one
+            continue
         root = str(Path(package.__file__).resolve().parent.parent)
         if root not in roots:
             roots.append(root)

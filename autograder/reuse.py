@@ -60,7 +60,9 @@ def grader_digest() -> str:
 
 @functools.lru_cache(maxsize=None)
 def course_package_digest() -> str:
-    return tree_digest(Path(course_package.__file__).parent)
+    # a namespace package (a folder named `course` where the grader was started) has no file
+    location = getattr(course_package, "__file__", None) or next(iter(course_package.__path__), "")
+    return tree_digest(Path(location).parent if location.endswith(".py") else Path(location))
 
 
 @functools.lru_cache(maxsize=None)
