@@ -585,6 +585,9 @@ class SandboxedKernel:
             log_path = self.run_dir / "kernel.log"
             full_log = _tail(log_path, 256 * 1024)
             kernel_log = full_log[-4000:]
+            if status == "killed" and postmortem.SELF_SIGNAL in full_log and client is not None \
+                    and client.died_at is not None:
+                status = "kernel_died"  # its own code sent the signal: the student's doing, final
             if status == "kernel_died" and client is not None and client.died_at is not None:
                 reason = _explain_death(work, client.died_at, exit_status, full_log, settings)
             return Execution(

@@ -104,6 +104,7 @@ def _start(args) -> object:
     from autograder.sandbox import memory, postmortem, sentinel
 
     crash_log = postmortem.enable_crash_log()  # before ipykernel takes over file descriptors 1 and 2
+    postmortem.note_own_signals(crash_log)
 
     sentinel.install_receipt_hook(key=key, receipt_fd=args.receipt_fd,
                                   protected_prefixes=tuple(config.get("protected", ())))
