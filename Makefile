@@ -21,8 +21,8 @@ demo: setup
 	$(BIN)/python -m autograder.demo
 
 # Two pytest workers, each taking whole test files (a file's batch fixture is graded once, on one
-# worker). The grading batches inside the tests use their own workers too; on 2 cores the suite
-# takes about half the time it takes with one pytest process.
+# worker). The grading batches inside the tests start kernels of their own, so the two workers
+# overlap one test's waiting on kernels with another's computing.
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
