@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sandbox-user", default="nobody", help="user the kernel runs as when grading as root")
     p.add_argument("--no-namespaces", action="store_true", help="do not use bubblewrap even if present")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--times", metavar="SOURCE",
+                   help="when each submission was handed in, for late work (due dates and the late policy are in "
+                        "nbgrader_config.py): 'timestamp' (default: nbgrader's timestamp.txt in the submission), "
+                        "'mtime' (else the notebook file's time) or a CSV from the LMS with a student id column "
+                        "and a submission time column")
 
     p = sub.add_parser("report", help="write an HTML class report from a graded batch")
     p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the --out folder of `autograder grade`")
@@ -212,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                                    dask_address=args.dask_address, dask_tls=dask_tls,
                                    dask_insecure=args.dask_insecure,
                                    sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
-                                   progress=not args.quiet)
+                                   progress=not args.quiet, times=args.times)
             out = args.out or Path("out") / args.assignment
             log = (lambda *a, **k: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
             results = grade_assignment(course, args.assignment, args.submissions, out, options, log=log)

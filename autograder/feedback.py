@@ -18,6 +18,7 @@ import mistune
 from autograder import cells as C
 from autograder import results as R
 from autograder.assemble import ANSWER_ROLE, EXTRA_ROLE, GUARD_ROLE, TEST_ROLE, Assembled
+from autograder.late import summary as late_summary
 from autograder.score import redact
 
 _markdown = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
@@ -43,6 +44,7 @@ th{background:#f5f5f7} .pts{white-space:nowrap;text-align:right}
 .cell{margin:1rem 0;border-left:3px solid #ddd;padding-left:.8rem} .cell.test{border-color:#7a8cff}
 pre{background:#f7f7f9;padding:.6rem;overflow-x:auto;font-size:.85rem;white-space:pre-wrap}
 pre.out{background:#fff;border:1px solid #eee} pre.err{background:#fff5f5;border:1px solid #f3c2c2}
+.late{background:#fbdcdc;color:#8a1111;padding:.4rem .8rem;border-radius:.4rem}
 .notes{background:#fff8e1;padding:.6rem 1rem;border-radius:.4rem} .score{font-size:1.2rem}
 """
 
@@ -116,6 +118,10 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
         f'<p class="score"><b>{result.score:g} / {result.max_score:g}</b> autograded points{_esc(manual)}'
         f' &middot; status: {_esc(result.status)}</p>',
     ]
+    if result.late:
+        css = "late" if result.late_penalty else "meta"
+        head.append(f'<p class="{css}" id="late">{_esc(late_summary(result.late, result.late_penalty))}'
+                    + (f"; {result.raw_score:g} points before the penalty" if result.late_penalty else "") + "</p>")
     if result.reason:
         head.append(f'<p class="notes">{_esc(result.reason)}</p>')
     if result.notes:
