@@ -12,9 +12,11 @@ import os
 from pathlib import Path
 
 from autograder import results as R
+from autograder.late import summary as late_summary
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason",
-                  "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at"]
+                  "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at",
+                  "raw_score", "late_penalty", "submitted_at", "due_at", "hours_late"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -42,6 +44,8 @@ def grades_csv(results: list[R.SubmissionResult]) -> str:
             r.student_id, r.assignment, _number(r.score), _number(r.max_score), r.status,
             r.reason.replace("\n", " "), _number(r.manual_max),
             sum(p.passed for p in tests), len(tests), f"{r.seconds:.1f}", r.graded_at,
+            _number(r.raw_score), _number(r.late_penalty), r.late.get("submitted_at", ""), r.late.get("due_at", ""),
+            f"{r.late['seconds_late'] / 3600:.2f}" if r.late else "",
         ])
     return buffer.getvalue()
 
@@ -53,6 +57,8 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
         lines.append(f"reason: {result.reason}")
     if result.manual_max:
         lines.append(f"{_number(result.manual_max)} more points are graded by hand")
+    if result.late:
+        lines.append(f"late: {late_summary(result.late, result.late_penalty)}")
     lines += [f"note: {n}" for n in result.notes]
     tests = []
     for number, part in enumerate([p for p in result.parts if p.kind == "test"], start=1):

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import exports, feedback
+from autograder import exports, feedback, late
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
@@ -60,6 +60,7 @@ class GradeOptions:
     sandbox_user: str | None = "nobody"
     use_namespaces: bool = True
     progress: bool = True
+    times: str | None = None  # submission times: "timestamp" (default), "mtime" or an LMS CSV (late.py)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class AssignmentContext:
     settings: Settings
     sandbox_user: str | None
     use_namespaces: bool
+    late: dict[str, dict] = field(default_factory=dict)  # student id -> late facts (late.py)
 
 
 def _now() -> str:
@@ -151,7 +153,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
     source_nb = nbformat.from_dict(ctx.source)
     result = R.SubmissionResult(student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADED,
                                 parts=empty_parts(source_nb), notes=list(sub.notes),
-                                content_hash=sub.content_hash, graded_at=_now())
+                                content_hash=sub.content_hash, graded_at=_now(),
+                                late=ctx.late.get(sub.student_id, {}))
     assembled: Assembled | None = None
     executed = None
     try:
@@ -273,7 +276,9 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
     if options.db_url and options.db_url.startswith("sqlite:///"):
         ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
+    policy = late.course_policy(course.root, assignment)
     submissions = collect(Path(submissions_dir), assignment, ctx.notebook_name)
+    ctx.late = late.batch_facts(policy, submissions, Path(submissions_dir), options.times)
     writer = GradebookWriter(options.db_url or default_url(out_dir))
     writer.register(assignment, assignment, source_nb)
 
@@ -282,7 +287,7 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     for sub in submissions:
         previous = None if options.force else _load_previous(out_dir, sub.student_id)
         if previous and previous.content_hash == sub.content_hash and previous.assignment == assignment \
-                and previous.status != R.GRADER_ERROR:
+                and previous.status != R.GRADER_ERROR and previous.late == ctx.late.get(sub.student_id, {}):
             results[sub.student_id] = previous
         else:
             todo.append(sub)
@@ -340,7 +345,8 @@ def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseExcep
     return R.SubmissionResult(
         student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADER_ERROR,
         reason=f"the grading worker failed: {type(error).__name__}: {error}",
-        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now())
+        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now(),
+        late=ctx.late.get(sub.student_id, {}))
 
 
 def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_address: str | None, source_nb,

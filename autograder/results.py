@@ -54,11 +54,23 @@ class SubmissionResult:
     content_hash: str = ""
     graded_at: str = ""
     diagnostics: list[str] = field(default_factory=list)  # sentinel notes, for instructors
+    late: dict = field(default_factory=dict)  # due date, submission time, policy (see late.py)
     feedback_html: str = ""
 
     @property
-    def score(self) -> float:
+    def raw_score(self) -> float:
+        """Points the parts earned, before any late penalty."""
         return round(sum(p.points for p in self.parts if p.kind == "test"), 6)
+
+    @property
+    def late_penalty(self) -> float:
+        from autograder.late import penalty
+
+        return penalty(self.late, self.raw_score, self.max_score)
+
+    @property
+    def score(self) -> float:
+        return round(self.raw_score - self.late_penalty, 6)
 
     @property
     def max_score(self) -> float:
@@ -71,13 +83,14 @@ class SubmissionResult:
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("feedback_html")
-        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max)
+        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max,
+                    raw_score=self.raw_score, late_penalty=self.late_penalty)
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":
         data = dict(data)
-        for key in ("score", "max_score", "manual_max"):
+        for key in ("score", "max_score", "manual_max", "raw_score", "late_penalty"):
             data.pop(key, None)
         data["parts"] = [PartResult(**p) for p in data.get("parts", [])]
         return cls(**data)
