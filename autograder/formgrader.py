@@ -81,8 +81,8 @@ def formgrader_notebook(graded_nb, source_nb) -> nbformat.NotebookNode:
             cell.source = C.source(cell).replace("\n" + trail_statement(gid), "").replace(trail_statement(gid), "")
         if gid and rubrics.get(gid):
             note = nbformat.v4.new_markdown_cell(
-                f"**Rubric for `{gid}`** ({C.points(cell):g} points; instructors only, not in the student's "
-                f"notebook):\n\n{rubrics[gid]}")
+                f"**Rubric for `{gid}`** ({C.points(cell):g} point{'' if C.points(cell) == 1 else 's'}; instructors "
+                f"only, not in the student's notebook):\n\n{rubrics[gid]}")
             note.metadata["autograder"] = {"role": "rubric"}
             cells.append(note)
         cells.append(cell)

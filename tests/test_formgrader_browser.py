@@ -152,6 +152,7 @@ def test_instructor_grades_a_written_answer_in_formgrader(server, browser, shots
     page = browser.find_element(By.TAG_NAME, "body").text
     assert WHY_ANSWER in page and "Mentions hard-coding." in page, "the answer and its rubric are on the page"
     assert page.index("Mentions hard-coding.") < page.index(WHY_ANSWER), "the rubric comes right before the answer"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", score)
     browser.save_screenshot(str(shots / "3-submission-before.png"))
     score.clear()
     score.send_keys("1", Keys.TAB)
@@ -165,6 +166,7 @@ def test_instructor_grades_a_written_answer_in_formgrader(server, browser, shots
     browser.refresh()  # what the instructor sees when coming back: the saved points and comment
     score = wait.until(EC.element_to_be_clickable((By.ID, "why")))
     wait.until(lambda d: d.find_element(By.ID, "why").get_attribute("value") == "1")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", score)
     assert browser.find_element(By.ID, "why-comment").get_attribute("value") == "Names hard-coding: full marks."
     browser.save_screenshot(str(shots / "5-submission-reloaded.png"))
 

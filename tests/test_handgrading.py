@@ -15,7 +15,6 @@ import nbformat
 import pytest
 
 from autograder import cells as C
-from autograder import formgrader
 from autograder.grade import GradeOptions, grade_assignment
 from tests import minicourse as M
 
@@ -66,6 +65,8 @@ def graded(tmp_path_factory):
 @pytest.fixture
 def batch(graded, tmp_path):
     """A private copy of the graded batch (output folder, gradebook, submissions) to change."""
+    from autograder import formgrader
+
     out, subs = tmp_path / "out", tmp_path / "subs"
     shutil.copytree(graded["out"], out)
     shutil.copytree(graded["subs"], subs)
