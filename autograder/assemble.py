@@ -294,6 +294,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)
             text = received.get(gid, C.source(original)) if gid else C.source(original)
             out_cells.append(_cell(original.cell_type, text, _role(original.metadata, FIXED_ROLE)))
+            if gid and C.is_task(original):  # graded by hand, like a written answer
+                parts.append(Part(gid, "manual", C.points(original), C.title_of(gid)))
         if gid:
             add_extras(gid)
     for key in list(extras):  # anchors that no longer exist in the source

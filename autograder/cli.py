@@ -10,6 +10,8 @@
     autograder classroom ASSIGNMENT --out DIR
     autograder classroom-result NOTEBOOK --assignment ASSIGNMENT
     autograder lms-export OUT_DIR --lms canvas|moodle --roster CSV
+    autograder formgrader OUT_DIR
+    autograder handgrade export|import|sync OUT_DIR ...
 
 Exit status (`check`: 0 only when every visible test passed, else 1): 0 when the command did its job (for `grade`: the batch ran, whatever the students
 scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
@@ -193,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                     "(default: the batch's max_score)")
     p.add_argument("--skip-unmatched", action="store_true", help="leave out graded students missing from the roster")
     p.add_argument("--output", type=Path, metavar="CSV", help="default: OUT_DIR/<lms>-grades.csv")
+    from autograder import handgrade_cli
+
+    handgrade_cli.add_parsers(sub)
     for command in sub.choices.values():  # `autograder grade ... --course DIR` works too
         command.add_argument("--course", type=Path, default=argparse.SUPPRESS,
                              help="course root (default: found from the working directory)")
@@ -325,6 +330,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"warning: {warning}", file=sys.stderr)
             print(f"wrote {path} ({result.rows} students). {HOW_TO_IMPORT[args.lms]}")
             return 0
+        if args.command in ("formgrader", "handgrade"):
+            from autograder import handgrade_cli
+
+            return handgrade_cli.run(args, lambda: _course(args))
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return 2

@@ -29,7 +29,8 @@ OUTCOME_LABEL = {
     R.FAILED: ("failed", "bad"),
     R.NOT_ATTEMPTED: ("not attempted", "idle"),
     R.NOT_RUN: ("did not run", "bad"),
-    R.MANUAL: ("graded by hand", "idle"),
+    R.MANUAL: ("to be graded by hand", "idle"),
+    R.HAND_GRADED: ("graded by hand", "ok"),
 }
 
 STYLE = """
@@ -140,7 +141,10 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
             f'<td class="pts">{part.points:g} / {part.max_points:g}</td>'
             f'<td><span class="badge {css}">{_esc(label)}</span></td>'
             f'<td class="msg">{_esc(_message(part, label))}</td></tr>')
-    manual = f" (+ {result.manual_max:g} points graded by hand)" if result.manual_max else ""
+    manual = ""
+    if result.manual_max:
+        manual = f" + {result.hand_score:g} / {result.manual_max:g} points graded by hand"
+        manual += f" ({result.manual_pending:g} still to be graded)" if result.manual_pending else ""
     head = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         f"<title>Feedback: {_esc(result.assignment)} - {_esc(result.student_id)}</title>",

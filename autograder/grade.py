@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import exports, feedback, late
+from autograder import exports, feedback, handgrading, late
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
@@ -31,6 +31,7 @@ from autograder.collect import Submission, collect
 from autograder.errors import UsageError
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_notebook
 from autograder.gradebook import GradebookWriter, default_url
+from autograder.handgrade_batch import BatchHandGrading
 from autograder.layout import Course, assignment_files
 from autograder.release import validate_source
 from autograder.sandbox.isolation import detect
@@ -90,7 +91,7 @@ def empty_parts(source_nb) -> list[R.PartResult]:
         gid = C.grade_id(cell)
         if gid and C.is_test(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
-        elif gid and C.is_manual(cell):
+        elif gid and C.is_hand_graded(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "manual", 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
 
@@ -202,6 +203,10 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
         result.notes.append("grader traceback: " + traceback.format_exc(limit=4).replace("\n", " | ")[-1500:])
         result.parts = empty_parts(source_nb)
     result.seconds = time.monotonic() - started
+    if assembled is not None:  # what each hand-graded part grades, and the notebook formgrader shows
+        handgrading.mark_answers(result.parts, executed if executed is not None else assembled.notebook)
+        if executed is not None:
+            result.executed_notebook = nbformat.writes(executed)
     try:
         result.feedback_html = feedback.render(result, assembled, executed, C.hidden_lines(source_nb))
     except Exception as error:  # noqa: BLE001
@@ -281,12 +286,14 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     ctx.late = late.batch_facts(policy, submissions, Path(submissions_dir), options.times)
     writer = GradebookWriter(options.db_url or default_url(out_dir))
     writer.register(assignment, assignment, source_nb)
+    hand = BatchHandGrading(out_dir, writer.db_url, source_nb, course.source, assignment)
 
     results: dict[str, R.SubmissionResult] = {}
     todo: list[Submission] = []
+    previous_of: dict[str, R.SubmissionResult | None] = {}
     for sub in submissions:
-        previous = None if options.force else _load_previous(out_dir, sub.student_id)
-        if previous and previous.content_hash == sub.content_hash and previous.assignment == assignment \
+        previous = previous_of[sub.student_id] = _load_previous(out_dir, sub.student_id)
+        if not options.force and previous and previous.content_hash == sub.content_hash and previous.assignment == assignment \
                 and previous.status != R.GRADER_ERROR and previous.late == ctx.late.get(sub.student_id, {}):
             results[sub.student_id] = previous
         else:
@@ -301,11 +308,14 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
         log(f"warning: isolation layer missing: {warning}")
     for previous in results.values():
         writer.record(previous, assignment)
+        hand.finish(previous, previous)  # hand grades given since (formgrader) reach every output
+        exports.write_student_files(out_dir, previous, ctx.notebook_name)
     exports.write_results(out_dir, list(results.values()))
 
     def accept(result: R.SubmissionResult) -> None:
-        exports.write_student_files(out_dir, result, ctx.notebook_name)
         writer.record(result, assignment)
+        hand.finish(result, previous_of.get(result.student_id))  # keeps hand grades of unchanged answers
+        exports.write_student_files(out_dir, result, ctx.notebook_name)
         results[result.student_id] = result
         exports.write_results(out_dir, list(results.values()))
 

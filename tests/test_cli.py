@@ -54,7 +54,7 @@ def test_grades_csv_columns_and_rows(graded):
     assert float(by["cy"]["score"]) == 0 and by["cy"]["status"] == R.GRADED
     assert float(by["bob"]["score"]) < 7
     assert by["dee"]["status"] == R.INVALID_NOTEBOOK and by["dee"]["reason"]
-    assert all(r["manual_points_pending"] == "1" for r in rows)
+    assert all(r["manual_points_pending"] == "2" for r in rows), "the written answer and the task, by hand"
 
 
 def test_gradescope_results_json(graded):
