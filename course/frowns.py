@@ -593,8 +593,9 @@ def _check_images(images) -> np.ndarray:
 def flip_vertical(images) -> np.ndarray:
     """Upside-down copy of one image (h, w) or a batch (n, h, w).
 
-    Turning a face upside down turns the bend of the mouth around: seen in the image, a frown
-    becomes a smile. So this is NOT a label-preserving augmentation for our task.
+    An upside-down face is not a smile: the person still frowns (seen from the eyes, the mouth
+    still bends away from them), but no camera of the product sends such a face. It is out of
+    distribution, so this is not an augmentation to use for our task, with either label.
     """
     images = _check_images(images)
     return images[..., ::-1, :].copy()
