@@ -26,7 +26,7 @@ import dataclasses
 import importlib
 import sys
 from contextlib import contextmanager
-from types import ModuleType
+from types import FunctionType, ModuleType
 
 import numpy as np
 
@@ -48,41 +48,50 @@ def labels_shuffled(namespace: dict, seed: int = 0):
     """Shuffle every label an answer could learn from while the block runs.
 
     ``course.frowns.make_faces`` and ``course.calls.make_frames`` return sets with shuffled labels
-    (also when the notebook imported them by name into ``namespace``), and the labels of every
+    (however the notebook got hold of them: no name anywhere is rebound), and the labels of every
     face or frame set bound to a name in ``namespace`` are shuffled in place. Images are untouched.
+    Everything is put back when the block ends.
     """
     import course.calls as calls
     import course.frowns as frowns
 
-    real = {"faces": frowns.make_faces, "frames": calls.make_frames}
+    def shuffle(made):
+        return _shuffled(made, seed)
 
-    def fake_faces(*args, **kwargs):
-        return _shuffled(real["faces"](*args, **kwargs), seed)
-
-    def fake_frames(*args, **kwargs):
-        return _shuffled(real["frames"](*args, **kwargs), seed)
-
-    fakes = {"faces": fake_faces, "frames": fake_frames}
-    names = {name: kind for name, value in list(namespace.items()) for kind in real if value is real[kind]}
     sets = [value for value in list(namespace.values())
             if isinstance(value, (frowns.Faces, calls.Frames)) and len(value.labels) > 1]
     kept = [(s.labels.copy(), s.meta["label"].copy()) for s in sets]
+    hooks = (frowns._MADE_HOOKS, calls._MADE_HOOKS)
     try:
-        frowns.make_faces, calls.make_frames = fake_faces, fake_frames
-        for name, kind in names.items():
-            namespace[name] = fakes[kind]
+        for table in hooks:
+            table.append(shuffle)
         rng = np.random.default_rng(seed + 1)
         for s in sets:
             s.labels[:] = s.labels[rng.permutation(len(s.labels))]
             s.meta["label"] = s.labels.copy()
         yield
     finally:
-        frowns.make_faces, calls.make_frames = real["faces"], real["frames"]
-        for name, kind in names.items():
-            namespace[name] = real[kind]
+        for table in hooks:
+            if shuffle in table:
+                table.remove(shuffle)
         for s, (labels, column) in zip(sets, kept):
             s.labels[:] = labels
             s.meta["label"] = column
+
+
+def _namespaces(namespace: dict) -> list[dict]:
+    """``namespace`` and the global namespaces the notebook's own functions in it read.
+
+    A test may run in a copy of the notebook's globals; the answers' functions keep reading the
+    notebook's own, reachable through their ``__globals__``.
+    """
+    found = [namespace]
+    for value in list(namespace.values()):
+        table = getattr(value, "__globals__", None)
+        if (isinstance(value, FunctionType) and getattr(value, "__module__", None) == "__main__"
+                and isinstance(table, dict) and all(table is not t for t in found)):
+            found.append(table)
+    return found
 
 
 def _modules(prefixes) -> list[ModuleType]:
@@ -104,8 +113,10 @@ def unavailable(prefixes, namespace: dict, hint: str):
     :class:`Unavailable` with ``hint`` while the block runs.
 
     Module attributes are replaced (so ``import sklearn.metrics`` inside a function finds the
-    stand-ins), and so are names in ``namespace`` bound to those functions or modules (so a name
-    imported into the notebook at the top is switched off too). Everything is put back at the end.
+    stand-ins), and so are names bound to those functions in ``namespace`` and in the globals the
+    notebook's functions read (so a name imported into the notebook at the top is switched off
+    too, also when the test runs in a copy of the notebook's globals). Everything is put back at
+    the end.
     """
     prefixes = tuple(prefixes)
 
@@ -121,14 +132,15 @@ def unavailable(prefixes, namespace: dict, hint: str):
         for key, value in list(table.items()):
             if not key.startswith("__") and _belongs(value, prefixes) and not isinstance(value, type):
                 replaced.append((table, key, value))
-    for key, value in list(namespace.items()):
-        if key.startswith("__"):
-            continue
-        if isinstance(value, ModuleType) and any(value.__name__ == p or value.__name__.startswith(p + ".")
-                                                 for p in prefixes):
-            continue   # module attributes are replaced above
-        if _belongs(value, prefixes) and not isinstance(value, type):
-            replaced.append((namespace, key, value))
+    for table in _namespaces(namespace):
+        for key, value in list(table.items()):
+            if key.startswith("__"):
+                continue
+            if isinstance(value, ModuleType) and any(value.__name__ == p or value.__name__.startswith(p + ".")
+                                                     for p in prefixes):
+                continue   # module attributes are replaced above
+            if _belongs(value, prefixes) and not isinstance(value, type):
+                replaced.append((table, key, value))
     try:
         for table, key, value in replaced:
             table[key] = stand_in(f"{getattr(value, '__module__', '?')}.{key}")
