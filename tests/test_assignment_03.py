@@ -116,6 +116,9 @@ WRONG_C = {
     "prior_shifted_on_the_probability": (
         "prior_shift", "return p * ratio / (p * ratio + (1 - p))", "return p * (to_prevalence / from_prevalence)",
         "test_prior_shift"),
+    "nudge_partial_windows_counted_as_calm": (
+        "nudges", 'label = np.where(windows["frown"] >= 0.5, 1, np.where(windows["frown"] == 0.0, 0, -1))',
+        'label = np.where(windows["frown"] >= 0.5, 1, 0)', "test_nudge_precision_recall"),
     "mcnemar_without_continuity_correction": (
         "mcnemar", "statistic = (abs(b - c) - 1) ** 2 / (b + c)", "statistic = (b - c) ** 2 / (b + c)", "test_mcnemar"),
     "peeking_tests_each_batch_alone": (
