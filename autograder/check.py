@@ -7,8 +7,8 @@ files beside it, and runs in the same engine with the same receipts. So a part t
 passes its visible tests when graded; the hidden tests run only at grading time. Edited, deleted
 or doubled test cells are reported, as nbgrader's validate does.
 
-The release is looked up by `layout.find_release`: a course checkout's release/ today, a student
-distribution's later. Nothing is written next to the notebook, and the notebook is not modified.
+The release is looked up by `layout.find_release`: a course checkout's release/, or the one a
+student distribution installs with the `course` package. Nothing is written next to the notebook, and the notebook is not modified.
 """
 from __future__ import annotations
 
@@ -119,7 +119,8 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
         report.in_release_copy = True
         report.changed_tests = changed_by_checksum(nb)
         report.notes.append(f"you are working in the release's own copy ({release_path}), so its original tests "
-                            "cannot be restored here: work on a copy in a folder of your own")
+                            "cannot be restored here: work on a copy in a folder of your own "
+                            f"(`autograder fetch {assignment}` makes one)")
     files, notes = own_files(path.parent)
     report.notes += notes
     released_files = found.files(assignment)

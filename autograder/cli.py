@@ -4,6 +4,12 @@
     autograder grade ASSIGNMENT SUBMISSIONS [--out DIR] [--workers N] [--db URL] ...
     autograder check NOTEBOOK
     autograder report OUT_DIR
+    autograder fetch ASSIGNMENT [--into DIR]
+    autograder student-dist --out DIR [ASSIGNMENT ...]
+    autograder gradescope ASSIGNMENT --out ZIP
+    autograder classroom ASSIGNMENT --out DIR
+    autograder classroom-result NOTEBOOK --assignment ASSIGNMENT
+    autograder lms-export OUT_DIR --lms canvas|moodle --roster CSV
 
 Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
 scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
@@ -43,8 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", type=Path, help="course root (default: found from the working directory)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("release", help="generate release/ from source/ (refuses a release that leaks)")
+    p = sub.add_parser("release", help="generate release/ from source/ (refuses a release that leaks, and never "
+                                       "overwrites a file someone edited in release/)")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace files in release/ that were edited since the last release (their edits are lost)")
 
     p = sub.add_parser("grade", help="grade a folder of submissions")
     p.add_argument("assignment", metavar="ASSIGNMENT")
@@ -81,6 +90,88 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the course folder (or its release/ folder) the notebook belongs to "
                         "(default: found from the notebook, or $AUTOGRADER_RELEASE)")
     p.add_argument("--cell-timeout", type=_positive(float), default=120.0)
+
+    p = sub.add_parser("fetch", help="copy an assignment into a work folder of your own (never replaces your files)",
+                       description="Copy a released assignment to DIR/ASSIGNMENT/ (default: ./ASSIGNMENT/), like "
+                                   "nbgrader's fetch. Files you already have are kept, never replaced. Example: "
+                                   "autograder fetch 01-problem-framing")
+    p.add_argument("assignment", nargs="?", metavar="ASSIGNMENT", help="omit it to list the assignments")
+    p.add_argument("--into", type=Path, default=Path("."), metavar="DIR", help="where to put it (default: here)")
+    p.add_argument("--release", type=Path, metavar="DIR",
+                   help="the course folder or release folder to fetch from (default: the installed course)")
+
+    p = sub.add_parser("student-dist", help="build the student distribution: release, course package, data, install "
+                                            "file; no source, no hidden tests",
+                       description="Write a pip-installable folder for students (its own pyproject.toml): the released "
+                                   "assignments and the data inside the `course` package, and the `autograder` "
+                                   "command for `fetch` and `check`. Refuses to write anything that shows a line of a "
+                                   "solution or hidden test. Example: autograder student-dist --out dist/student")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (replaced if it was "
+                                                                          "built by this command; its .git is kept)")
+
+    p = sub.add_parser("gradescope", help="build the zip for a Gradescope programming assignment's autograder",
+                       description="Write the autograder zip Gradescope takes (setup.sh, run_autograder, the student "
+                                   "distribution, the hidden tests without solutions). Each part's visible tests show "
+                                   "at once; its score from all tests shows per --hidden-visibility. Example: "
+                                   "autograder gradescope 03-metrics-and-baselines --out gradescope-03.zip")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write")
+    p.add_argument("--hidden-visibility", default="after_due_date",
+                   choices=("hidden", "after_due_date", "after_published", "visible"),
+                   help="when students see the score of each part (all tests) and their total "
+                        "(default: after_due_date)")
+    p.add_argument("--cell-timeout", type=_positive(float), help="seconds per cell when grading (grade's default)")
+    p.add_argument("--timeout", type=_positive(float), help="seconds per notebook when grading (grade's default); "
+                                                            "Gradescope's own timeout must cover two runs")
+    p.add_argument("--memory-limit", type=_size, help="per notebook, e.g. 4G (grade's default)")
+    p.add_argument("--no-namespaces", action="store_true", help="grade without bubblewrap")
+    p.add_argument("--sandbox-user", help="user the kernel runs as (grade's default: nobody; '' for none)")
+
+    p = sub.add_parser("classroom", help="lay out a GitHub Classroom student repository for an assignment",
+                       description="Write a repository for students (use it as the assignment's template): the "
+                                   "student distribution of the assignment, the work folder ASSIGNMENT/, and a "
+                                   "workflow that runs the visible tests on each push and reports the points to "
+                                   "GitHub Classroom. No solution or hidden test goes in. Example: "
+                                   "autograder classroom 01-problem-framing --out classroom/01")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="the folder to write (replaced if it was written by this command; its .git is kept)")
+
+    p = sub.add_parser("classroom-result", help="(in a Classroom workflow) check a notebook and write each part's "
+                                                "points for GitHub Classroom's reporter",
+                       description="Run the visible tests on NOTEBOOK, as `check` does, and append one output per "
+                                   "part (part01, part02, ...) to $GITHUB_OUTPUT in the format GitHub Classroom's "
+                                   "autograding reporter reads. Exits 0 whenever the parts were reported. Example: "
+                                   "autograder classroom-result 01-problem-framing/01-problem-framing.ipynb "
+                                   "--assignment 01-problem-framing")
+    p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    p.add_argument("--assignment", required=True, metavar="ASSIGNMENT")
+    p.add_argument("--output", metavar="FILE", help="where to append the outputs (default: $GITHUB_OUTPUT, or print)")
+    p.add_argument("--release", type=Path, metavar="DIR", help="the release to check against (default: installed)")
+
+    p = sub.add_parser("lms-export", help="write a graded batch's scores in Canvas's or Moodle's gradebook import format",
+                       description="Read OUT_DIR/grades.csv and write a CSV the LMS's gradebook imports, with each "
+                                   "student's LMS identity taken from a roster (a CSV with the grader's student id "
+                                   "and the LMS's columns; the LMS's own gradebook export works). Example: autograder "
+                                   "lms-export graded/03 --lms canvas --roster canvas-export.csv --id-column "
+                                   "'SIS Login ID'")
+    p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the --out folder of `autograder grade`")
+    p.add_argument("--lms", required=True, choices=("canvas", "moodle"))
+    p.add_argument("--roster", type=Path, required=True, metavar="CSV",
+                   help="one row per student: the grader's student id and the LMS's columns (Canvas: Student, ID, "
+                        "SIS User ID, SIS Login ID, Section; Moodle: Email address, ID number or Username)")
+    p.add_argument("--id-column", default="student_id", help="the roster column holding the grader's student ids "
+                                                            "(default: student_id)")
+    p.add_argument("--lms-id-column", help="Moodle: the roster column Moodle matches users by (default: Email address, "
+                                           "ID number, Username or User ID, the first the roster has)")
+    p.add_argument("--title", help="the grade column's title (default: the assignment); Canvas: `Title (id)` fills an "
+                                   "existing assignment")
+    p.add_argument("--score-column", default="score", help="the grades.csv column to export (default: score)")
+    p.add_argument("--points-possible", type=_positive(float), help="Canvas: points of a new assignment "
+                                                                    "(default: the batch's max_score)")
+    p.add_argument("--skip-unmatched", action="store_true", help="leave out graded students missing from the roster")
+    p.add_argument("--output", type=Path, metavar="CSV", help="default: OUT_DIR/<lms>-grades.csv")
     return parser
 
 
@@ -97,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.release import release
 
             course = _course(args)
-            for path in release(course, args.assignments or None):
+            for path in release(course, args.assignments or None, overwrite=args.overwrite):
                 print(f"released {path.relative_to(course.root)}")
             return 0
         if args.command == "grade":
@@ -140,6 +231,69 @@ def main(argv: list[str] | None = None) -> int:
             release = args.release or (args.course.resolve() if args.course else None)
             report = check_notebook(args.notebook, Settings(cell_timeout=args.cell_timeout), release=release)
             print_report(report)
+            return 0
+        if args.command == "fetch":
+            from autograder.distribution import fetch
+            from autograder.layout import find_release
+
+            release = args.release or (args.course.resolve() if args.course else None)
+            found = find_release(Path.cwd() / "fetch", release)
+            if not args.assignment:
+                print(f"assignments in {found.folder}:")
+                for name in found.assignments():
+                    print(f"  {name}")
+                return 0
+            fetched = fetch(found, args.assignment, args.into)
+            for name in fetched.kept:
+                print(f"kept your {name} (already there; delete it to get the released one)")
+            print(f"fetched {args.assignment} into {fetched.folder} ({len(fetched.copied)} new file(s))")
+            notebook = fetched.folder / f"{args.assignment}.ipynb"
+            print(f"open {notebook} in JupyterLab; check it with: autograder check {notebook}")
+            return 0
+        if args.command == "student-dist":
+            from autograder.distribution import build_distribution
+
+            dist = build_distribution(_course(args), args.out, args.assignments or None)
+            print(f"wrote the student distribution of {', '.join(dist.assignments)} to {dist.folder} "
+                  f"({len(dist.files)} files; students install it with `pip install {dist.folder}`)")
+            return 0
+        if args.command == "gradescope":
+            from autograder.platforms.gradescope import BundleOptions, build_bundle
+
+            grade_args = []
+            for flag, value in (("--cell-timeout", args.cell_timeout), ("--timeout", args.timeout),
+                                ("--memory-limit", args.memory_limit), ("--sandbox-user", args.sandbox_user)):
+                if value is not None:
+                    grade_args.append(f"{flag}={value}")
+            if args.no_namespaces:
+                grade_args.append("--no-namespaces")
+            out = build_bundle(_course(args), args.assignment, args.out,
+                               BundleOptions(hidden_visibility=args.hidden_visibility, grade_args=grade_args))
+            print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
+            return 0
+        if args.command == "classroom":
+            from autograder.platforms.classroom import layout_repository
+
+            out = layout_repository(_course(args), args.assignment, args.out)
+            print(f"wrote {out}: push it to GitHub, mark it as a template repository and use it as the starter code "
+                  "of the Classroom assignment")
+            return 0
+        if args.command == "classroom-result":
+            from autograder.platforms.classroom import run_result_step
+
+            return run_result_step(args.notebook, args.assignment, args.output, args.release)
+        if args.command == "lms-export":
+            from autograder.platforms.lms import HOW_TO_IMPORT, export, write
+
+            result = export(args.out_dir, args.lms, args.roster, id_column=args.id_column, title=args.title,
+                            score_column=args.score_column, points_possible=args.points_possible,
+                            lms_id_column=args.lms_id_column, skip_unmatched=args.skip_unmatched)
+            path = write(result.text, args.output or args.out_dir / f"{args.lms}-grades.csv")
+            for student in result.unmatched:
+                print(f"left out (not on the roster): {student}", file=sys.stderr)
+            for warning in result.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            print(f"wrote {path} ({result.rows} students). {HOW_TO_IMPORT[args.lms]}")
             return 0
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from autograder.errors import AutograderError
 from autograder.grade import GradeOptions, grade_assignment, print_table
 from autograder.layout import find_course
 from autograder.release import release
@@ -16,8 +17,12 @@ from autograder.release import release
 def main() -> int:
     course = find_course(Path(__file__).resolve().parent.parent)
     started = time.monotonic()
-    for path in release(course):
-        print(f"released {path.relative_to(course.root)}")
+    try:
+        for path in release(course):
+            print(f"released {path.relative_to(course.root)}")
+    except AutograderError as error:  # e.g. someone's work in release/: never overwritten
+        print(f"make demo: {error}", file=sys.stderr)
+        return 2
     results = []
     for assignment in course.assignments():
         examples = course.examples / assignment

@@ -20,3 +20,7 @@ class ReleaseLeakError(AutograderError):
 
 class SourceNotebookError(AutograderError):
     """A source notebook breaks the course's authoring rules (ids, points, cell types)."""
+
+
+class OverwriteError(AutograderError):
+    """A command would overwrite files someone edited (a student's work in release/, say)."""

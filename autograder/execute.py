@@ -10,7 +10,13 @@ Limits enforced here (the sandbox enforces memory, CPU time and file size):
   is killed and the remaining cells do not run;
 * a per-notebook deadline: cells that would start after it do not run;
 * an output limit: outputs beyond it are dropped (with one notice), so a print loop cannot exhaust
-  the grader's memory.
+  the grader's memory. The grader's own cells (guards, tests, locked cells) have a budget of the
+  same size of their own, so output a student printed never crowds them out, and error outputs are
+  never dropped (clipped to a bounded size instead): a failing test always reports its error.
+
+Guard and test cells run without being stored in IPython's input history (`store_history=False`),
+so the text of a test, hidden part included, is never left in `In`, `_i`, `_ii`... for later
+student code to read.
 """
 from __future__ import annotations
 
@@ -36,11 +42,16 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.execute import prepare_notebook_metadata
 from papermill.parameterize import parameterize_notebook
 
+from autograder.assemble import FIXED_ROLE, GUARD_ROLE, TEST_ROLE
+from autograder.sandbox import postmortem
 from autograder.sandbox.isolation import Isolation, Limits, SandboxPlan, detect, kernel_environment
 
 KERNEL_NAME = "autograder-sandbox"
 ENGINE_NAME = "autograder"
 INTERRUPT_GRACE_SECONDS = 5.0
+GRADER_ROLES = (GUARD_ROLE, TEST_ROLE, FIXED_ROLE)  # cells whose code comes from the source notebook
+ERROR_TEXT_LIMIT = 8192  # characters kept of an error's message and of its traceback
+ERRORS_PER_CELL = 3  # error outputs kept per cell (IPython itself reports one)
 
 # Cell outcomes recorded in cell.metadata.autograder.run
 RAN = "ran"  # the kernel executed it (its outputs may hold an error)
@@ -106,24 +117,58 @@ class GradingClient(PapermillNotebookClient):
     def __init__(self, nb_man, settings: Settings, **kwargs):
         super().__init__(nb_man, **kwargs)
         self.settings = settings
-        self.output_bytes = 0
+        self.output_bytes = {"student": 0, "grader": 0}  # two budgets of output_limit_bytes each
+        self.noticed: set[str] = set()  # budgets whose "limit reached" notice was given
+        self.errors_kept: dict[int, int] = {}  # cell index -> error outputs kept
         self.output_truncated = False
         self.status = "completed"
         self.reason = ""
+        self.died_at: int | None = None  # index of the cell the kernel died in
 
     # -- outputs --------------------------------------------------------------------------
+    def _budget(self, cell_index: int) -> str:
+        cell = self.nb.cells[cell_index]
+        role = cell.get("metadata", {}).get("autograder", {}).get("role")
+        return "grader" if role in GRADER_ROLES else "student"
+
     def output(self, outs, msg, display_id, cell_index):
+        if msg.get("msg_type") == "error":
+            return self._error_output(outs, msg, display_id, cell_index)
+        budget = self._budget(cell_index)
         size = len(json.dumps(msg.get("content", {}), default=str))
-        if self.output_bytes + size > self.settings.output_limit_bytes:
-            if not self.output_truncated:
-                self.output_truncated = True
-                notice = nbformat.v4.new_output(
+        if self.output_bytes[budget] + size > self.settings.output_limit_bytes:
+            self.output_truncated = True
+            if budget not in self.noticed:
+                self.noticed.add(budget)
+                whose = "the grader's cells" if budget == "grader" else "this notebook's own cells"
+                outs.append(nbformat.v4.new_output(
                     "stream", name="stderr",
                     text=f"[autograder] output limit of {self.settings.output_limit_bytes} bytes reached; "
-                         "further output from this notebook was dropped\n")
-                outs.append(notice)
+                         f"further output from {whose} was dropped (errors are still shown)\n"))
             return None
-        self.output_bytes += size
+        self.output_bytes[budget] += size
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _error_output(self, outs, msg, display_id, cell_index):
+        """Errors are never dropped by the output limit (a failing test must say why it failed);
+        they are clipped instead, and only a few per cell are kept, so they stay bounded too."""
+        kept = self.errors_kept.get(cell_index, 0)
+        if kept >= ERRORS_PER_CELL:
+            self.output_truncated = True
+            return None
+        self.errors_kept[cell_index] = kept + 1
+        content = msg.get("content", {})
+        content["evalue"] = _clip_text(str(content.get("evalue", "")))
+        content["ename"] = _clip_text(str(content.get("ename", "Error")))[:200]
+        traceback = [str(line) for line in content.get("traceback", []) if isinstance(line, str)]
+        kept_lines, total = [], 0
+        for line in reversed(traceback):  # the end of a traceback says the most
+            total += len(line)
+            if total > ERROR_TEXT_LIMIT:
+                kept_lines.append("[autograder] earlier traceback lines dropped")
+                break
+            kept_lines.append(line)
+        content["traceback"] = kept_lines[::-1]
         return super().output(outs, msg, display_id, cell_index)
 
     # -- timeouts -------------------------------------------------------------------------
@@ -175,7 +220,7 @@ class GradingClient(PapermillNotebookClient):
             started = time.monotonic()
             try:
                 self.nb_man.cell_start(cell, index)
-                self.execute_cell(cell, index)
+                self.execute_cell(cell, index, store_history=meta.get("role") not in (GUARD_ROLE, TEST_ROLE))
                 meta["run"] = RAN
             except CellTimeoutError:
                 meta["run"] = TIMED_OUT
@@ -195,6 +240,7 @@ class GradingClient(PapermillNotebookClient):
                     evalue="the kernel died while running this cell (exit, crash or memory limit)", traceback=[]))
                 stop = f"the kernel died while running cell {index}"
                 self.status, self.reason = "kernel_died", stop
+                self.died_at = index
             except CellControlSignal:
                 meta["run"] = RAN
             finally:
@@ -232,6 +278,10 @@ class GradingEngine(NBClientEngine):
 papermill_engines.register(ENGINE_NAME, GradingEngine)
 
 
+def _clip_text(text: str) -> str:
+    return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT] + " [...]"
+
+
 def kill_sandbox(km: AsyncKernelManager) -> None:
     """SIGKILL the kernel's process group: bubblewrap, and with it every process in the sandbox."""
     process = getattr(getattr(km, "provisioner", None), "process", None)
@@ -243,6 +293,36 @@ def kill_sandbox(km: AsyncKernelManager) -> None:
                 process.kill()
             except OSError:
                 pass
+
+
+def _exit_status(km: AsyncKernelManager) -> int | None:
+    """The kernel process's exit status if it has ended (None while it runs)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    try:
+        return process.poll() if process is not None else None
+    except OSError:
+        return None
+
+
+def _tail(path: Path, limit: int) -> str:
+    """The last `limit` bytes of a file as text ("" when it does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(path) - limit))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _explain_death(nb: nbformat.NotebookNode, index: int, status: int | None, kernel_log: str,
+                   settings: Settings) -> str:
+    """The reason for a dead kernel, naming the cell and the cause; also put into the cell's error."""
+    cell = nb.cells[index]
+    why = postmortem.explain_death(cell, status, kernel_log, settings.limits.memory_bytes)
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error" and output.get("ename") == "DeadKernelError":
+            output["evalue"] = f"the kernel died while running this cell: {why}"
+    return f"the kernel died while running {postmortem.cell_label(cell, index)}: {why}"
 
 
 def _force_shutdown(km: AsyncKernelManager) -> None:
@@ -409,6 +489,7 @@ class SandboxedKernel:
                 reason = f"the kernel could not be started: {type(error).__name__}: {error}"
             finally:
                 watchdog.cancel()
+                exit_status = _exit_status(km)
                 _force_shutdown(km)
             client = holder.get("client")
             if client is not None and status == "completed":
@@ -417,7 +498,10 @@ class SandboxedKernel:
             receipts_path = self.run_dir / "receipts"
             receipts = receipts_path.read_text(errors="replace").splitlines() if receipts_path.exists() else []
             log_path = self.run_dir / "kernel.log"
-            kernel_log = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+            full_log = _tail(log_path, 256 * 1024)
+            kernel_log = full_log[-4000:]
+            if status == "kernel_died" and client is not None and client.died_at is not None:
+                reason = _explain_death(work, client.died_at, exit_status, full_log, settings)
             return Execution(
                 notebook=work, status=status, reason=reason, receipts=receipts, isolation=isolation,
                 seconds=time.monotonic() - started,

@@ -4,9 +4,10 @@ A course root holds `source/NN-name/NN-name.ipynb` (one notebook per assignment,
 the generated `release/`, and `nbgrader_config.py`. The root is found from the current directory
 upwards, or given with --course / the AUTOGRADER_COURSE_ROOT environment variable.
 
-Students never need `source/`: `autograder check` reads a *release folder* (released assignments
-with their files), found from the notebook being checked, or given with --release /
-AUTOGRADER_RELEASE: a course checkout's `release/` today, the one in a student distribution later.
+Students never need `source/`: `autograder check` and `autograder fetch` read a *release folder*
+(released assignments with their files), found from the notebook being checked, or given with
+--release / AUTOGRADER_RELEASE: a course checkout's `release/`, or the one a student distribution
+installs inside the `course` package (`course/materials/release/`).
 """
 from __future__ import annotations
 
@@ -137,9 +138,10 @@ def find_release(notebook: Path, given: str | os.PathLike | None = None) -> Rele
     """Where the released version of `notebook`'s assignment lives.
 
     In order: `given` (--release), $AUTOGRADER_RELEASE, a `release/` folder at or above the
-    notebook or the working directory, and the checkout that holds the installed `course` package.
-    Found upwards, only a folder named release/ counts, so a student's own copies are never taken
-    for the release.
+    notebook or the working directory, the checkout that holds the installed `course` package, and
+    the release a student distribution installed with it (`course/materials/release/`). Found
+    upwards, only a folder named release/ counts, so a student's own copies are never taken for the
+    release.
     """
     for origin, value in (("--release", given), (RELEASE_ENV_VAR, os.environ.get(RELEASE_ENV_VAR))):
         if value:
@@ -158,9 +160,11 @@ def find_release(notebook: Path, given: str | os.PathLike | None = None) -> Rele
     try:
         import course
 
-        found = ReleaseFolder(Path(course.__file__).resolve().parent.parent / "release")
-        if found.assignments():
-            return found
+        package = Path(course.__file__).resolve().parent
+        for candidate in (package.parent / "release", package / "materials" / "release"):
+            found = ReleaseFolder(candidate)
+            if found.assignments():
+                return found
     except ImportError:
         pass
     raise UsageError(f"cannot find the release of {notebook}: run the check inside the course folder, or pass "

@@ -6,7 +6,8 @@ go through nbgrader's preprocessors (a second notebook with graded parts is refu
 assignment is graded from one notebook), other files are copied as they are, and all of them must
 pass the leak check against every source notebook's secret lines. Otherwise we refuse
 (ReleaseLeakError) rather than write a release that leaks. The write is atomic: the new folder is
-built beside the old one and swapped in.
+built beside the old one and swapped in. A file someone edited in release/ since the last release
+is never replaced without --overwrite (release_record.py).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from nbgrader.preprocessors import (
 from autograder import cells as C
 from autograder.errors import ReleaseLeakError, SourceNotebookError
 from autograder.layout import Course
+from autograder.release_record import refuse_to_overwrite, write_record
 
 # nbgrader's GenerateAssignment pipeline, minus the gradebook (the grader registers source cells
 # in the gradebook when it grades). Ordering rules:
@@ -272,12 +274,15 @@ def release_files(course: Course, assignment: str) -> dict[str, bytes]:
     return files
 
 
-def release_assignment(course: Course, assignment: str) -> Path:
+def release_assignment(course: Course, assignment: str, overwrite: bool = False) -> Path:
     """Regenerate release/<assignment>/ from source/<assignment>/. Returns the release notebook path.
 
     Nothing is written unless every file passes the leak check; the new folder is built beside
-    the old one and swapped in."""
+    the old one and swapped in. A file someone edited since the last release is never replaced
+    (OverwriteError says how to keep it) unless `overwrite` (see release_record.py)."""
     files = release_files(course, assignment)
+    if not overwrite:
+        refuse_to_overwrite(course.release, assignment, files)
     folder = course.source / assignment
     final = course.release / assignment
     staging = course.release / f".{assignment}.staging"
@@ -295,8 +300,9 @@ def release_assignment(course: Course, assignment: str) -> Path:
         final.rename(old)
     staging.rename(final)
     shutil.rmtree(old, ignore_errors=True)
+    write_record(course.release, assignment, files)
     return final / course.notebook_name(assignment)
 
 
-def release(course: Course, assignments: list[str] | None = None) -> list[Path]:
-    return [release_assignment(course, a) for a in (assignments or course.assignments())]
+def release(course: Course, assignments: list[str] | None = None, overwrite: bool = False) -> list[Path]:
+    return [release_assignment(course, a, overwrite) for a in (assignments or course.assignments())]

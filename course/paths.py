@@ -4,6 +4,9 @@ The `datasets/` folder at the top of the repository holds small data files with 
 license and sha256. Notebooks never spell a path: they call `dataset_path("penguins.csv")`, which
 works from any working directory. Set the environment variable COURSE_DATA_DIR to use a copy of
 the data somewhere else (a read-only mount on a grading machine, for instance).
+
+A student distribution (see `autograder student-dist`) installs this package with the data and the
+released assignments inside it, in `course/materials/`, since it has no repository around it.
 """
 from __future__ import annotations
 
@@ -13,12 +16,15 @@ from pathlib import Path
 
 ENV_VAR = "COURSE_DATA_DIR"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# Where a student distribution puts the data and the release, inside the installed package.
+MATERIALS = Path(__file__).resolve().parent / "materials"
 
 
 def data_dir() -> Path:
     """Return the folder that holds the course's data files.
 
-    COURSE_DATA_DIR wins when it is set; otherwise the repository's own `datasets/` folder.
+    COURSE_DATA_DIR wins when it is set; otherwise the repository's own `datasets/` folder, or the
+    copy a student distribution installs with the package.
     """
     override = os.environ.get(ENV_VAR)
     if override:
@@ -29,7 +35,10 @@ def data_dir() -> Path:
                 f"Unset {ENV_VAR} to use the course's own datasets/ folder, or point it at a copy of it."
             )
         return path
-    return _PACKAGE_ROOT / "datasets"
+    repository = _PACKAGE_ROOT / "datasets"
+    if not repository.is_dir() and (MATERIALS / "datasets").is_dir():
+        return MATERIALS / "datasets"
+    return repository
 
 
 def dataset_path(name: str) -> Path:

@@ -138,3 +138,38 @@ def wrong_answer_cases(**variants) -> list[tuple[str, str, str]]:
     """(variant, mistake name, first part it should fail) for every mistake of every variant."""
     return [(variant, name, parts_of(spec)[0]) for variant, mistakes in variants.items()
             for name, spec in mistakes.items()]
+
+
+# -- a memory mistake (red team) -------------------------------------------------------------------
+# The full pairwise-distance matrix of 131072 points (128 GiB), kept row by row in a local list
+# until the kernel's memory limit stops it. np.zeros stands for each computed row: it takes address
+# space (what the grader's --memory-limit counts) without touching the machine's RAM.
+MEMORY_MISTAKE = '''
+
+def _all_pairwise_distances(n=131_072):
+    import numpy
+    rows = []
+    for i in range(n):
+        rows.append(numpy.zeros(n))
+    return rows
+
+
+_distances = _all_pairwise_distances()
+'''
+
+
+def with_memory_mistake(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """`nb` whose first answer cell, after defining its answer, runs out of memory."""
+    nb = copy.deepcopy(nb)
+    cell = next(c for c in nb.cells if C.is_solution(c) and c.cell_type == "code")
+    cell.source = cell.source.rstrip() + "\n" + MEMORY_MISTAKE
+    return nb
+
+
+def check_memory_mistake(result, may: set[str] = frozenset()) -> None:
+    """The cell that ran out of memory failed with a MemoryError; the kernel lived on and every
+    part kept its points (the mistake comes after the answer's definitions) except those in `may`."""
+    assert result.status == "graded", f"{result.status}: {result.reason}"
+    assert "MemoryError" in result.feedback_html, "the memory mistake should show as a MemoryError in its cell"
+    lost = {p.grade_id for p in result.parts if p.kind == "test" and not p.passed}
+    assert lost <= set(may), f"the memory mistake cost other parts: {summary(result)}"

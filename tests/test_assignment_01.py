@@ -12,6 +12,7 @@ import pytest
 from autograder import cells as C
 from autograder import results as R
 from tests import helpers as H
+from tests import honest_globals as HG
 from tests.helpers import COURSE
 
 pytestmark = pytest.mark.slow
@@ -78,7 +79,13 @@ WRONG_B = {
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("grade01"), wrong_a=H.with_mistakes(perfect, WRONG_A),
-                            wrong_b=H.with_mistakes(perfect, WRONG_B))
+                            wrong_b=H.with_mistakes(perfect, WRONG_B), honest_globals=HG.for_assignment(A),
+                            memory_mistake=H.with_memory_mistake(perfect))
+
+
+def test_honest_globals_named_like_test_names_keep_full_marks(graded):
+    """Issue 19: a test's temporaries and the grader's aliases never reach the student's globals."""
+    HG.check_full_marks(graded["honest_globals"])
 
 
 def test_source_shape():
@@ -106,6 +113,10 @@ def test_partial_is_in_between(graded):
     passed = {p.grade_id for p in result.parts if p.passed}
     assert {"test_task_types_frown", "test_peak_qps", "test_servers_needed", "test_bayes_threshold"} <= passed
     assert not passed & {"test_best_threshold", "test_spec_product", "test_choose_deployment"}
+
+
+def test_memory_mistake_costs_no_other_part(graded):
+    H.check_memory_mistake(graded["memory_mistake"])
 
 
 @pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])

@@ -12,6 +12,7 @@ import pytest
 from autograder import results as R
 from autograder import cells as C
 from tests import helpers as H
+from tests import honest_globals as HG
 from tests.helpers import COURSE, example, with_answers
 
 pytestmark = pytest.mark.slow
@@ -88,7 +89,14 @@ def _late_only() -> nbformat.NotebookNode:
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("grade03"), wrong_a=H.with_mistakes(perfect, WRONG_A),
-                            wrong_b=H.with_mistakes(perfect, WRONG_B), late_only=_late_only())
+                            wrong_b=H.with_mistakes(perfect, WRONG_B), late_only=_late_only(),
+                            honest_globals=HG.for_assignment(A),
+                            memory_mistake=H.with_memory_mistake(perfect))
+
+
+def test_honest_globals_named_like_test_names_keep_full_marks(graded):
+    """Issue 19: a test's temporaries and the grader's aliases never reach the student's globals."""
+    HG.check_full_marks(graded["honest_globals"])
 
 
 def test_source_has_enough_graded_parts():
@@ -112,6 +120,10 @@ def test_partial_is_in_between(graded):
     passed = {p.grade_id for p in result.parts if p.passed}
     assert {"test_confusion_matrix", "test_roc_auc", "test_average_precision", "test_threshold_cost"} <= passed
     assert "test_minimum_functionality_test" not in passed
+
+
+def test_memory_mistake_costs_no_other_part(graded):
+    H.check_memory_mistake(graded["memory_mistake"])
 
 
 @pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])

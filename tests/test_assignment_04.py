@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from tests import helpers as H
+from tests import honest_globals as HG
 from tests.helpers import COURSE
 
 pytestmark = pytest.mark.slow
@@ -94,7 +95,14 @@ VARIANTS = {"wrong_a": WRONG_A, "wrong_b": WRONG_B, "wrong_c": WRONG_C}
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("grade04"),
-                            **{variant: H.with_mistakes(perfect, mistakes) for variant, mistakes in VARIANTS.items()})
+                            **{variant: H.with_mistakes(perfect, mistakes) for variant, mistakes in VARIANTS.items()},
+                            honest_globals=HG.for_assignment(A),
+                            memory_mistake=H.with_memory_mistake(perfect))
+
+
+def test_honest_globals_named_like_test_names_keep_full_marks(graded):
+    """Issue 19: a test's temporaries and the grader's aliases never reach the student's globals."""
+    HG.check_full_marks(graded["honest_globals"])
 
 
 def test_source_has_enough_graded_parts():
@@ -119,6 +127,11 @@ def test_partial_is_in_between(graded):
     passed = {p.grade_id for p in result.parts if p.passed}
     assert {"test_stable_bucket", "test_featurize_train_only", "test_minibatch_sgd", "test_more_data_will_help"} <= passed
     assert "test_random_search" not in passed and "test_top_loss" not in passed
+
+
+def test_memory_mistake_costs_no_other_part(graded):
+    # test_stable_bucket runs its answer cell again in a fresh process, the mistake included
+    H.check_memory_mistake(graded["memory_mistake"], may={"test_stable_bucket"})
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

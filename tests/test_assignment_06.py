@@ -12,6 +12,7 @@ import pytest
 
 from autograder import cells as C
 from tests import helpers as H
+from tests import honest_globals as HG
 
 A = "06-monitoring-and-iteration"
 pytestmark = pytest.mark.xdist_group("assignment-06")  # one worker grades the batch once
@@ -102,7 +103,13 @@ WRONG_B = {
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("a06"), wrong_a=H.with_mistakes(perfect, WRONG_A),
-                            wrong_b=H.with_mistakes(perfect, WRONG_B))
+                            wrong_b=H.with_mistakes(perfect, WRONG_B), honest_globals=HG.for_assignment(A),
+                            memory_mistake=H.with_memory_mistake(perfect))
+
+
+def test_honest_globals_named_like_test_names_keep_full_marks(graded):
+    """Issue 19: a test's temporaries and the grader's aliases never reach the student's globals."""
+    HG.check_full_marks(graded["honest_globals"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,6 +128,11 @@ def test_blank_gets_zero(graded):
 @pytest.mark.slow
 def test_partial_is_in_between(graded):
     H.check_partial(graded["partial"])
+
+
+@pytest.mark.slow
+def test_memory_mistake_costs_no_other_part(graded):
+    H.check_memory_mistake(graded["memory_mistake"])
 
 
 # ---------------------------------------------------------------------------------------------

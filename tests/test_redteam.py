@@ -31,6 +31,8 @@ from autograder import results as R
 from autograder.execute import Settings
 from autograder.grade import GradeOptions, grade_assignment
 from autograder.sandbox.isolation import Limits, detect
+from autograder.sandbox.memory import reserve_for
+from tests import helpers as H
 from tests import minicourse as M
 
 def trigger_code(folders: str) -> str:
@@ -202,15 +204,23 @@ vars(numpy.testing)[Evil('assert_allclose')] = lambda *a, **k: None
 vars(numpy.testing)['assert_allclose'] = lambda *a, **k: None
 print('EVIL KEYS PLANTED', sum(type(k) is Evil for k in vars(numpy.testing)), 'CALLS', len(EVIL_CALLS))
 """], "imports"),
-    "shadow_module_file": (CHEAT, ["""
-open('math.py', 'w').write('def isclose(*a, **k):\\n    return True\\n')
-open('numpy.py', 'w').write('raise ImportError')
-import importlib, sys
-sys.modules.pop('math', None)
-import math
-"""], "imports"),
+    # (module shadowing: tests/test_redteam_sentinel.py, where each attack also asserts it ran)
     "edited_test_cells": (CHEAT, [], None),  # test cells rewritten below
 }
+
+HOARD = """
+import numpy as np
+hoard = []
+try:
+    while True:
+        hoard.append(np.zeros(2**17))  # 1 MiB of address space each, no RAM touched
+except MemoryError:
+    del hoard[-16:]
+print('HOARDED', len(hoard), 'MiB')
+"""
+
+PRODUCT = "import numpy as np\nprint('PRODUCT', (np.ones((300, 300)) @ np.ones((300, 300))).sum())"
+LATER_ALLOCATION = "import numpy as np\nprint('LATER CELL GOT', np.ones(2**23).nbytes // 2**20, 'MiB')"
 
 HONEST = {
     "perfect": (M.PERFECT, [], None),
@@ -222,10 +232,16 @@ HONEST = {
 get_ipython().events.register('post_run_cell', lambda result: None)
 get_ipython().input_transformers_post.append(lambda lines: lines)
 from __future__ import annotations
-sum = 10
-"""], "imports"),
+max = 10
+"""], "imports"),  # a global named like a builtin that the answers do not use (they see the student's own globals)
     "infinite_loop_interrupted": (M.PERFECT, ["while True:\n    pass"], "add"),
     "memory_bomb": (M.PERFECT, ["blob = bytearray(16 * 1024**3)"], "add"),
+    "memory_filled_row_by_row": (M.PERFECT, [H.MEMORY_MISTAKE, LATER_ALLOCATION], "add"),
+    # memory held in a global up to the limit, then a native library that aborts when its own
+    # allocation fails (as libzmq does): the kernel truly dies, and the reason must say why
+    "memory_kept_then_native_abort": (M.PERFECT, [HOARD, "import os\nos.abort()"], "add"),
+    # the kernel's first matrix product after the memory is used up (OpenBLAS maps a work buffer)
+    "memory_kept_then_matrix_product": (M.PERFECT, [HOARD, PRODUCT], "add"),
     "huge_output": (M.PERFECT, ["for i in range(200_000):\n    print('x' * 100)"], "add"),
     "deleted_and_retyped_tests": (M.PERFECT, [], None),  # test cells mangled below
     "reads_source_and_secrets": (M.PERFECT, [f"""
@@ -277,7 +293,7 @@ except Exception as error:
         "mean": M.PERFECT["mean"], "scale": M.PERFECT["scale"]}, ["print('LEAK', LEAK)"], None),
     "reports_its_limits": (M.PERFECT, ["""
 import resource
-print('LIMITS', resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_NPROC)[0])
+print('LIMITS', *resource.getrlimit(resource.RLIMIT_AS), resource.getrlimit(resource.RLIMIT_NPROC)[0])
 """], None),
     "orphan_processes": (M.PERFECT, [f"""
 import os, subprocess, time
@@ -321,8 +337,8 @@ ATTACK_EVIDENCE = {
     "evil_string_keys": ("diagnostic", "restored 1 changed entries: numpy.testing.assert_allclose"),
     "edited_test_cells": ("note", "test cell 'test_add' was missing from the submission"),
 }
-# The module-shadowing case is being replaced together with its own proof that it ran.
-EVIDENCE_IN_ITS_OWN_TEST = {"shadow_module_file"}
+# Module shadowing lives in tests/test_redteam_sentinel.py, where each case asserts it ran.
+EVIDENCE_IN_ITS_OWN_TEST: set[str] = set()
 
 
 def outputs(page: str) -> str:
@@ -446,7 +462,9 @@ def test_attack_gains_nothing(batch, scenario):
     assert result.max_score == M.MAX_SCORE, "points and ids come from the source, never the submission"
 
 
-@pytest.mark.parametrize("scenario", sorted(set(HONEST) - {"memory_bomb", "orphan_processes"}))
+@pytest.mark.parametrize("scenario", sorted(set(HONEST) - {"memory_bomb", "orphan_processes",
+                                                           "memory_kept_then_native_abort",
+                                                           "memory_kept_then_matrix_product"}))
 def test_honest_submission_keeps_points(batch, scenario):
     result = batch["results"][scenario]
     assert result.score == M.MAX_SCORE, "; ".join(f"{p.grade_id}={p.outcome}: {p.message}" for p in result.parts)
@@ -456,6 +474,35 @@ def test_memory_bomb_fails_its_cell_but_not_the_batch(batch):
     result = batch["results"]["memory_bomb"]
     assert result.score == M.MAX_SCORE
     assert "MemoryError" in batch["feedback"]["memory_bomb"]
+
+
+def test_memory_filled_to_the_limit_fails_its_cell_and_the_kernel_lives(batch):
+    result = batch["results"]["memory_filled_row_by_row"]
+    assert result.status == R.GRADED, result.reason
+    printed = outputs(batch["feedback"]["memory_filled_row_by_row"])
+    assert "Unable to allocate" in printed, "the cell that filled the memory should fail with a MemoryError"
+    # the memory the failed function held was given back: the next cell could allocate 64 MiB
+    assert "LATER CELL GOT 64 MiB" in printed, printed[-2000:]
+    assert all(p.passed for p in result.parts if p.kind == "test"), [(p.grade_id, p.message) for p in result.parts]
+
+
+def test_matrix_product_after_memory_is_used_up_does_not_end_the_kernel(batch):
+    # OpenBLAS exits the process when it cannot map its work buffer: the kernel maps it at start-up
+    result = batch["results"]["memory_kept_then_matrix_product"]
+    printed = outputs(batch["feedback"]["memory_kept_then_matrix_product"])
+    assert "HOARDED" in printed, "the hoard cell did not run"
+    assert result.status == R.GRADED, (result.status, result.reason)
+    assert "PRODUCT 27000000.0" in printed, printed[-2000:]
+
+
+def test_kernel_death_from_memory_names_the_cell_and_the_cause(batch):
+    result = batch["results"]["memory_kept_then_native_abort"]
+    assert "HOARDED" in outputs(batch["feedback"]["memory_kept_then_native_abort"]), "the hoard cell did not run"
+    assert result.status == R.KERNEL_DIED, (result.status, result.reason)
+    assert "os.abort()" in result.reason, f"the reason should name the cell: {result.reason}"
+    assert "memory was used up" in result.reason and "aborted" in result.reason, result.reason
+    later = [p for p in result.parts if p.grade_id in ("test_add", "test_mean", "test_scale")]
+    assert later and all(p.outcome == R.NOT_RUN and "memory was used up" in p.message for p in later), later
 
 
 def test_stderr_warnings_are_fair(batch):
@@ -570,8 +617,9 @@ def test_gradebook_is_untouched_by_students(batch):
 
 def test_resource_limits_are_in_force(batch):
     printed = outputs(batch["feedback"]["reports_its_limits"])
-    address_space, processes = (int(v) for v in printed.split("LIMITS")[1].split()[:2])
-    assert address_space == 1536 * 1024**2
+    soft, hard, processes = (int(v) for v in printed.split("LIMITS")[1].split()[:3])
+    assert hard == 1536 * 1024**2
+    assert soft == hard - reserve_for(hard), "code in cells runs below the hard limit, leaving the kernel room"
     if batch["isolation"].uid is not None:
         assert processes == Limits().processes
 

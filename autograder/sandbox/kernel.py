@@ -2,10 +2,11 @@
 
 Order matters here, and every step happens before the first line of student code:
 
-1. drop to the unprivileged sandbox user (when the grader ran as root);
+1. read the kernel's settings from their descriptor and close it; drop to the unprivileged
+   sandbox user (when the grader ran as root);
 2. read the receipt key from its pipe and close it;
-3. take the working directory off the import path, so files a student writes cannot shadow
-   modules;
+3. move the working directory to the end of the import path, so files a student writes cannot
+   shadow modules;
 4. import the libraries the notebook uses, so the sentinel can snapshot them as they are;
 5. install the receipt hook, start IPython, let the hook snapshot the shell, install the deny
    hook;
@@ -42,17 +43,34 @@ def _warm_up_torch() -> None:
     optimizer.step()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="autograder.sandbox.kernel")
-    parser.add_argument("-f", dest="connection_file", required=True)
-    parser.add_argument("--key-fd", type=int, required=True)
-    parser.add_argument("--receipt-fd", type=int, required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--uid", type=int)
-    parser.add_argument("--gid", type=int)
-    args = parser.parse_args(argv)
-    config = json.loads(args.config)
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
 
+
+def _import_path_without_working_folder(here: str) -> list[str]:
+    """sys.path with the working folder (the scratch folder, where student code writes) taken off
+    the front and put at the very end: a supporting module of the assignment (`helpers.py`) can
+    still be imported, but no file there can shadow a module that is installed. While a test
+    runs, the sentinel takes it off altogether."""
+    path = [p for p in sys.path if p not in ("", ".", here)]
+    return path + [here]
+
+
+def _start(args) -> object:
+    """Everything up to a ready kernel application, which it returns.
+
+    Runs in a frame of its own that is gone before the kernel serves its first request: the
+    receipt key and the file policy (the list of what the kernel must not read) never stay in a
+    variable student code could reach; they end up only in the sentinel's hook closures.
+    """
+    config = json.loads(_read_all(args.config_fd))
     if args.uid is not None:
         _drop_privileges(args.uid, args.gid)
         # Counted per user, so only meaningful for the sandbox's own user (root ignores it).
@@ -60,17 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         if processes > 0:
             resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
-    chunks = []
-    while True:
-        chunk = os.read(args.key_fd, 4096)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(args.key_fd)
-    key = b"".join(chunks)
-
+    key = _read_all(args.key_fd)
     here = os.getcwd()
-    sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
+    sys.path[:] = _import_path_without_working_folder(here)
 
     failed = []
     for name in config.get("preimports", []):
@@ -87,7 +97,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from ipykernel.kernelapp import IPKernelApp
 
-    from autograder.sandbox import sentinel
+    from autograder.sandbox import memory, postmortem, sentinel
+
+    crash_log = postmortem.enable_crash_log()  # before ipykernel takes over file descriptors 1 and 2
 
     sentinel.install_receipt_hook(key=key, receipt_fd=args.receipt_fd,
                                   protected_prefixes=tuple(config.get("protected", ())))
@@ -97,8 +109,16 @@ def main(argv: list[str] | None = None) -> None:
         "-f", args.connection_file,
         "--HistoryManager.enabled=False",
         "--IPKernelApp.parent_handle=0",
+        "--IPKernelApp.ignore_cwd=True",
         "--quiet",
     ])
+    # IPython's start-up may have put the working folder back at the front (it does unless told
+    # not to): take it off again before the snapshot, so the snapshot is what tests run with.
+    sys.path[:] = _import_path_without_working_folder(here)
+    # Before the snapshot, so it counts among IPython's own callbacks: tells the sentinel a new
+    # cell is about to run (it puts the notebook's namespace back after a test).
+    app.shell.events.register("pre_execute", sentinel.announce_next_cell)
+    memory.install(app.shell, note_file=crash_log)  # before the sentinel's snapshot, which keeps it
     sys.audit("autograder.init", app)
     sentinel.install_deny_hook(
         protected_paths=tuple(config.get("protected_paths", ())),
@@ -106,8 +126,21 @@ def main(argv: list[str] | None = None) -> None:
         deny_processes=bool(config.get("deny_processes", False)),
         protected_prefixes=tuple(config.get("protected", ())),
     )
+    config.clear()
     if failed:
         print("pre-import failures:", ", ".join(failed), file=sys.__stderr__)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="autograder.sandbox.kernel")
+    parser.add_argument("-f", dest="connection_file", required=True)
+    parser.add_argument("--key-fd", type=int, required=True)
+    parser.add_argument("--receipt-fd", type=int, required=True)
+    parser.add_argument("--config-fd", type=int, required=True)
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--gid", type=int)
+    app = _start(parser.parse_args(argv))
     app.start()
 
 

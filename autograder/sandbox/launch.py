@@ -5,7 +5,10 @@
 Runs as the grading user, outside the sandbox. It reads the receipt key from a file only the
 grader can read and deletes it, opens the receipt file, hands both to the kernel as inherited file
 descriptors (the key through a pipe, so it never sits in the environment, on a command line or in
-a file the kernel could read), applies resource limits, sends its output to the run's kernel log,
+a file the kernel could read), hands over the kernel's settings the same way (they include the
+file policy, the list of what the kernel must not read, which must not be on its command line
+either: any process can read /proc/<pid>/cmdline), applies resource limits, sends its output to
+the run's kernel log,
 and finally replaces itself with bubblewrap (or the kernel directly, when namespaces are not
 available). Nothing here runs student code.
 """
@@ -34,6 +37,22 @@ def _set_limits(limits: dict) -> None:
     cap(resource.RLIMIT_CORE, 0)
 
 
+def _descriptor_holding(data: bytes) -> int:
+    """An inheritable descriptor to read `data` from, backed by no path anyone could open later."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("autograder-kernel-settings", 0)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+    else:  # a pipe holds 64 KiB before a writer blocks; settings are far smaller
+        fd, write_end = os.pipe()
+        os.write(write_end, data)
+        os.close(write_end)
+    os.set_inheritable(fd, True)
+    return fd
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="autograder.sandbox.launch")
     parser.add_argument("--plan", required=True)
@@ -52,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     receipt_fd = os.open(plan["receipt_file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.set_inheritable(read_end, True)
     os.set_inheritable(receipt_fd, True)
+    config_fd = _descriptor_holding(json.dumps(plan["kernel"]).encode())
 
     log_fd = os.open(plan["log_file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.dup2(log_fd, 1)
@@ -64,9 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     connection = os.path.realpath(args.connection_file)
     if plan["uid"] is not None:
         os.chown(connection, plan["uid"], plan["gid"])
-    inner = [sys.executable, "-s", "-m", "autograder.sandbox.kernel",
+    # -P: the working folder (where student code writes files) is not put on the import path
+    inner = [sys.executable, "-s", "-P", "-m", "autograder.sandbox.kernel",
              "-f", connection, "--key-fd", str(read_end), "--receipt-fd", str(receipt_fd),
-             "--config", json.dumps(plan["kernel"])]
+             "--config-fd", str(config_fd)]
     if plan["uid"] is not None:
         inner += ["--uid", str(plan["uid"]), "--gid", str(plan["gid"])]
     if plan["bwrap_args"]:

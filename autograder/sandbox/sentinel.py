@@ -14,22 +14,30 @@ whole run:
      dictionaries of the library modules loaded before the student's first cell (numpy, math,
      builtins, pandas, torch, the course package...), attributes of pre-existing classes and
      functions, IPython's input and AST transformers, exception handler, event callbacks and
-     display hook, ``sys.stdout``/``sys.stderr``/``sys.displayhook``, the import machinery, and the
-     module aliases the test uses (``np``...); user globals that shadow builtins are set aside
-     while the test runs;
-  2. arms itself for that test. It then watches the ``exec`` events of IPython's own
+     display hook, ``sys.stdout``/``sys.stderr``/``sys.displayhook``, the import machinery and
+     the import path;
+  2. gives the test a namespace of its own: a copy of the notebook's globals as the student left
+     them, without the globals that shadow builtins, with the module aliases the test uses
+     (``np``...) bound to the pristine modules. The test's own assignments land there, never in
+     the namespace the student's functions read, and it is dropped when the next cell starts
+     (the ``autograder.next`` event, raised by an IPython ``pre_execute`` callback registered
+     before the snapshot), so after a test the notebook's namespace is as the student left it;
+  3. arms itself for that test. It then watches the ``exec`` events of IPython's own
      ``run_code`` coming from one ``run_ast_nodes`` frame (the test cell's), digests each
      top-level statement, and when the statement the grader appended to the end of the test
-     runs, writes the receipt. IPython stops a cell at the first exception, so reaching the last
-     statement means every assert before it passed.
+     runs, checks that nothing put back in step 1 changed while the test ran (any callable,
+     class or module entry of a protected module, whatever its name; any attribute of a
+     pre-existing class or function) and writes the receipt. IPython stops a cell at the first
+     exception, so reaching the last statement means every assert before it passed.
 
   It never raises (an exception would carry its frame, and so its key, to student code) and never
   calls code the student could have replaced: it uses only references captured at install time.
 
-* The **deny hook** holds nothing secret and refuses, from the moment the kernel is ready, the
+* The **deny hook** holds no key and refuses, from the moment the kernel is ready, the
   operations that would let code reach into the interpreter: swapping a function's ``__code__``,
   changing a module's class, walking the garbage collector's object lists, tracing or profiling
-  hooks, new audit hooks and raw memory access through ctypes.
+  hooks, new audit hooks and raw memory access through ctypes. Without bubblewrap it also applies
+  the file policy (paths.py), whose list of private paths exists only in its closure.
 
 What this does not defend against (see docs/threat-model.md): code that corrupts interpreter memory
 through a path the deny hook does not see, or that captures the receipt hook's frame through a
@@ -41,6 +49,7 @@ import sys
 import types
 
 from autograder.sandbox.digest import make_code_digest
+from autograder.sandbox.libstate import make_library_state
 
 # Shell attributes (instance or trait values) that decide how a cell's text becomes running code
 # or how its errors and results are handled. They are put back before every test cell; the rest of
@@ -49,15 +58,10 @@ SHELL_STATE = (
     "input_transformers_cleanup", "input_transformers_post", "ast_transformers",
     "input_transformer_manager", "events", "custom_exceptions", "CustomTB", "displayhook",
     "display_pub", "display_trap", "builtin_trap", "compile", "InteractiveTB", "SyntaxTB",
-    "excepthook", "ast_node_interactivity", "autoawait", "loop_runner", "user_ns",
+    "excepthook", "ast_node_interactivity", "autoawait", "loop_runner", "user_ns", "_user_ns",
     "user_global_ns", "user_module", "showtraceback", "run_cell", "run_cell_async",
     "run_ast_nodes", "run_code", "transform_cell", "transform_ast", "should_run_async",
 )
-
-# Modules a test's verdict may rest on without naming what it uses (assert_allclose calls
-# assert_array_compare): any change to them while a test runs withholds its receipt.
-JUDGING_MODULES = ("builtins", "math", "cmath", "operator", "numpy.testing", "pandas.testing",
-                   "pandas._testing", "torch.testing", "unittest")
 
 # Builtins that IPython and ipykernel install and swap during each request; not restored.
 KERNEL_MANAGED_BUILTINS = ("input", "exit", "quit", "get_ipython", "display", "getpass", "raw_input")
@@ -82,6 +86,12 @@ DENIED_EVENTS = frozenset({
 })
 
 
+def announce_next_cell(_audit=sys.audit) -> None:
+    """IPython 'pre_execute' callback (registered by the kernel before the snapshot): a cell is
+    about to run. The sentinel ends a test's namespace when the cell after the test starts."""
+    _audit("autograder.next")
+
+
 def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tuple[str, ...]) -> None:
     """Install the receipt hook. Call once, before IPython starts and before any student code."""
     import _hashlib
@@ -92,17 +102,18 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
     _issubclass, _getframe, _write = issubclass, sys._getframe, posix.write
     _getattr, _setattr, _object_setattr, _bytes = getattr, setattr, object.__setattr__, bytes
     _sha256 = _hashlib.openssl_sha256
-    _str, _sys, _callable = str, sys, callable
-    import operator as _operator_module
+    _str, _sys, _callable, TypeType = str, sys, callable, type
+    import contextvars
 
-    _is, _all, _map = _operator_module.is_, all, map
+    ContextVar = contextvars.ContextVar
+
     FunctionType, MethodType, ModuleType, CodeType = (
         types.FunctionType, types.MethodType, types.ModuleType, types.CodeType)
     _module_dict = ModuleType.__dict__["__dict__"].__get__
     _class_dict = type.__dict__["__dict__"].__get__
+    _class_name = type.__dict__["__name__"].__get__  # no metaclass code runs
     _type_setattr, _type_delattr = type.__setattr__, type.__delattr__
-    _subclasses = type.__subclasses__
-    _dict_get, _dict_pop = dict.get, dict.pop
+    _dict_get = dict.get
     MISSING = object()
     code_digest = make_code_digest()
 
@@ -129,13 +140,15 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
         "ready": False,
         "resetting": False,
         "armed": None,  # dict(cell, trail, runner, digests) while a test cell runs
-        "stash": None,  # user globals set aside while a test runs
+        "test_ns": None,  # (module, its dict): the namespace of the test being run
+        "phase": None,  # "guard" after the guard cell, "test" once the test cell started
+        "student_path": None,  # the student's sys.path, put back after the test
     }
     snap: dict = {}
     dirty_classes: dict = {}  # (id(cls), name) -> (cls, name, original value or MISSING)
     dirty_functions: dict = {}  # (id(fn), name) -> (fn, name, original value)
     module_classes: dict = {}  # name -> (module, its class at start-up)
-    fast: dict = {}  # name -> (keys, values) at start-up, for the identity-only fast path
+    library: dict = {}  # restore / judge: the protected libraries' state (libstate.py)
 
     def protected(name) -> bool:
         if _type(name) is not _str:
@@ -160,29 +173,12 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
                 for k in KERNEL_MANAGED_BUILTINS:  # ipykernel swaps these per request
                     contents.pop(k, None)
             modules[name] = (module, contents)
-            fast[name] = (_tuple(contents.keys()), _tuple(contents.values()))
             for value in contents.values():
                 if _type(value) is FunctionType:
                     functions.add(_id(value))
-        classes = set()
-        stack = [object]
-        while stack:
-            cls = stack.pop()
-            try:
-                subs = _subclasses(cls)
-            except TypeError:
-                continue
-            for sub in subs:
-                if _id(sub) not in classes:
-                    classes.add(_id(sub))
-                    stack.append(sub)
-                    for value in _class_dict(sub).values():
-                        if _type(value) is FunctionType:
-                            functions.add(_id(value))
-                        elif _type(value) in (staticmethod, classmethod):
-                            inner = value.__func__
-                            if _type(inner) is FunctionType:
-                                functions.add(_id(inner))
+        restore_lib, judge_lib, _, class_functions, classes = make_library_state(modules, protected)
+        functions |= class_functions
+        library.update(restore=restore_lib, judge=judge_lib)
         shell = app.shell
         kernel = app.kernel
         shell_cls = _type(shell)
@@ -220,28 +216,23 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             run_ast_nodes=run_ast_nodes,
             sys_attrs={k: _getattr(_sys, k) for k in (
                 "displayhook", "excepthook", "stdout", "stderr", "stdin", "breakpointhook",
-                "meta_path", "path_hooks", "path_importer_cache")},
+                "meta_path", "path_hooks", "path_importer_cache", "path")},
+            # what tests import from: the start-up path without the working folder (kernel.py
+            # put it last), so nothing a student writes there is imported while a test runs
+            test_path=[p for p in _sys.path if p not in ("", ".", posix.getcwd())],
             meta_path=_list(_sys.meta_path),
             path_hooks=_list(_sys.path_hooks),
             sys_modules={name: module for name, (module, _) in modules.items()},
             builtins=modules["builtins"][1] if "builtins" in modules else {},
             user_ns=shell.user_ns,
+            user_module=shell.user_module,
+            # the running request's message (its 'code' is the test's whole text)
+            shell_parent=_dict_get(kernel.__dict__, "_shell_parent"),
             linecache=_sys.modules["linecache"].cache if "linecache" in _sys.modules else None,
         )
         st["ready"] = True
 
     # --- putting things back -------------------------------------------------------------------
-    def unchanged(name: str, current: dict) -> bool:
-        """True when every saved entry is still there, the same objects in the same order.
-
-        Identity only (operator.is_ in C): no __eq__ of any object is called, and a module that
-        gained entries at the end (lazy imports) still counts as unchanged.
-        """
-        keys, values = fast[name]
-        if _len(current) < _len(keys):
-            return False
-        return _all(_map(_is, keys, current.keys())) and _all(_map(_is, values, current.values()))
-
     def restore_dict(target: dict, saved: dict, changed_names: list | None = None) -> int:
         """Make every key in `saved` map to its saved value again. Returns how many changed."""
         for k in _list(target.keys()):
@@ -259,15 +250,6 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
                 if changed_names is not None and _len(changed_names) < 8:
                     changed_names.append(k)
         return changed
-
-    def clean_user_ns(ns: dict) -> None:
-        for k in _list(ns.keys()):
-            if _type(k) is not _str:
-                items = [(k2, v2) for k2, v2 in ns.items() if _type(k2) is _str]
-                ns.clear()
-                for k2, v2 in items:
-                    ns[k2] = v2
-                return
 
     def callback_is_pristine(cb) -> bool:
         kind = _type(cb)
@@ -335,27 +317,18 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             drop_method_overrides(kdict, snap["kernel_class"], snap["kernel_dict"])
             if _dict_get(kdict, "shell") is not shell and "shell" in snap["kernel_dict"]:
                 kdict["shell"] = shell
+            if snap["shell_parent"] is not None and _dict_get(kdict, "_shell_parent") is not snap["shell_parent"]:
+                kdict["_shell_parent"] = snap["shell_parent"]
             handlers = _dict_get(kdict, "shell_handlers")
             saved_handlers = snap["shell_handlers"]
             if _type(handlers) is _dict and saved_handlers is not None:
                 restore_dict(handlers, saved_handlers)
 
-    def restore_everything(aliases) -> int:
+    def restore_everything() -> int:
         st["resetting"] = True
         try:
-            changed = 0
             names = st["changed_names"] = []
-            for name, (module, saved) in snap["modules"].items():
-                current = _module_dict(module)
-                if unchanged(name, current):
-                    continue
-                found = []
-                n = restore_dict(current, saved, found)
-                if n:
-                    changed += n
-                    for k in found:
-                        if _len(names) < 8:
-                            names.append(name + "." + k)
+            changed = library["restore"](names)
             modules_now = _sys.modules
             for name, module in snap["sys_modules"].items():
                 if _dict_get(modules_now, name, MISSING) is not module:
@@ -381,23 +354,6 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             snap["sys_attrs"]["path_hooks"][:] = snap["path_hooks"]
             snap["sys_attrs"]["path_importer_cache"].clear()
             restore_shell()
-            ns = snap["user_ns"]
-            clean_user_ns(ns)
-            ns["__builtins__"] = snap["sys_modules"].get("builtins", ns.get("__builtins__"))
-            stash = {}
-            for k in _list(ns.keys()):
-                if k in snap["builtins"] and not k.startswith("__"):
-                    stash[k] = _dict_pop(ns, k)
-            st["stash"] = stash
-            for alias in aliases:
-                name, module_name, attr = alias
-                entry = snap["modules"].get(module_name)
-                if entry is None:
-                    continue
-                module, contents = entry
-                value = module if attr is None else contents.get(attr, MISSING)
-                if value is not MISSING:
-                    ns[name] = value
             return changed
         finally:
             st["resetting"] = False
@@ -410,62 +366,25 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
 
     def behavioural(value) -> bool:
         kind = _type(value)
-        return kind is ModuleType or _issubclass(kind, type) or _callable(value)
+        return kind is ModuleType or _issubclass(kind, TypeType) or _callable(value)
 
-    def judged_by(name) -> bool:
-        """Modules whose every entry a test's verdict may rest on, used or not by name."""
-        for prefix in JUDGING_MODULES:
-            if name == prefix or name.startswith(prefix + "."):
-                return True
-        return False
+    def namespace_changes(armed, used: set, problems: list) -> None:
+        """Add to `problems` what changed in how the test's own names resolve.
 
-    def changed_during_test(armed) -> list:
-        """What the test's own run changed among the things its verdict rests on.
-
-        Everything was put back before the test. Library internals that change lazily while a
-        test runs (caches filled on first use) do not count; the names the test uses anywhere,
-        every entry of the testing-helper modules, builtins, math and operator, the classes of
-        modules, the import aliases and globals shadowing builtins do.
+        Invariant: the test runs in st["test_ns"] (made by enter_test_namespace), holding the
+        pristine aliases and no global that shadows a builtin; the shell must still run code in it.
         """
-        used = armed["names"]
-        problems = []
-        for name, (module, saved) in snap["modules"].items():
-            current = _module_dict(module)
-            if unchanged(name, current):
-                continue
-            for k in current.keys():
-                if _type(k) is not _str:
-                    problems.append(name + ".<non-string key>")
-                    break
-            else:
-                everything = judged_by(name)
-                for k, v in saved.items():
-                    if everything or k in used:
-                        now = _dict_get(current, k, MISSING)
-                        if now is not v and (k in used or behavioural(v) or behavioural(now)):
-                            problems.append(name + "." + k)
-                            if _len(problems) >= 6:
-                                return problems
-        for (cls, name, original) in _list(dirty_classes.values()):
-            now = _class_dict(cls).get(name, MISSING)
-            if now is not original and name in used:
-                problems.append("class attribute " + name)
-        for (fn, name, original) in _list(dirty_functions.values()):
-            if fn.__name__ in used:
-                problems.append("attributes of the function " + fn.__name__)
-        for name, (module, cls) in module_classes.items():
-            if _type(module) is not cls:
-                problems.append("the class of module " + name)
-        modules_now = _sys.modules
-        for name, module in snap["sys_modules"].items():
-            if _dict_get(modules_now, name, MISSING) is not module:
-                problems.append("sys.modules[" + name + "]")
-                break
-        ns = snap["user_ns"]
+        test = st["test_ns"]
+        sdict = snap["shell"].__dict__
+        if test is None or _type(sdict) is not _dict or _dict_get(sdict, "_user_ns") is not test[1] \
+                or _dict_get(sdict, "user_module") is not test[0]:
+            problems.append("the namespace the test runs in")
+            return
+        ns = test[1]
         for k in _list(ns.keys()):
             if _type(k) is not _str:
                 problems.append("a non-string global name")
-                return problems
+                return
         for alias in armed["aliases"]:
             name, module_name, attr = alias
             entry = snap["modules"].get(module_name)
@@ -477,17 +396,100 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
         for k in _list(ns.keys()):
             if k in snap["builtins"] and not k.startswith("__") and (k in used or behavioural(ns[k])):
                 problems.append("a global shadowing the builtin " + k)
-        return problems
 
-    def unstash() -> None:
-        stash = st["stash"]
-        st["stash"] = None
-        if stash:
-            ns = snap["user_ns"]
-            clean_user_ns(ns)
-            for k, v in stash.items():
-                if k not in ns:
-                    ns[k] = v
+    def changed_during_test(armed) -> list:
+        """What the test's own run changed among the things its verdict may rest on.
+
+        Everything was put back before the test: the protected libraries' modules, classes,
+        closures and descriptors (libstate.py judges them: any callable, class or module,
+        whatever its name, so operators reaching a dunder method count too), attributes Python
+        audits on classes and functions, module classes, sys.modules, and the test's namespace.
+        Only identities are compared.
+        """
+        used = armed["names"]
+        problems = []
+        library["judge"](used, problems)
+        for (cls, name, original) in _list(dirty_classes.values()):
+            if _class_dict(cls).get(name, MISSING) is not original:
+                problems.append(_class_name(cls) + "." + name)
+        for (fn, name, original) in _list(dirty_functions.values()):
+            if _getattr(fn, name, MISSING) is not original:
+                problems.append("attribute " + name + " of a library function")
+        for name, (module, cls) in module_classes.items():
+            if _type(module) is not cls:
+                problems.append("the class of module " + name)
+        modules_now = _sys.modules
+        for name, module in snap["sys_modules"].items():
+            if _dict_get(modules_now, name, MISSING) is not module:
+                problems.append("sys.modules[" + name + "]")
+                break
+        namespace_changes(armed, used, problems)
+        return problems[:6]
+
+    # --- the test's own namespace --------------------------------------------------------------
+    # Invariant: student code never sees a name a test binds, and tests never see the student's
+    # globals that shadow builtins or aliases. The student's functions keep reading the
+    # notebook's own dict (their __globals__), which the test never writes to.
+    def enter_test_namespace(aliases) -> None:
+        """Run the coming test cell in a fresh module dict: the student's globals (copied as they
+        are now), less those named like builtins, plus pristine aliases. Also the import path."""
+        real = snap["user_ns"]
+        module = ModuleType("__main__")
+        ns = _module_dict(module)
+        builtin_names = snap["builtins"]
+        for k, v in _list(real.items()):
+            if _type(k) is _str and (k not in builtin_names or k.startswith("__")):
+                ns[k] = v
+        builtins_module = snap["sys_modules"].get("builtins")
+        if builtins_module is not None:
+            ns["__builtins__"] = builtins_module
+        for alias in aliases:
+            name, module_name, attr = alias
+            entry = snap["modules"].get(module_name)
+            if entry is None:
+                continue
+            value = entry[0] if attr is None else entry[1].get(attr, MISSING)
+            if value is not MISSING:
+                ns[name] = value
+        sdict = snap["shell"].__dict__
+        if _type(sdict) is _dict:
+            sdict["_user_ns"] = ns
+            sdict["user_module"] = module
+        path = snap["sys_attrs"]["path"]
+        path[:] = snap["test_path"]
+        st["test_ns"] = (module, ns)
+        st["phase"] = "guard"
+
+    def leave_test_namespace() -> None:
+        """The cell after a test is starting: the notebook's own namespace and path are back,
+        and IPython's record of the last result (which holds the test's text) is dropped."""
+        armed = st["armed"]
+        if armed is not None:
+            emit(f"{NOTE} {armed['cell']} stopped-before-the-end")
+            st["armed"] = None
+        sdict = snap["shell"].__dict__
+        if _type(sdict) is _dict:
+            sdict["_user_ns"] = snap["user_ns"]
+            sdict["user_module"] = snap["user_module"]
+            traits = _dict_get(sdict, "_trait_values")
+            if _type(traits) is _dict:
+                traits["last_execution_result"] = None
+        student_path = st["student_path"]
+        if _type(student_path) is _list:
+            snap["sys_attrs"]["path"][:] = student_path
+        st["test_ns"] = st["student_path"] = st["phase"] = None
+
+    def forget_request_text() -> None:
+        """Blank the code of the request being run (a test's whole text, hidden part included),
+        which code the test calls could otherwise read through the kernel's get_parent().
+        ipykernel took the code out of the message before running it."""
+        var = snap["shell_parent"]
+        if _type(var) is not ContextVar:
+            return
+        message = var.get(None)
+        content = _dict_get(message, "content") if _type(message) is _dict else None
+        if _type(content) is _dict and "code" in content:
+            content["code"] = ""
 
     # --- the hook ------------------------------------------------------------------------------
     def valid_aliases(value) -> bool:
@@ -511,16 +513,28 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             return
         if st["armed"] is not None:
             emit(f"{NOTE} {st['armed']['cell']} window-closed-by-next-guard")
-        unstash()
-        changed = restore_everything(aliases)
+            st["armed"] = None
+        if st["test_ns"] is not None:
+            leave_test_namespace()
+        path = _sys.path
+        st["student_path"] = _list(path) if _type(path) is _list else None
+        changed = restore_everything()
+        enter_test_namespace(aliases)
         st["armed"] = {"cell": cell, "trail": trail, "runner": None, "digests": [], "names": set(),
                        "aliases": aliases}
         if changed:
             emit(f"{NOTE} {cell} restored {changed} changed entries: {','.join(st['changed_names'])}")
 
+    def on_next() -> None:
+        """A cell is about to start: the test cell after its guard, or the cell after the test."""
+        if st["phase"] == "guard":
+            st["phase"] = "test"
+        elif st["phase"] == "test":
+            leave_test_namespace()
+
     def on_exec(args) -> None:
         armed = st["armed"]
-        if armed is None and st["stash"] is None:
+        if armed is None:
             return
         if _len(args) < 1 or _type(args[0]) is not CodeType:
             return
@@ -530,35 +544,29 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
         runner = caller.f_back
         if runner is None or runner.f_code is not snap["run_ast_nodes"]:
             return
-        if armed is None:
-            unstash()
-            return
         if armed["runner"] is None:
             armed["runner"] = runner
             cache = snap["linecache"]
             filename = args[0].co_filename
             if _type(cache) is _dict and _type(filename) is _str:
                 cache.pop(filename, None)  # the hidden test's text is not left for code it calls to read
+            forget_request_text()
         elif runner is not armed["runner"]:
             emit(f"{NOTE} {armed['cell']} stopped-before-the-end")
             st["armed"] = None
-            unstash()
             return
         digest = code_digest(args[0])
         armed["digests"].append(digest)
         names_of(args[0], armed["names"])
         if digest == armed["trail"]:
+            st["armed"] = None
             problems = changed_during_test(armed)
             if problems:
                 emit(f"{NOTE} {armed['cell']} changed-during-test: {','.join(problems[:6])}")
-                st["armed"] = None
-                unstash()
                 return
             sequence = _sha256("\n".join(armed["digests"]).encode()).hexdigest()
             signature = mac(f"{armed['cell']}|{sequence}".encode())
             emit(f"{RECEIPT} {armed['cell']} {sequence} {signature}")
-            st["armed"] = None
-            unstash()
 
     def on_setattr(args) -> None:
         if st["resetting"] or _len(args) != 3:
@@ -588,6 +596,9 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
             elif event == "autograder.enter":
                 if st["ready"]:
                     on_enter(args)
+            elif event == "autograder.next":
+                if st["ready"]:
+                    on_next()
             elif event == "autograder.init":
                 if not st["ready"] and _len(args) == 1:
                     take_snapshot(args[0])
@@ -612,10 +623,6 @@ PROCESS_EVENTS = frozenset({
     "subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.spawn", "os.fork", "os.forkpty",
     "pty.spawn",
 })
-PATH_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "os.chdir", "os.remove", "os.rename",
-                         "os.rmdir", "os.mkdir", "os.truncate", "os.utime", "os.chmod", "os.chown",
-                         "shutil.copyfile", "shutil.rmtree"})
-LINK_EVENTS = frozenset({"os.symlink", "os.link"})
 
 
 def _class_ids() -> set:
@@ -638,20 +645,19 @@ def install_deny_hook(protected_paths: tuple[str, ...] = (), allowed_paths: tupl
                       deny_processes: bool = False, protected_prefixes: tuple[str, ...] = ()) -> None:
     """Install the stateless hook that refuses interpreter-level tampering from now on.
 
-    `protected_paths` (absolute folders) cannot be opened, listed or changed, except inside
-    `allowed_paths`; symbolic and hard links cannot be made at all, and with `deny_processes`
-    no process can be started. This file policy only matters when the kernel runs without
-    bubblewrap; with it those folders are not in the kernel's file system at all.
+    `protected_paths` (absolute folders and files) cannot be opened, listed or changed, except
+    inside `allowed_paths`, whatever name reaches them (see paths.py); links cannot be made at
+    all, and with `deny_processes` no process can be started. This file policy only matters when
+    the kernel runs without bubblewrap; with it those folders are not in the kernel's file system.
+    The two lists end up only in this hook's closure.
     """
-    import posix
+    from autograder.sandbox.paths import make_path_guard
 
-    _type, _str, _bytes, _len, _RuntimeError = type, str, bytes, len, RuntimeError
+    _type, _str, _len, _RuntimeError = type, str, len, RuntimeError
     FunctionType, ModuleType = types.FunctionType, types.ModuleType
-    _issubclass, _getcwd = issubclass, posix.getcwd
+    _issubclass = issubclass
     denied = DENIED_EVENTS
-    protected = tuple(p.rstrip("/") for p in protected_paths)
-    allowed = tuple(p.rstrip("/") for p in allowed_paths)
-    path_events, link_events = PATH_EVENTS, LINK_EVENTS
+    check_paths = make_path_guard(tuple(protected_paths), tuple(allowed_paths))
     process_events = PROCESS_EVENTS if deny_processes else frozenset()
     # Modules whose class may not be swapped for a class made after start-up (libraries such as
     # torch swap the class of their own config modules when they load them; that stays allowed).
@@ -660,30 +666,6 @@ def install_deny_hook(protected_paths: tuple[str, ...] = (), allowed_paths: tupl
         if m is not None and any(n == p or n.startswith(p + ".") for p in protected_prefixes))
     startup_classes = frozenset(_class_ids())
     _id = id
-
-    def normal(path):
-        if _type(path) is _bytes:
-            path = path.decode("utf-8", "surrogateescape")
-        if _type(path) is not _str:
-            return None
-        if not path.startswith("/"):
-            path = _getcwd() + "/" + path
-        parts = []
-        for part in path.split("/"):
-            if part == "" or part == ".":
-                continue
-            if part == "..":
-                if parts:
-                    parts.pop()
-                continue
-            parts.append(part)
-        return "/" + "/".join(parts)
-
-    def inside(path, roots) -> bool:
-        for root in roots:
-            if path == root or path.startswith(root + "/"):
-                return True
-        return False
 
     def deny(event, args):
         if event in denied:
@@ -700,13 +682,9 @@ def install_deny_hook(protected_paths: tuple[str, ...] = (), allowed_paths: tupl
                     and _id(args[2] if _len(args) > 2 else None) not in startup_classes):
                 raise _RuntimeError("replacing a library module's class is not allowed while a notebook is being graded")
             return
-        if protected and event in path_events and _len(args) >= 1:
-            path = normal(args[0])
-            if path is not None and inside(path, protected) and not inside(path, allowed):
-                raise _RuntimeError("this file is not available to notebooks while they are graded")
-            return
-        if protected and event in link_events:
-            raise _RuntimeError("making links is not allowed while a notebook is being graded")
+        reason = check_paths(event, args)
+        if reason is not None:
+            raise _RuntimeError(reason)
         if event in process_events:
             raise _RuntimeError("starting processes is not allowed while a notebook is being graded here")
 
