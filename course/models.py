@@ -5,8 +5,8 @@ earlier one shipped:
 
 * :func:`frown_cnn` builds a member of the family: a per-image normalisation, two 3x3
   convolutions, a small dense head and two logits (smile, frown). ``width`` and ``hidden`` set its
-  size: the default (8, 32) is the model of assignment 04 and the teacher of 05; (4, 8) is the
-  student 05 distils and ships.
+  size: the default (8, 32) is the model of assignment 04; 05 compresses a wide member (8, 128)
+  and distils (8, 16) from it; (4, 8) is the student of :data:`SHIPPED_RECIPE`.
 * :func:`train_frown_cnn` trains any member with mini-batch Adam, deterministically: the same
   model, data and seed give the same weights on the same machine.
 * :func:`frown_scores` turns faces into probabilities of frown.
