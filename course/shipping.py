@@ -13,6 +13,8 @@ the face cropper deliver them:
   multiply-accumulate operations at :data:`REFERENCE_MACS_PER_MS`, plus a fixed cost per call.
   It is deterministic (the same model always takes the same time), so a test can hold a design
   to the spec's latency budget on any machine, however busy.
+* :func:`replay` films a production day and returns its frame table and camera crops (cached:
+  several tests of one system can replay the same day without filming it again).
 * :func:`model_size_mb` is the size of a model's parameters and buffers, in MB of float32.
 
     from course.calls import make_frames
@@ -23,9 +25,11 @@ the face cropper deliver them:
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-__all__ = ["CAMERA_SIZE", "REFERENCE_MACS_PER_MS", "CALL_OVERHEAD_MS", "camera_frames", "broken_mask",
+__all__ = ["replay", "CAMERA_SIZE", "REFERENCE_MACS_PER_MS", "CALL_OVERHEAD_MS", "camera_frames", "broken_mask",
            "model_latency_ms", "model_size_mb"]
 
 #: Width and height of the face crops the cropper delivers, in pixels.
@@ -109,3 +113,37 @@ def model_size_mb(model) -> float:
     """Size of ``model``'s parameters and buffers stored as float32, in MB (10**6 bytes)."""
     count = sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers())
     return 4.0 * count / 1e6
+
+
+@functools.lru_cache(maxsize=8)
+def _filmed(seed: int, participants: int, fps: float, hours: float | None, lighting_change_at, camera_change_at,
+            broken_share: float):
+    from course.calls import make_frames
+
+    if hours is None:   # short calls, rich in frowns (reweight to the production prevalence before judging)
+        frames = make_frames(participants, calls_per_participant=1, call_seconds=10, seed=seed, day=9, fps=fps,
+                             frown_prevalence=0.25, size=CAMERA_SIZE, lighting_change_at=lighting_change_at,
+                             camera_change_at=camera_change_at)
+    else:               # calls spread over ``hours`` monitor windows, at the production prevalence
+        from course.spec import SPEC
+
+        frames = make_frames(participants, calls_per_participant=4, call_seconds=8, seed=seed, day=9, fps=fps,
+                             size=CAMERA_SIZE, day_seconds=hours * SPEC.monitor_window_s,
+                             lighting_change_at=lighting_change_at, camera_change_at=camera_change_at)
+    return frames.meta, camera_frames(frames, broken_share=broken_share, seed=seed)
+
+
+def replay(seed: int, *, participants: int = 100, fps: float = 5.0, hours: float | None = None,
+           lighting_change_at: float | None = None, camera_change_at: float | None = None,
+           broken_share: float = 0.03):
+    """A production day as the system receives it: ``(meta, crops)``, fresh copies each call.
+
+    Without ``hours``: one 10-second call per participant, a quarter of frames frowns (reweight
+    to the production prevalence before judging precision). With ``hours``: four 8-second calls
+    per participant spread over ``hours`` monitor windows, at the production prevalence, with a
+    ceiling-light change and a new camera from the given seconds of the day. The participants
+    are new for every ``seed``; a share ``broken_share`` of crops is broken.
+    """
+    meta, crops = _filmed(int(seed), int(participants), float(fps), None if hours is None else float(hours),
+                          lighting_change_at, camera_change_at, float(broken_share))
+    return meta.copy(), crops.copy()
