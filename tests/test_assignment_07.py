@@ -18,7 +18,7 @@ WRONG_A = {
     "threshold chosen at the validation set's prevalence": (
         "system", "THRESHOLD = choose_threshold(_valid_labels, _valid_votes, weights=production_weights(_valid_labels))",
         "THRESHOLD = choose_threshold(_valid_labels, _valid_votes, weights=np.ones(len(_valid_labels)))",
-        ("test_threshold", "test_nudge_quality")),
+        "test_threshold"),
     "a monitor that never alarms": (
         "system", "        hours[\"alert\"] = alert\n", "        hours[\"alert\"] = np.zeros(len(hours), dtype=bool)\n",
         "test_monitor_alarm"),
@@ -75,8 +75,13 @@ def test_wrong_answer_loses_its_part(graded, variant, name, part):
     assert outcome == "failed", f"{name!r} should fail {part}, got {outcome}"
 
 
+# A threshold chosen at the sample's prevalence is caught by the threshold decision on validation; on one
+# unseen day it may or may not be clearly below the precision floor (a few false nudges decide it).
+MAY = {"wrong_a": {"test_nudge_quality"}, "wrong_b": set()}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("variant,wrong", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])
 def test_wrong_answers_cost_nothing_else(graded, variant, wrong):
     expected = {part for spec in wrong.values() for part in H.parts_of(spec)}
-    H.check_lost_exactly(graded[variant], must=expected)
+    H.check_lost_exactly(graded[variant], must=expected, may=MAY[variant])
