@@ -32,9 +32,11 @@ WRONG_A = {
 }
 
 WRONG_B = {
-    "broken crops scored like any other": (
-        "system", "    scores = np.zeros(len(faces))\n    if usable.any():\n        scores[usable] = frown_scores(model, faces[usable])",
-        "    scores = frown_scores(model, faces)", "test_fallback"),
+    # a missed frown costs three false nudges, so "when in doubt, nudge" sounds prudent; a covered
+    # camera then nudges every two seconds. (Scoring broken crops like any other is harmless here: the
+    # model's per-image normalisation maps a constant crop to zeros, which it scores calm.)
+    "a broken crop counts as a frown": (
+        "system", "    scores = np.zeros(len(faces))\n", "    scores = np.ones(len(faces))\n", "test_fallback"),
     "monitor band of one standard deviation": (
         "system", "    z = norm.ppf(1 - SPEC.max_false_alarm_rate / 4)", "    z = 1.0", "test_monitor_quiet"),
     "the daily average rate for peak QPS": (
