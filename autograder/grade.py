@@ -102,10 +102,19 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ValueError(f"the file is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    # A reason never quotes the file: it reaches grades.csv and the feedback page, and the "notebook"
+    # may be any file (JSON errors say where, nbformat's own messages would show the text).
+    try:
+        json.loads(text)
+    except ValueError as error:
+        where = f" (line {error.lineno}, column {error.colno}: {error.msg})" if isinstance(error, json.JSONDecodeError) else ""
+        raise ValueError(f"the file is not a notebook: it is not valid JSON{where}. Open it in JupyterLab and "
+                         "save it again, or submit the .ipynb file itself") from None
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
-        raise ValueError(f"the file is not a readable notebook: {type(error).__name__}: {str(error)[:200]}") from None
+        raise ValueError(f"the file is not a readable notebook ({type(error).__name__}): open it in JupyterLab "
+                         "and save it again") from None
     if not isinstance(nb.get("cells"), list):
         raise ValueError("the notebook has no list of cells")
     for cell in nb.cells:
