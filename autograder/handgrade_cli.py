@@ -26,7 +26,7 @@ def add_parsers(sub) -> None:
     p = sub.add_parser(
         "handgrade", help="grade written answers by hand through CSV files, or re-export hand grades",
         description="Hand grading without formgrader, and bringing hand grades into every output. "
-                    "Examples: autograder handgrade export graded/03 (writes graded/03/handgrading/<part>.csv: "
+                    "Example: autograder handgrade export graded/03 (writes graded/03/handgrading/<part>.csv: "
                     "each student's answer, the rubric, and `points` and `comment` columns to fill in); "
                     "autograder handgrade import graded/03 graded/03/handgrading/*.csv; "
                     "autograder handgrade sync graded/03 (after grading in formgrader)")

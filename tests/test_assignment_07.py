@@ -41,7 +41,7 @@ WRONG_B = {
         "system", "    z = norm.ppf(1 - SPEC.max_false_alarm_rate / 4)", "    z = 1.0", "test_monitor_quiet"),
     "the daily average rate for peak QPS": (
         "design", 'peak_qps = facts["daily_users"] * facts["requests_per_user"] / 86_400 * facts["peak_to_mean"]',
-        'peak_qps = facts["daily_users"] * facts["requests_per_user"] / 86_400', "test_design_spec"),
+        'peak_qps = facts["daily_users"] * facts["requests_per_user"] / 86_400', "test_design_numbers"),
 }
 
 
@@ -54,7 +54,7 @@ def graded(tmp_path_factory):
 
 @pytest.mark.slow
 def test_perfect_gets_full_marks(graded):
-    H.check_perfect(graded["perfect"], min_parts=10)
+    H.check_perfect(graded["perfect"], min_parts=12)
 
 
 @pytest.mark.slow
@@ -79,7 +79,7 @@ def test_wrong_answer_loses_its_part(graded, variant, name, part):
 
 # A threshold chosen at the sample's prevalence is caught by the threshold decision on validation; on one
 # unseen day it may or may not be clearly below the precision floor (a few false nudges decide it).
-MAY = {"wrong_a": {"test_nudge_quality"}, "wrong_b": set()}
+MAY = {"wrong_a": {"test_nudge_precision"}, "wrong_b": set()}
 
 
 @pytest.mark.slow

@@ -257,6 +257,7 @@ def test_a_student_installs_the_distribution_fetches_and_checks_without_the_cour
     ("except ValueError:", True),
     ("for i in range(n):", True),   # a shared helper may loop like a solution does
     ("return x", True),
+    ("def __init__(self):", True),
     ("return recall >= SPEC.recall_target", False),
     ("labels = np.asarray(labels)", True),
     ("return ProblemSpec(", True),  # 01 derives the spec; course/spec.py builds the same type
