@@ -31,8 +31,6 @@ from autograder.errors import UsageError
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 MAX_EXTRA_BYTES = 50 * 1024**2
 SKIP_PARTS = {".ipynb_checkpoints", "__pycache__", ".git", "__MACOSX"}
-LAYOUTS = ("SUBMISSIONS/<student_id>/<notebook>.ipynb, SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb "
-           "(nbgrader's submitted/), SUBMISSIONS/<student_id>.zip or SUBMISSIONS/<student_id>.ipynb")
 # LMS downloads: Moodle's "Full Name_123456_assignsubmission_file_" folders and Canvas's
 # "lastfirst_12345_678901_name.ipynb" (or lastfirst_LATE_...) files; the id keeps name and user number.
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<number>\d+)_assignsubmission_[A-Za-z]+_?$")
@@ -182,9 +180,10 @@ def scan(folder: Path, assignment: str, notebook_name: str) -> Scan:
         found[student] = sub
         if derived:
             sub.notes.append(f"submitted as {path.name!r}; graded under the id {student}")
-        if path.is_symlink():
-            sub.problem = (R.INVALID_NOTEBOOK, f"{path.name} is a symbolic link, and links are not followed: "
-                                               "put the file or folder itself in the submissions folder")
+        if path.is_symlink():  # as inside a student's folder: a link could point at any file (or at source/)
+            sub.problem = (R.INVALID_NOTEBOOK, f"{path.name} is a symbolic link, and links are not followed "
+                                               "(a submission cannot point at another file): put the notebook, "
+                                               "file or folder itself in the submissions folder")
             continue
         try:
             if path.is_dir():

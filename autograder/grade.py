@@ -1,23 +1,22 @@
 """Grade a batch: collect -> assemble -> execute (N workers) -> score -> one writer.
 
-Workers only compute: each returns a `SubmissionResult` (with its feedback page) for one
-submission and never touches shared files. The parent process is the only writer: it records
-each result in the gradebook, writes the student's files and rewrites grades.csv as results
-arrive, so a batch killed halfway leaves consistent files and can simply be run again: results
-whose submission has not changed since are reused (unless --force), the rest are graded.
+Workers only compute: each returns a `SubmissionResult` (with its feedback page, the notebook as
+graded and the fingerprints of the answers it graded) for one submission and never touches shared
+files. The parent process is the only writer, holding the output folder's lock: it commits each
+result as one unit into the folder (outputs.py), rewrites grades.csv, and records the result in the
+gradebook, which keeps only the hand-given points whose answer is unchanged; those are put on the
+result (gradebook_sync.py). A batch killed halfway leaves consistent files and can simply be run
+again: results whose reuse key (reuse.py: submission, assignment, packages, grader, limits, late
+facts) is unchanged are reused (unless --force), the rest are graded.
 """
 from __future__ import annotations
 
 import dataclasses
-import errno
-import hashlib
 import json
 import os
-import socket
 import sys
 import time
 import traceback
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,20 +24,22 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import faults, feedback, reuse, roster
+from autograder import faults, feedback, formgrader, handgrading, late, reuse, roster
 from autograder import results as R
-from autograder.assemble import ANSWER_ROLE, Assembled, assemble, imported_modules
+from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
-from autograder.collect import LAYOUTS, Submission, scan
-from autograder.errors import InfrastructureError, UsageError
+from autograder.collect import Submission, scan
+from autograder.errors import DISK_ERRORS, InfrastructureError, UsageError, disk_failure
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, default_work_base, run_notebook
 from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_url, shown_url
+from autograder.gradebook_sync import FolderGradebook
 from autograder.jobs import run_jobs
 from autograder.layout import Course, assignment_files
 from autograder.leftovers import sweep_run_dirs
 from autograder.lock import OutputLock
-from autograder.outputs import OutputFolder
+from autograder.outputs import OutputFolder, folder_id
 from autograder.release import validate_source
+from autograder.usage import nothing_gradable
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
 
@@ -66,6 +67,7 @@ class GradeOptions:
     sandbox_user: str | None = "nobody"
     use_namespaces: bool = True
     progress: bool = True
+    times: str | None = None  # submission times: "timestamp" (default), "mtime" or an LMS CSV (late.py)
 
 
 @dataclass
@@ -82,6 +84,7 @@ class AssignmentContext:
     settings: Settings
     sandbox_user: str | None
     use_namespaces: bool
+    late: dict[str, dict] = field(default_factory=dict)  # student id -> late facts (late.py)
 
 
 def _now() -> str:
@@ -94,7 +97,7 @@ def empty_parts(source_nb) -> list[R.PartResult]:
         gid = C.grade_id(cell)
         if gid and C.is_test(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
-        elif gid and C.is_manual(cell):
+        elif gid and C.is_hand_graded(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "manual", 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
 
@@ -105,14 +108,19 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ValueError(f"the file is not UTF-8 text ({error.reason} at byte {error.start})") from None
-    try:  # reasons say where, never what: a file's content must not reach grades.csv or feedback
+    # A reason never quotes the file: it reaches grades.csv and the feedback page, and the "notebook"
+    # may be any file (JSON errors say where, nbformat's own messages would show the text).
+    try:
         json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"the file is not a notebook: it is not JSON (line {error.lineno}, column {error.colno})") from None
+    except ValueError as error:
+        where = f" (line {error.lineno}, column {error.colno}: {error.msg})" if isinstance(error, json.JSONDecodeError) else ""
+        raise ValueError(f"the file is not a notebook: it is not valid JSON{where}. Open it in JupyterLab and "
+                         "save it again, or submit the .ipynb file itself") from None
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises many kinds, and may quote the file
-        raise ValueError(f"the file is JSON but not a notebook nbformat can read ({type(error).__name__})") from None
+        raise ValueError(f"the file is JSON but not a notebook nbformat can read ({type(error).__name__}): open it "
+                         "in JupyterLab and save it again") from None
     if not isinstance(nb.get("cells"), list):
         raise ValueError("the notebook has no list of cells")
     for cell in nb.cells:
@@ -171,22 +179,6 @@ def _sweep_once() -> None:
         sweep_run_dirs(default_work_base())
 
 
-def answer_hashes(assembled: Assembled) -> dict[str, str]:
-    """A digest of what each part graded: per answer cell its text, per test the answers it tests.
-    Hand-given points are kept across regrades only while these do not change (gradebook.py)."""
-    answers = {}
-    for cell in assembled.notebook.cells:
-        meta = cell.get("metadata", {}).get("autograder", {})
-        if meta.get("role") == ANSWER_ROLE and meta.get("grade_id"):
-            answers[meta["grade_id"]] = hashlib.sha256(C.source(cell).encode()).hexdigest()
-    digests = dict(answers)
-    for part in assembled.parts:
-        if part.kind == "test":
-            joined = "|".join(f"{a}={answers.get(a, 'missing')}" for a in part.answer_ids)
-            digests[part.grade_id] = hashlib.sha256(joined.encode()).hexdigest()
-    return digests
-
-
 def preflight(ctx: AssignmentContext) -> str | None:
     """Start one kernel the way this batch will and run an empty cell. None when it worked,
     otherwise what went wrong (so a batch that cannot start any kernel grades nobody)."""
@@ -212,7 +204,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
     _sweep_once()
     result = R.SubmissionResult(student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADED,
                                 parts=empty_parts(source_nb), notes=list(sub.notes),
-                                content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin)
+                                content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin,
+                                late=ctx.late.get(sub.student_id, {}))
     assembled: Assembled | None = None
     executed = None
     try:
@@ -234,7 +227,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                                      "was the right notebook submitted?")
                     assembled = None
                 else:
-                    result.answer_hashes = answer_hashes(assembled)
+                    # what each part graded: hand-given points survive only unchanged answers (handgrading.py)
+                    result.answer_fingerprints = handgrading.answer_fingerprints(assembled.notebook, assembled.parts)
                     files = dict(sub.files)
                     files.update(ctx.files)  # the assignment's own files win over same-named student files
                     profile = kernel_profile(ctx, isolation)
@@ -261,6 +255,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
         result.notes.append("grader traceback: " + traceback.format_exc(limit=4).replace("\n", " | ")[-1500:])
         result.parts = empty_parts(source_nb)
     result.seconds = time.monotonic() - started
+    if executed is not None:  # the notebook as graded: formgrader's copy, pages rendered again with hand grades
+        result.executed_notebook = nbformat.writes(executed)
     try:
         result.feedback_html = feedback.render(result, assembled, executed, C.hidden_lines(source_nb))
     except Exception as error:  # noqa: BLE001
@@ -308,34 +304,6 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
     return ctx, source_nb
 
 
-# errno values that mean "the file system refused" (an infrastructure failure, exit status 3)
-_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG}
-
-
-def _disk_failure(error: OSError, out_dir: Path, graded: int, left: int) -> InfrastructureError:
-    where = f" ({error.filename})" if error.filename else ""
-    rest = f"; run the same command again to grade the remaining {left}" if left else "; run the same command again"
-    return InfrastructureError(
-        f"could not write to {out_dir}: {error.strerror or error}{where}. {graded} result(s) graded in this run "
-        f"were kept. Free space or make the folder writable{rest}.")
-
-
-def _folder_id(out_dir: Path) -> str:
-    """This output folder's name in a shared gradebook: a random id kept in the folder (so a moved
-    folder is still itself), with where it is, for messages."""
-    path = out_dir / ".folder-id"
-    try:
-        folder_id = path.read_text().strip()
-    except OSError:
-        folder_id = ""
-    if not folder_id:
-        from autograder.exports import write_atomic
-
-        folder_id = uuid.uuid4().hex[:12]
-        write_atomic(path, folder_id + "\n")
-    return f"{folder_id} {socket.gethostname()}:{out_dir}"
-
-
 def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out_dir: Path,
                      options: GradeOptions | None = None, log=print, roster_file: Path | None = None,
                      warn=None) -> list[R.SubmissionResult]:
@@ -362,23 +330,35 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
     if options.db_url and options.db_url.startswith("sqlite:///"):
         ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
+    _check_out_dir(out_dir, submissions_dir)
     found = scan(Path(submissions_dir), assignment, ctx.notebook_name)
     for name, why in found.skipped:
         warn(f"not graded: {name}: {why}")
     if not found.submissions:
-        raise UsageError(f"nothing gradable found in {submissions_dir}: expected {LAYOUTS}"
-                         + (f"; found only {', '.join(n for n, _ in found.skipped[:5])}" if found.skipped else ""))
+        raise nothing_gradable(submissions_dir, [name for name, _ in found.skipped])
     roster_ids = roster.read_roster(roster_file) if roster_file else None
+    policy = late.course_policy(course.root, assignment)
+    ctx.late = late.batch_facts(policy, found.submissions, Path(submissions_dir), options.times)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         lock = OutputLock(out_dir).__enter__()
     except OSError as error:
-        raise _disk_failure(error, out_dir, 0, len(found.submissions)) from None
+        raise disk_failure(error, out_dir, 0, len(found.submissions)) from None
     try:
         batch = _Batch(course, assignment, ctx, source_nb, options, out_dir, log, warn)
-        return batch.run(found.submissions, roster_ids)
+        return batch.run(found.submissions, roster_ids, policy)
     finally:
         lock.__exit__()
+
+
+def _check_out_dir(out_dir: Path, submissions_dir: Path) -> None:
+    """The output folder's own subfolders are rewritten by every batch: SUBMISSIONS is never one of them."""
+    subs = Path(submissions_dir).resolve()
+    for name in ("submitted", "autograded", "feedback", "results", "state", ".staging"):
+        managed = out_dir / name
+        if subs == managed or managed in subs.parents:
+            raise UsageError(f"the submissions folder {submissions_dir} is inside the output folder's {name}/, which "
+                             "the grader rewrites: keep submissions outside --out (or pass another --out)")
 
 
 class _Batch:
@@ -387,68 +367,53 @@ class _Batch:
     def __init__(self, course, assignment, ctx, source_nb, options, out_dir, log, warn):
         self.course, self.assignment, self.ctx, self.source_nb = course, assignment, ctx, source_nb
         self.options, self.out_dir, self.log, self.warn = options, out_dir, log, warn
-        self.folder = OutputFolder(out_dir, assignment, ctx.notebook_name)
+        self.folder: OutputFolder | None = None
+        self.book: FolderGradebook | None = None
         self.graded = 0
         self.left = 0
-        self.gradebook_error: GradebookUnavailable | None = None
-        self.roster: list[str] | None = None
 
-    def run(self, submissions: list[Submission], roster_ids: list[str] | None) -> list[R.SubmissionResult]:
+    def run(self, submissions: list[Submission], roster_ids: list[str] | None, policy) -> list[R.SubmissionResult]:
         try:
-            return self._run(submissions, roster_ids)
+            return self._run(submissions, roster_ids, policy)
         except OSError as error:
-            if error.errno not in _DISK_ERRORS:
+            if error.errno not in DISK_ERRORS:
                 raise
-            raise _disk_failure(error, self.out_dir, self.graded, self.left) from None
+            raise disk_failure(error, self.out_dir, self.graded, self.left) from None
 
     def write_csv(self) -> None:
-        template = empty_parts(self.source_nb)
-        absent = roster.absent_results(self.roster, set(self.folder.committed), self.assignment, template)
-        self.folder.write_csv(absent, set(self.roster) if self.roster is not None else None)
+        self.folder.write_csv(empty_parts(self.source_nb))
 
-    def record(self, committed) -> None:
-        """Write one committed result into the gradebook (unless the gradebook already failed)."""
-        if self.gradebook_error is not None:
-            return
-        try:
-            outcome = self.writer.record(committed.result, self.assignment, committed.digest)
-        except GradebookUnavailable as error:
-            self.gradebook_error = error
-            self.warn(f"warning: {error}; grading goes on, and the next run records what is missing")
-            return
-        student = committed.result.student_id
-        if outcome.cleared:
-            self.warn(f"{student}: hand-given points cleared for {', '.join(outcome.cleared)} (the graded answer "
-                      "changed); marked for hand grading again in the gradebook")
-        other = outcome.replaced_other_batch
-        if other is not None:
-            self.conflicts.append(student)
-            self.warn(f"warning: the gradebook held {student}'s result for a different version of the submission, "
-                      f"written by another batch ({other.batch.partition(' ')[2]}, {other.recorded_at}); "
-                      "this batch's result replaced it")
-
-    def _run(self, submissions: list[Submission], roster_ids: list[str] | None) -> list[R.SubmissionResult]:
-        options, assignment, folder = self.options, self.assignment, self.folder
+    def _open(self, roster_ids: list[str] | None) -> None:
+        """The folder (recovered), its gradebook (the assignment registered, formgrader's config)."""
+        options, assignment = self.options, self.assignment
         sweep_run_dirs(default_work_base())
-        recovery = folder.recover()
-        for line in recovery.lines():
-            self.log(line)
-        if roster_ids is not None:
-            roster.save(self.out_dir, roster_ids)
-        self.roster = roster.load(self.out_dir)
-        self.writer = GradebookWriter(options.db_url or default_url(self.out_dir), batch=_folder_id(self.out_dir))
-        self.conflicts: list[str] = []
+        writer = GradebookWriter(options.db_url or default_url(self.out_dir), batch=folder_id(self.out_dir))
         try:
-            self.writer.register(assignment, assignment, self.source_nb)
+            writer.register(assignment, assignment, self.source_nb)
+            notebook = writer.notebook_name(assignment)
         except GradebookUnavailable as error:
             raise GradebookUnavailable(f"{error}: nobody was graded. Start the database (or pass another --db) "
                                        "and run the same command again") from None
-        if self.roster:
-            self.writer.add_students(self.roster)
+        self.folder = OutputFolder(self.out_dir, assignment, self.ctx.notebook_name, self.source_nb, notebook)
+        for line in self.folder.recover().lines():
+            self.log(line)
+        formgrader.write_config(self.out_dir, writer.db_url, self.course.source)
+        if roster_ids is not None:
+            roster.save(self.out_dir, roster_ids)
+        ids = roster.load(self.out_dir)
+        if ids:
+            writer.add_students(ids)
+        self.book = FolderGradebook(self.folder, writer, notebook, self.warn)
+
+    def _run(self, submissions: list[Submission], roster_ids: list[str] | None, policy) -> list[R.SubmissionResult]:
+        options, assignment = self.options, self.assignment
+        self._open(roster_ids)
+        folder, book = self.folder, self.book
 
         base_key = reuse.assignment_key(self.course.source_notebook(assignment), self.ctx.files,
                                         self.ctx.data_dirs, self.ctx.settings)
-        keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash) for sub in submissions}
+        keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash, self.ctx.late.get(sub.student_id, {}))
+                for sub in submissions}
         results: dict[str, R.SubmissionResult] = {}
         todo: list[Submission] = []
         why: dict[str, int] = {}
@@ -468,16 +433,21 @@ class _Batch:
                 todo.append(sub)
                 for item in reason:
                     why[item] = why.get(item, 0) + 1
-            else:
-                results[sub.student_id] = record.result
         submitted = {sub.student_id for sub in submissions}
         for student, record in list(folder.committed.items()):
             if record.damaged and student not in submitted:
                 folder.repair(student)  # no submission to grade again: rewrite from the record
         self.left = len(todo)
-        self._sync_gradebook()
+        book.catch_up()
+        regraded = {sub.student_id for sub in todo}
+        given = book.bring_hand_grades(skip=regraded)  # hand grades given since reach every output
+        if given:
+            self.log(f"hand grades given since the last run: {len(given)} student(s) updated")
+        for sub in submissions:
+            if sub.student_id not in regraded:
+                results[sub.student_id] = folder.committed[sub.student_id].result
         self.write_csv()
-        report_wanted = self._report_wanted(bool(todo))
+        report_wanted = self._report_wanted(bool(todo) or bool(given))
 
         isolation = detect(options.sandbox_user, options.use_namespaces)
         where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
@@ -488,6 +458,8 @@ class _Batch:
         self.log(isolation.describe())
         for warning in isolation.missing:
             self.log(f"warning: isolation layer missing: {warning}")
+        if policy.due:
+            self.log(f"late work: due {policy.due}; {policy.describe()}")
 
         started = time.monotonic()
         bar = None
@@ -502,13 +474,16 @@ class _Batch:
         try:
             for sub, result in jobs:
                 faults.reach("result")
-                committed = folder.commit(result, keys[sub.student_id])
+                committed = folder.commit(result, keys[sub.student_id], result.executed_notebook)
                 self.graded += 1
                 self.left -= 1
-                results[sub.student_id] = committed.result
                 self.write_csv()
                 faults.reach("csv")
-                self.record(committed)
+                recorded = book.record(committed)  # the hand grades the rule kept are on it now
+                if recorded is not committed:
+                    committed = recorded
+                    self.write_csv()
+                results[sub.student_id] = committed.result
                 faults.reach("recorded")
                 if bar is not None:
                     bar.set_postfix_str(f"{result.student_id}: {result.score:g}/{result.max_score:g} {result.status}")
@@ -530,12 +505,12 @@ class _Batch:
                      + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         if report_wanted:
             self._write_report()
-        if self.conflicts:
-            self.warn(f"warning: {len(self.conflicts)} result(s) in the gradebook {shown_url(self.writer.db_url)} "
-                      f"were written by another batch for a different submission: {', '.join(self.conflicts[:20])}")
-        if self.gradebook_error is not None:
+        if book.conflicts:
+            self.warn(f"warning: {len(book.conflicts)} result(s) in the gradebook {shown_url(book.writer.db_url)} "
+                      f"were written by another batch for a different submission: {', '.join(book.conflicts[:20])}")
+        if book.error is not None:
             raise InfrastructureError(
-                f"{self.gradebook_error}. Every result is in {self.out_dir} (grades.csv, results/, feedback/); "
+                f"{book.error}. Every result is in {self.out_dir} (grades.csv, results/, feedback/); "
                 "run the same command again when the database is back: nothing is graded again, the missing "
                 "results are recorded.")
         return [results[s.student_id] for s in submissions]
@@ -543,32 +518,6 @@ class _Batch:
     @property
     def workers(self) -> int:
         return self.options.workers or default_workers()
-
-    def _sync_gradebook(self) -> None:
-        """Record the committed results the gradebook does not hold yet (a killed batch, a database
-        that was down); never write over another batch's result for a different submission."""
-        if not self.folder.committed:
-            return
-        try:
-            held = self.writer.held(self.assignment)
-        except GradebookUnavailable as error:
-            self.gradebook_error = error
-            self.warn(f"warning: {error}; grading goes on, and the next run records what is missing")
-            return
-        mine = self.writer.batch.partition(" ")[0]
-        for student, committed in sorted(self.folder.committed.items()):
-            have = held.get(student)
-            if have is not None and have.record_digest == committed.digest:
-                continue
-            if have is not None and have.batch.partition(" ")[0] != mine:
-                if have.content_hash != committed.result.content_hash:
-                    self.conflicts.append(student)
-                    self.warn(f"warning: the gradebook holds {student}'s result for a different version of the "
-                              f"submission, written by another batch ({have.batch.partition(' ')[2]}, "
-                              f"{have.recorded_at}); this folder's result was not written over it "
-                              "(grade with --force to replace it)")
-                continue
-            self.record(committed)
 
     def _report_wanted(self, changing: bool) -> bool:
         """The class report is never stale: when results change it is removed, and written again
@@ -590,7 +539,8 @@ def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseExcep
     return R.SubmissionResult(
         student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADER_ERROR,
         reason=f"the grading worker failed: {type(error).__name__}: {error}", notes=list(sub.notes),
-        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin)
+        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin,
+        late=ctx.late.get(sub.student_id, {}))
 
 
 def _progress(log, options: GradeOptions, done: int, total: int, result: R.SubmissionResult, started: float) -> None:

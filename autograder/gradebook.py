@@ -7,15 +7,20 @@ leaves zeros and a reason, never the previous score.
 
 Beside nbgrader's tables the writer keeps one of its own, `autograder_results`: per student, which
 committed record the gradebook holds (its digest), the submission it came from, the batch (host
-and output folder) that wrote it, and a digest of each graded answer. With it:
+and output folder) that wrote it, and the answer fingerprints of that result (handgrading.py). With it:
 
 * a batch records only the results the gradebook does not hold yet (a batch killed, or a
   database that was down, is caught up by the next run without grading again);
-* hand-given points (nbgrader's `manual_score` and `extra_credit`) survive a regrade only when
-  the answer they graded is unchanged; otherwise they are cleared and the part is marked as
-  needing hand grading again (`needs_manual_grade`);
+* hand-given points (nbgrader's `manual_score`, `extra_credit` and the hand-written comment, on
+  written answers, tasks and overridden autograded parts) survive a regrade only when the answer
+  they graded is unchanged (`handgrading.survives`, applied in the transaction that records the
+  result); otherwise they are cleared and the part is marked as needing hand grading again
+  (`needs_manual_grade`). The hand grades kept are returned, so the batch puts them on the result;
 * a batch that replaces a result another batch wrote for a different version of the same
   submission says so (two output folders sharing one PostgreSQL gradebook).
+
+Late work reaches the gradebook as nbgrader keeps it: the assignment's due date, the submission's
+timestamp (when it was handed in) and the notebook's `late_submission_penalty`.
 
 A database that cannot be reached, after retries, raises `GradebookUnavailable`.
 """
@@ -39,6 +44,7 @@ from nbgrader.preprocessors import ComputeChecksums, SaveCells
 from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, delete, insert, select
 from sqlalchemy.engine import make_url
 
+from autograder import handgrading
 from autograder import results as R
 from autograder.errors import InfrastructureError, UsageError
 
@@ -72,6 +78,22 @@ class GradebookUnavailable(InfrastructureError):
 
 def default_url(out_dir) -> str:
     return f"sqlite:///{out_dir}/gradebook.db"
+
+
+def submission_timestamp(result: R.SubmissionResult) -> datetime:
+    """When the gradebook says the submission was made (naive UTC, as nbgrader stores it): the time
+    it was handed in when known (late.py), else when it was graded. Taken from the result, so the
+    gradebook and formgrader's submitted/.../timestamp.txt always agree (formgrader.py)."""
+    text = result.late.get("submitted_at") or result.graded_at
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        when = None
+    if when is None:
+        when = datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def shown_url(url: str) -> str:
@@ -122,6 +144,7 @@ class Recorded:
 
     cleared: list[str] = field(default_factory=list)  # grade ids whose hand-given points were cleared
     replaced_other_batch: Held | None = None  # another batch's result for a different submission
+    hand: dict[str, handgrading.HandGrade] = field(default_factory=dict)  # hand grades the gradebook now holds
 
 
 class GradebookWriter:
@@ -184,6 +207,33 @@ class GradebookWriter:
 
         return _retrying(read, self.db_url, "be read")
 
+    def notebook_name(self, assignment: str) -> str:
+        """The gradebook's name for the assignment's notebook (formgrader's file name)."""
+        return _retrying(lambda: handgrading.notebook_id(self.db_url, assignment), self.db_url, "be read")
+
+    def hand_grades(self, assignment: str) -> dict[str, dict[str, handgrading.HandGrade]]:
+        """Every hand grade the gradebook holds for `assignment`, by student and cell."""
+        def read():
+            with self._gradebook() as gb:
+                return handgrading.grades_in(gb, assignment)
+
+        return _retrying(read, self.db_url, "be read")
+
+    def set_record_digest(self, assignment: str, student_id: str, old: str, new: str) -> None:
+        """The folder committed a result again with hand grades on it (nothing the gradebook holds
+        changed): remember the new record, if the gradebook still holds the old one."""
+        def update():
+            engine = create_engine(self.db_url)
+            try:
+                with engine.begin() as connection:
+                    connection.execute(RECORDS.update().where(
+                        (RECORDS.c.assignment == assignment) & (RECORDS.c.student_id == student_id)
+                        & (RECORDS.c.record_digest == old)).values(record_digest=new))
+            finally:
+                engine.dispose()
+
+        _retrying(update, self.db_url, f"update the record of {student_id}")
+
     def record(self, result: R.SubmissionResult, notebook_id: str, record_digest: str = "") -> Recorded:
         with warnings.catch_warnings():
             # nbgrader's own update_or_create_submission trips SQLAlchemy autoflush warnings
@@ -193,7 +243,7 @@ class GradebookWriter:
 
     def _record(self, result: R.SubmissionResult, notebook_id: str, record_digest: str) -> Recorded:
         outcome = Recorded()
-        timestamp = datetime.now(timezone.utc).replace(tzinfo=None)
+        timestamp = submission_timestamp(result)
         key = (RECORDS.c.assignment == result.assignment) & (RECORDS.c.student_id == result.student_id)
         with self._gradebook() as gb:
             session = gb.db
@@ -204,17 +254,24 @@ class GradebookWriter:
             held = _held(row) if row else None
             if held and held.batch != self.batch and held.content_hash != result.content_hash:
                 outcome.replaced_other_batch = held
+            if result.late.get("due_at"):
+                due = datetime.fromisoformat(result.late["due_at"]).astimezone(timezone.utc).replace(tzinfo=None)
+                gb.update_or_create_assignment(result.assignment, duedate=due)
             gb.update_or_create_student(result.student_id)
             gb.update_or_create_submission(result.assignment, result.student_id, timestamp=timestamp)
             by_id = {p.grade_id: p for p in result.parts}
             notebook = gb.find_notebook(notebook_id, result.assignment)
-            for grade_cell in notebook.grade_cells:
-                name = grade_cell.name
+            gb.find_submission_notebook(notebook_id, result.assignment, result.student_id) \
+                .late_submission_penalty = result.late_penalty or None
+            before = held.answers if held is not None else None
+            new = result.answer_fingerprints
+            if not new and held is not None and held.content_hash == result.content_hash:
+                new = held.answers  # nothing was assembled (a grader error): the same bytes, the same answers
+            for cell in notebook.grade_cells + notebook.task_cells:
+                name = cell.name
                 grade = gb.find_grade(name, notebook_id, result.assignment, result.student_id)
-                # without an earlier record the answer is new (first grading) or unknown (a gradebook
-                # written by an older grader): hand-given points are kept in both cases
-                changed = held is not None and held.answers.get(name) != result.answer_hashes.get(name)
-                if changed and (grade.manual_score is not None or grade.extra_credit):
+                kept = handgrading.survives(name, before, new)
+                if not kept and (grade.manual_score is not None or grade.extra_credit):
                     grade.manual_score = None
                     grade.extra_credit = None
                     outcome.cleared.append(name)
@@ -226,18 +283,20 @@ class GradebookWriter:
                     grade.auto_score = part.points if part is not None else 0.0
                     if name in outcome.cleared:
                         grade.needs_manual_grade = True
-                    elif held is None or changed:
+                    elif held is None or not kept:
                         grade.needs_manual_grade = False
-            for solution_cell in notebook.solution_cells:
-                comment = gb.find_comment(solution_cell.name, notebook_id, result.assignment, result.student_id)
+            for cell in notebook.solution_cells + notebook.task_cells:
+                comment = gb.find_comment(cell.name, notebook_id, result.assignment, result.student_id)
                 comment.auto_comment = None if result.status == R.GRADED else f"{result.status}: {result.reason}"
-                if held is not None and held.answers.get(solution_cell.name) != result.answer_hashes.get(solution_cell.name):
+                if not handgrading.survives(cell.name, before, new):
                     comment.manual_comment = None
             session.execute(delete(RECORDS).where(key))
             session.execute(insert(RECORDS).values(
                 assignment=result.assignment, student_id=result.student_id, record_digest=record_digest,
-                content_hash=result.content_hash, batch=self.batch, answers=json.dumps(result.answer_hashes),
+                content_hash=result.content_hash, batch=self.batch, answers=json.dumps(new),
                 recorded_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            session.flush()
+            outcome.hand = handgrading.grades_in(gb, result.assignment, [result.student_id]).get(result.student_id, {})
             session.commit()
         return outcome
 

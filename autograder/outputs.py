@@ -1,7 +1,10 @@
 """A student's outputs are one unit: complete and consistent with each other, or redone.
 
-Per student a batch writes `results/<id>.json` (Gradescope), `feedback/<id>/<notebook>.html` and
-the commit record `state/<id>.json`. A result is committed in three steps:
+Per student a batch writes `results/<id>.json` (Gradescope), `feedback/<id>/<notebook>.html`, the
+notebook as graded `state/<id>.ipynb` (instructors only: hand grading and re-rendered pages read
+it), formgrader's copy `autograded/<id>/<assignment>/<notebook>.ipynb` with its
+`submitted/<id>/<assignment>/timestamp.txt` (formgrader.py), and the commit record
+`state/<id>.json`. A result is committed in three steps:
 
 1. **stage**: every output is written under `.staging/<id>/` (same relative paths);
 2. **commit**: `state/<id>.json` is written atomically. It holds the result, its reuse key (see
@@ -13,9 +16,9 @@ A batch that opens a folder first recovers it (`recover`): staged files that a c
 names are installed (roll forward), staged files that none names are removed (roll back: the
 previous result, still in place, is what every output shows). A student whose installed outputs
 match their record neither way is *damaged*: graded again if their submission is in the batch,
-otherwise their outputs are rewritten from the record (the feedback page then shows the summary
-without the notebook). Outputs of students with no record at all are removed, so no page ever
-shows a score no record backs. `grades.csv` and the gradebook are derived from the records.
+otherwise their outputs are rewritten from the record (the feedback page from the notebook as
+graded, or the summary of every part when that notebook is damaged too). Outputs of students with
+no record at all are removed, so no page ever shows a score no record backs. `grades.csv` and the gradebook are derived from the records.
 """
 from __future__ import annotations
 
@@ -23,10 +26,15 @@ import hashlib
 import json
 import os
 import shutil
+import socket
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import exports, faults, feedback
+import nbformat
+
+from autograder import cells as C
+from autograder import exports, faults, feedback, formgrader, roster
 from autograder import results as R
 from autograder.leftovers import sweep_temp_files
 
@@ -96,12 +104,20 @@ class Recovery:
 
 
 class OutputFolder:
-    """The outputs of one assignment in one --out folder."""
+    """The outputs of one assignment in one --out folder.
 
-    def __init__(self, root: Path, assignment: str, notebook_name: str):
+    With the assignment's source notebook a folder also writes formgrader's files and can render a
+    student's feedback page again from the notebook as graded (after hand grades changed);
+    `gradebook_notebook` is the gradebook's name for the notebook (formgrader's file name)."""
+
+    def __init__(self, root: Path, assignment: str, notebook_name: str, source_nb=None,
+                 gradebook_notebook: str | None = None):
         self.root = Path(root)
         self.assignment = assignment
         self.stem = notebook_name[:-6] if notebook_name.endswith(".ipynb") else notebook_name
+        self.source_nb = source_nb
+        self.secret = C.hidden_lines(source_nb) if source_nb is not None else set()
+        self.gradebook_notebook = gradebook_notebook or assignment
         self.committed: dict[str, Committed] = {}
 
     # -- paths ---------------------------------------------------------------------------
@@ -110,6 +126,14 @@ class OutputFolder:
 
     def feedback_path(self, student: str) -> str:
         return f"feedback/{student}/{self.stem}.html"
+
+    def graded_path(self, student: str) -> str:
+        return f"{STATE}/{student}.ipynb"
+
+    def formgrader_paths(self, student: str) -> tuple[str, str]:
+        """formgrader's copy of the graded notebook, and the submission's timestamp.txt."""
+        return (f"{formgrader.AUTOGRADED}/{student}/{self.assignment}/{self.gradebook_notebook}.ipynb",
+                f"{formgrader.SUBMITTED}/{student}/{self.assignment}/timestamp.txt")
 
     def _record_path(self, student: str) -> Path:
         return self.root / STATE / f"{student}.json"
@@ -173,18 +197,65 @@ class OutputFolder:
             if folder.is_dir() and folder.name not in known:
                 shutil.rmtree(folder)
                 removed.add(folder.name)
+        state = self.root / STATE
+        for path in state.glob("*.ipynb") if state.is_dir() else []:
+            if path.stem not in known:
+                path.unlink()
+                removed.add(path.stem)
+        for top in (formgrader.AUTOGRADED, formgrader.SUBMITTED):  # only the files a batch writes there
+            folder = self.root / top
+            for student in folder.iterdir() if folder.is_dir() else []:
+                if student.is_dir() and student.name not in known:
+                    for relative in self.formgrader_paths(student.name):
+                        path = self.root / relative
+                        if path.parent.parent.parent.name == top and path.exists():
+                            path.unlink()
+                            removed.add(student.name)
+                    _remove_empty(self.root / top / student.name / self.assignment, stop=folder)
         return sorted(removed)
 
     # -- writing -------------------------------------------------------------------------
-    def render(self, result: R.SubmissionResult) -> dict[str, bytes]:
+    def render(self, result: R.SubmissionResult, graded: str | None) -> dict[str, bytes]:
+        """Every file output of `result` (`graded`: the notebook as graded, JSON, if there is one)."""
+        student = result.student_id
         page = result.feedback_html or _summary_page(result)
-        return {self.results_path(result.student_id): exports.gradescope_text(result).encode(),
-                self.feedback_path(result.student_id): page.encode()}
+        files = {self.results_path(student): exports.gradescope_text(result).encode(),
+                 self.feedback_path(student): page.encode()}
+        if graded:
+            files[self.graded_path(student)] = graded.encode()
+        if self.source_nb is not None:
+            graded_nb = nbformat.reads(graded, as_version=4) if graded else None
+            copy, stamp = formgrader.student_files(result, graded_nb, self.source_nb)
+            autograded, timestamp = self.formgrader_paths(student)
+            files[autograded], files[timestamp] = copy, stamp
+        return files
 
-    def commit(self, result: R.SubmissionResult, reuse_key: dict | None) -> Committed:
+    def graded_notebook(self, student: str) -> str | None:
+        """The student's notebook as graded, if the folder holds it intact (as its record says)."""
+        record = self.committed.get(student)
+        relative = self.graded_path(student)
+        if record is None or relative not in record.outputs:
+            return None
+        try:
+            data = (self.root / relative).read_bytes()
+        except OSError:
+            return None
+        return data.decode("utf-8") if sha256(data) == record.outputs[relative] else None
+
+    def render_page(self, result: R.SubmissionResult, graded: str | None) -> None:
+        """Render the feedback page again (the hand grades on `result` changed), from the notebook
+        as graded; without it, the summary of every part."""
+        graded_nb = nbformat.reads(graded, as_version=4) if graded else None
+        try:
+            result.feedback_html = feedback.render(result, graded_nb, graded_nb, self.secret)
+        except Exception as error:  # noqa: BLE001 - a page must exist whatever happened
+            result.notes.append(f"feedback could not be rendered: {type(error).__name__}: {error}")
+            result.feedback_html = ""
+
+    def commit(self, result: R.SubmissionResult, reuse_key: dict | None, graded: str | None = None) -> Committed:
         """Make `result` the student's result in every file output (stage, commit, install)."""
         student = result.student_id
-        files = self.render(result)
+        files = self.render(result, graded)
         staging = self.root / STAGING / student
         if staging.exists():
             shutil.rmtree(staging)
@@ -214,15 +285,52 @@ class OutputFolder:
         self.committed[student] = committed
         return committed
 
+    def recommit(self, result: R.SubmissionResult) -> Committed:
+        """Commit a changed copy of a student's committed result (hand grades given or cleared):
+        same reuse key, same notebook as graded, the page rendered again."""
+        record = self.committed[result.student_id]
+        graded = self.graded_notebook(result.student_id)
+        self.render_page(result, graded)
+        return self.commit(result, record.reuse_key, graded)
+
     def repair(self, student: str) -> Committed:
         """Rewrite a damaged student's outputs from their record (no submission to grade)."""
-        record = self.committed[student]
-        return self.commit(record.result, record.reuse_key)
+        return self.recommit(self.committed[student].result)
 
-    def write_csv(self, extra: list[R.SubmissionResult] = (), roster: set[str] | None = None) -> None:
-        """grades.csv from every committed record (plus `extra` rows, e.g. absent students)."""
-        rows = [c.result for c in self.committed.values()] + list(extra)
-        exports.write_atomic(self.root / "grades.csv", exports.grades_csv(rows, roster))
+    def write_csv(self, template: list[R.PartResult] | None = None) -> None:
+        """grades.csv: a row per committed record, and with a roster (roster.py) an `absent` row for
+        each student on it never graded (their parts as in `template`)."""
+        ids = roster.load(self.root)
+        rows = [c.result for c in self.committed.values()]
+        if template is None:
+            template = max((r.parts for r in rows), key=len, default=[])
+        rows += roster.absent_results(ids, set(self.committed), self.assignment, template)
+        exports.write_atomic(self.root / "grades.csv", exports.grades_csv(rows, set(ids) if ids is not None else None))
+
+
+def folder_id(root: Path) -> str:
+    """This output folder's name in a shared gradebook: a random id kept in the folder (so a moved
+    folder is still itself), with where it is, for messages."""
+    path = Path(root) / ".folder-id"
+    try:
+        found = path.read_text().strip()
+    except OSError:
+        found = ""
+    if not found:
+        found = uuid.uuid4().hex[:12]
+        exports.write_atomic(path, found + "\n")
+    return f"{found} {socket.gethostname()}:{root}"
+
+
+def _remove_empty(folder: Path, stop: Path) -> None:
+    """Remove `folder` and its parents up to (not including) `stop` while they are empty."""
+    folder, stop = Path(folder), Path(stop)
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _summary_page(result: R.SubmissionResult) -> str:

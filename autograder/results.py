@@ -12,7 +12,8 @@ PASSED = "passed"
 FAILED = "failed"
 NOT_ATTEMPTED = "not_attempted"
 NOT_RUN = "not_run"
-MANUAL = "manual"  # graded by hand; no autograded points
+MANUAL = "manual"  # to be graded by hand (no points yet)
+HAND_GRADED = "hand_graded"  # graded by hand: points and the grader's comment (see handgrading.py)
 
 # Submission statuses
 GRADED = "graded"  # the notebook ran to its end (parts may still fail)
@@ -36,6 +37,9 @@ class PartResult:
     max_points: float
     outcome: str
     message: str = ""
+    # a test part whose points an instructor set by hand (formgrader): the autograded points, kept
+    # so that they come back when the override is cleared (handgrading.apply); None otherwise
+    auto_points: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -56,12 +60,27 @@ class SubmissionResult:
     graded_at: str = ""
     diagnostics: list[str] = field(default_factory=list)  # sentinel notes, for instructors
     origin: str = ""  # the entry in SUBMISSIONS this came from (its file or folder name)
-    answer_hashes: dict[str, str] = field(default_factory=dict)  # grade id -> digest of what it graded
+    late: dict = field(default_factory=dict)  # due date, submission time, policy (see late.py)
+    # cell name -> fingerprint of what it graded (handgrading.answer_fingerprints): hand-given
+    # points survive a regrade only while their part's fingerprint is unchanged
+    answer_fingerprints: dict[str, str] = field(default_factory=dict)
     feedback_html: str = ""
+    executed_notebook: str = ""  # the notebook as graded (JSON), kept by the writer for hand grading
+
+    @property
+    def raw_score(self) -> float:
+        """Points the parts earned, before any late penalty."""
+        return round(sum(p.points for p in self.parts if p.kind == "test"), 6)
+
+    @property
+    def late_penalty(self) -> float:
+        from autograder.late import penalty
+
+        return penalty(self.late, self.raw_score, self.max_score)
 
     @property
     def score(self) -> float:
-        return round(sum(p.points for p in self.parts if p.kind == "test"), 6)
+        return round(self.raw_score - self.late_penalty, 6)
 
     @property
     def max_score(self) -> float:
@@ -71,15 +90,35 @@ class SubmissionResult:
     def manual_max(self) -> float:
         return round(sum(p.max_points for p in self.parts if p.kind == "manual"), 6)
 
+    @property
+    def hand_score(self) -> float:
+        """Points given by hand so far (formgrader or an imported file)."""
+        return round(sum(p.points for p in self.parts if p.kind == "manual"), 6)
+
+    @property
+    def total_score(self) -> float:
+        """Autograded points after any late penalty, plus the points given by hand."""
+        return round(self.score + self.hand_score, 6)
+
+    @property
+    def manual_pending(self) -> float:
+        """Points of hand-graded parts nobody has graded yet."""
+        return round(sum(p.max_points for p in self.parts if p.kind == "manual" and p.outcome != HAND_GRADED), 6)
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("feedback_html")
-        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max)
+        data.pop("executed_notebook")
+        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max,
+                    raw_score=self.raw_score, late_penalty=self.late_penalty,
+                    hand_score=self.hand_score, total_score=self.total_score, manual_pending=self.manual_pending)
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":
         known = {f.name for f in fields(cls)}
-        data = {k: v for k, v in data.items() if k in known}  # records may carry more (see outputs.py)
-        data["parts"] = [PartResult(**p) for p in data.get("parts", [])]
+        # records carry more (computed scores, see to_dict; reuse key and outputs, see outputs.py)
+        data = {k: v for k, v in data.items() if k in known}
+        part_fields = {f.name for f in fields(PartResult)}
+        data["parts"] = [PartResult(**{k: v for k, v in p.items() if k in part_fields}) for p in data.get("parts", [])]
         return cls(**data)

@@ -14,8 +14,9 @@ ingredient, so the log can say why a submission is graded again:
   compute the answers and the references the tests compare them with);
 * `settings`: the limits that can change a grade (timeouts, memory, output, CPU, file size,
   processes), not how many workers or threads share the machine;
-* `late_policy`: the due date and late policy. Neither exists yet; the slot is here so that
-  adding them regrades what they change.
+* `late_policy`: the student's late facts (late.py): the assignment's due date and late policy
+  from the course config, and when the submission was handed in (its timestamp.txt, an LMS CSV
+  or the file's time), so a new due date, policy or time gives the score its new penalty.
 """
 from __future__ import annotations
 
@@ -96,12 +97,13 @@ def assignment_key(source_notebook: Path, files: dict[str, bytes], data_dirs: li
         "grader": grader_digest(),
         "packages": packages_digest(),
         "settings": settings_digest(settings),
-        LATE_POLICY_SLOT: None,
     }
 
 
-def key_for(assignment_parts: dict, content_hash: str) -> dict:
-    return {"submission": content_hash, **assignment_parts}
+def key_for(assignment_parts: dict, content_hash: str, late_facts: dict | None = None) -> dict:
+    """The whole key of one submission: its bytes, the batch's ingredients and its late facts."""
+    late = _digest_bytes(json.dumps(late_facts or {}, sort_keys=True).encode())
+    return {"submission": content_hash, **assignment_parts, LATE_POLICY_SLOT: late}
 
 
 def changed(old: dict | None, new: dict) -> list[str]:

@@ -1,7 +1,10 @@
 """Does every output of a grading folder agree? Used by the fault tests and the fault-injection
 benchmark: grades.csv, results/*.json, the feedback pages, the commit records (state/) and the
 gradebook must all give each student the same score and status, and nothing half-written may be
-left (temporary files, staging folders)."""
+left (temporary files, staging folders). Scores are compared as each output states them: autograded
+points after any late penalty (grades.csv `score`, the page's headline), with hand-given points
+(grades.csv `hand_points` and `total_score`, results json), and as nbgrader counts them (the
+gradebook's total: autograded points before the penalty, which it keeps apart, plus hand points)."""
 from __future__ import annotations
 
 import csv
@@ -34,15 +37,19 @@ def disagreements(out: Path, assignment: str, db_url: str | None = None) -> list
     try:
         for student, record in sorted(records.items()):
             score, status = record["score"], record["status"]
+            hand, total = record.get("hand_score", 0), record.get("total_score", score)
             row = rows.get(student)
             if row is None:
                 problems.append(f"{student}: no grades.csv row")
             elif float(row["score"]) != score or row["status"] != status:
                 problems.append(f"{student}: grades.csv says {row['score']} {row['status']}, state {score} {status}")
+            elif "hand_points" in row and (float(row["hand_points"]) != hand or float(row["total_score"]) != total):
+                problems.append(f"{student}: grades.csv says hand {row['hand_points']} total {row['total_score']}, "
+                                f"state {hand} {total}")
             try:
                 data = json.loads((out / "results" / f"{student}.json").read_text())
-                if data["score"] != score:
-                    problems.append(f"{student}: results json says {data['score']}, state {score}")
+                if data["score"] != total:
+                    problems.append(f"{student}: results json says {data['score']}, state {total}")
             except (OSError, ValueError) as error:
                 problems.append(f"{student}: results json unreadable ({error})")
             page_files = list((out / "feedback" / student).glob("*.html"))
@@ -54,12 +61,16 @@ def disagreements(out: Path, assignment: str, db_url: str | None = None) -> list
                     problems.append(f"{student}: feedback page says {match and match.groups()}, state {score} {status}")
             if gradebook is not None:
                 try:
-                    total = gradebook.find_submission(record["assignment"], student).score
+                    held = gradebook.find_submission(record["assignment"], student)
+                    book_total, penalty = held.score, held.late_submission_penalty
                 except Exception as error:  # noqa: BLE001 - missing from the gradebook
                     problems.append(f"{student}: not in the gradebook ({type(error).__name__})")
                 else:
-                    if abs(total - score) > 1e-9:
-                        problems.append(f"{student}: gradebook total {total}, state {score}")
+                    expected = record.get("raw_score", score) + hand
+                    if abs(book_total - expected) > 1e-9:
+                        problems.append(f"{student}: gradebook total {book_total}, state {expected}")
+                    if abs((penalty or 0) - record.get("late_penalty", 0)) > 1e-9:
+                        problems.append(f"{student}: gradebook late penalty {penalty}, state {record.get('late_penalty')}")
     finally:
         if gradebook is not None:
             gradebook.close()

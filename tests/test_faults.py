@@ -226,6 +226,101 @@ def test_results_are_graded_again_when_the_assignment_or_the_limits_change(tmp_p
     assert disagreements(out, M.ASSIGNMENT) == []
 
 
+LATE_CONFIG = """c = get_config()
+c.Autograder.due_dates = {{"{assignment}": "{due}"}}
+c.Autograder.late_policy = "per_hour"
+c.Autograder.late_penalty = {penalty}
+"""
+
+
+def test_results_are_graded_again_when_the_due_date_or_the_late_policy_change(tmp_path):
+    course = M.build(tmp_path / "course")
+    subs = write_subs(course, tmp_path / "subs", {"ann": M.PERFECT, "ben": M.PERFECT})
+    (subs / "ann" / "timestamp.txt").write_text("2027-02-05 20:30:00.000000 UTC")  # nbgrader's format
+    config = course.root / "nbgrader_config.py"
+
+    def due(when: str, penalty: float = 1) -> None:
+        config.write_text(LATE_CONFIG.format(assignment=M.ASSIGNMENT, due=when, penalty=penalty))
+
+    due("2027-02-06 17:00")  # ann on time
+    grade(course, subs, tmp_path / "out")
+    assert scores(tmp_path / "out") == {"ann": 7, "ben": 7}
+    lines = []
+    due("2027-02-05 17:00")  # ann 3.5 h late: 4 started hours at 1 point
+    grade(course, subs, tmp_path / "out", log=lines.append)
+    assert any("2 to grade" in line and "late_policy" in line for line in lines), lines
+    assert scores(tmp_path / "out") == {"ann": 3, "ben": 7}, "the earlier due date is applied, not reused"
+    lines.clear()
+    due("2027-02-05 17:00", penalty=0.5)
+    grade(course, subs, tmp_path / "out", log=lines.append)
+    assert any("2 to grade" in line and "late_policy" in line for line in lines), lines
+    assert scores(tmp_path / "out") == {"ann": 5, "ben": 7}, "the new penalty is applied, not reused"
+    lines.clear()
+    grade(course, subs, tmp_path / "out", log=lines.append)
+    assert any("2 unchanged since the last run" in line for line in lines), "nothing changed: reused"
+    assert disagreements(tmp_path / "out", M.ASSIGNMENT) == []
+
+
+def _probe_wheel(folder: Path, version: str) -> Path:
+    """A small pure-Python wheel, probe-pkg VERSION, as a build backend would write it."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {"probe_pkg/__init__.py": f"VERSION = {version!r}\n",
+             f"probe_pkg-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: probe-pkg\nVersion: {version}\n",
+             f"probe_pkg-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                                    "Tag: py3-none-any\n"}
+    record = "".join(f"{name},sha256={base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()},"
+                     f"{len(text.encode())}\n" for name, text in files.items())
+    files[f"probe_pkg-{version}.dist-info/RECORD"] = record + f"probe_pkg-{version}.dist-info/RECORD,,\n"
+    path = folder / f"probe_pkg-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name, text in files.items():
+            wheel.writestr(name, text)
+    return path
+
+
+def test_the_reuse_key_changes_when_an_installed_package_changes_version(tmp_path):
+    """A package upgrade can change what a notebook computes (and what its tests compare with):
+    results graded before it are not reused. A virtualenv of this test's own (it sees this one's
+    packages through a .pth file) gets a real `pip install` of probe-pkg 1.0, then 1.1."""
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "grader-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def install(version: str) -> None:
+        proc = subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--no-deps", "--quiet",
+                               "--disable-pip-version-check", str(_probe_wheel(tmp_path, version))],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+
+    def key() -> dict:
+        code = ("import json; from autograder import reuse; "
+                "print(json.dumps({'packages': reuse.packages_digest(), 'grader': reuse.grader_digest()}))")
+        proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        import json
+
+        return json.loads(proc.stdout)
+
+    from autograder import reuse
+
+    install("1.0")
+    first = key()
+    assert key() == first, "nothing installed: the same key"
+    install("1.1")
+    assert Path(site, "probe_pkg-1.1.dist-info").is_dir() and not Path(site, "probe_pkg-1.0.dist-info").exists()
+    upgraded = key()
+    assert reuse.changed(first, upgraded) == ["packages"], "an upgrade is named as the reason to grade again"
+
+
 # -- 3. hand-given points -----------------------------------------------------------------------
 def test_hand_given_points_survive_only_while_the_graded_answer_is_unchanged(course, tmp_path):
     from nbgrader.api import Gradebook
@@ -250,6 +345,22 @@ def test_hand_given_points_survive_only_while_the_graded_answer_is_unchanged(cou
     hand_grade(why=1.0, test_add=0.5)  # a written answer graded, and an override of an autograded part
     grade(course, subs, out, force=True)
     assert grades() == ({"test_add": (0.5, False), "why": (1.0, False)}, 6.5), "same answers: points kept"
+    assert disagreements(out, M.ASSIGNMENT) == [], "the override and the hand grade are in every output"
+    assert "points set by hand; autograded: 2" in page(out, "zoe")
+
+    import autograder.grade
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated grader bug")
+
+    with pytest.MonkeyPatch.context() as patch:  # a grader bug tells nothing about the answers
+        patch.setattr(autograder.grade, "assemble", broken)
+        [result] = grade(course, subs, out, force=True)
+    assert result.status == R.GRADER_ERROR
+    assert grades()[0] == {"test_add": (0.5, False), "why": (1.0, False)}, "the same submission: hand grades kept"
+    assert result.hand_score == 1.0 and disagreements(out, M.ASSIGNMENT) == []
+    grade(course, subs, out)  # graded again (the last attempt failed): the answers are those graded by hand
+    assert grades() == ({"test_add": (0.5, False), "why": (1.0, False)}, 6.5)
 
     changed = dict(M.PERFECT, add="def add(a, b):\n    return b + a")
     nbformat.write(M.submission(course, changed), subs / "zoe" / f"{M.ASSIGNMENT}.ipynb")
