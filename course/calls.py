@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,7 @@ from course.frowns import (
     render_faces,
 )
 from course.seeding import child_seed, generator
+from course.validation import check_count, check_real
 
 __all__ = [
     "PARTICIPANT_COLUMNS",
@@ -169,24 +170,8 @@ class Frames:
 # ----------------------------------------------------------------------------------------------
 # argument checks
 # ----------------------------------------------------------------------------------------------
-def _count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _real(name: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
-    return float(value)
-
-
 def _when(name: str, value):
-    return None if value is None else _real(name, value, 0.0, math.inf)
+    return None if value is None else check_real(name, value, 0.0, math.inf)
 
 
 def _key(text: str) -> int:
@@ -218,8 +203,8 @@ def make_participants(n: int, *, seed: int) -> pd.DataFrame:
         mouth bends down from there in a frown), ``glasses`` (bool: glasses cover the eyes) and
         where the head usually sits (``seat_dx``, ``seat_dy`` in pixels, ``seat_tilt`` in radians).
     """
-    n = _count("n", n, 0)
-    seed = _count("seed", seed, 0)
+    n = check_count("n", n, 0)
+    seed = check_count("seed", seed, 0)
     tone_probs = np.array([DEFAULT_CONFIG["tone_probs"][t] for t in TONE_CATEGORIES])
     rows = []
     for i in range(n):
@@ -482,32 +467,32 @@ def make_frames(participants=20, calls_per_participant: int = 2, call_seconds: f
     """
     from course.spec import SPEC
 
-    seed = _count("seed", seed, 0)
-    day = _count("day", day, 0)
-    people = (make_participants(_count("participants", participants, 0), seed=seed)
+    seed = check_count("seed", seed, 0)
+    day = check_count("day", day, 0)
+    people = (make_participants(check_count("participants", participants, 0), seed=seed)
               if isinstance(participants, Integral) and not isinstance(participants, bool)
               else _check_participants(participants))
-    calls_per_participant = _count("calls_per_participant", calls_per_participant, 1)
-    fps = SPEC.analysis_fps if fps is None else _real("fps", fps, 1.0, 120.0)
+    calls_per_participant = check_count("calls_per_participant", calls_per_participant, 1)
+    fps = SPEC.analysis_fps if fps is None else check_real("fps", fps, 1.0, 120.0)
     frames_per_window = int(round(SPEC.nudge_window_s * fps))
     if abs(frames_per_window - SPEC.nudge_window_s * fps) > 1e-9:
         raise ValueError(f"fps={fps:g} does not give a whole number of frames per "
                          f"{SPEC.nudge_window_s:g}-second nudge window")
-    call_seconds = _real("call_seconds", call_seconds, SPEC.nudge_window_s, 24 * 3600)
+    call_seconds = check_real("call_seconds", call_seconds, SPEC.nudge_window_s, 24 * 3600)
     windows = call_seconds / SPEC.nudge_window_s
     if abs(windows - round(windows)) > 1e-9:
         raise ValueError(f"call_seconds must be a whole number of {SPEC.nudge_window_s:g}-second "
                          f"nudge windows, got {call_seconds:g}")
     prevalence = (SPEC.frown_prevalence if frown_prevalence is None
-                  else _real("frown_prevalence", frown_prevalence, 0.0, 0.5))
-    day_seconds = 8 * 3600.0 if day_seconds is None else _real("day_seconds", day_seconds, 0.0, 7 * 86400)
+                  else check_real("frown_prevalence", frown_prevalence, 0.0, 0.5))
+    day_seconds = 8 * 3600.0 if day_seconds is None else check_real("day_seconds", day_seconds, 0.0, 7 * 86400)
     if day_seconds < calls_per_participant * call_seconds:
         raise ValueError(f"a day of {day_seconds:g} s cannot hold {calls_per_participant} calls of "
                          f"{call_seconds:g} s each")
     lighting_change_at = _when("lighting_change_at", lighting_change_at)
     camera_change_at = _when("camera_change_at", camera_change_at)
-    lighting_fraction = _real("lighting_fraction", lighting_fraction, 0.0, 1.0)
-    size = _count("size", size, 8)
+    lighting_fraction = check_real("lighting_fraction", lighting_fraction, 0.0, 1.0)
+    size = check_count("size", size, 8)
 
     plan = _plan_calls(people, calls_per_participant, call_seconds, day_seconds, seed=seed, day=day,
                        lighting_fraction=lighting_fraction, camera_change_at=camera_change_at)

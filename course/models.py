@@ -44,13 +44,14 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from course.validation import check_count
 
 __all__ = [
     "IMAGE_SIZE",
@@ -110,12 +111,6 @@ class PerImageNorm(nn.Module):
         return (x - mean) / (std + self.eps)
 
 
-def _positive(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.Sequential:
     """A member of the course's frown CNN family, for 32x32 grayscale faces.
 
@@ -139,7 +134,7 @@ def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.S
     torch.nn.Sequential
         Untrained, in training mode. (8, 32) has 34,114 parameters; (4, 8) has 4,458.
     """
-    width, hidden = _positive("width", width), _positive("hidden", hidden)
+    width, hidden = check_count("width", width, 1), check_count("hidden", hidden, 1)
     if seed is not None:
         torch.manual_seed(seed)
     model = nn.Sequential(
@@ -182,7 +177,7 @@ def train_frown_cnn(model: nn.Module, images, labels, *, seed: int = 0, epochs: 
     y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
     if len(y) != len(x):
         raise ValueError(f"{len(x)} images but {len(y)} labels")
-    epochs, batch_size = _positive("epochs", epochs), _positive("batch_size", batch_size)
+    epochs, batch_size = check_count("epochs", epochs, 1), check_count("batch_size", batch_size, 1)
     order_rng = torch.Generator().manual_seed(int(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(epochs):
