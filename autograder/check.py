@@ -128,7 +128,8 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
     files.update(released_files)  # the assignment's files win over same-named student files, as in grading
     execution, key = run_notebook(assembled.notebook, settings=settings or Settings(),
                                   isolation=detect(sandbox_user=None, use_namespaces=False),
-                                  files=files, preimports=imported_modules(release_nb), protected=PROTECTED_MODULES)
+                                  files=files, preimports=imported_modules(release_nb), protected=PROTECTED_MODULES,
+                                  nbgrader_execution="validate")
     report.parts, _ = score_parts(assembled, execution, key, set())
     report.reason = execution.reason
     return report
