@@ -155,7 +155,7 @@ def print_report(report: CheckReport, stream=None) -> None:
     if report.notes or report.own_files:
         print(file=stream)
     labels = {R.PASSED: "passed", R.FAILED: "FAILED", R.NOT_ATTEMPTED: "not attempted",
-              R.NOT_RUN: "did not run", R.MANUAL: "graded by hand"}
+              R.NOT_RUN: "did not run", R.MANUAL: "graded by hand", R.NO_RESPONSE: "no response yet"}
     width = max([len(p.title) for p in parts] + [4])
     for p in parts:
         line = f"{p.title:<{width}}  {labels.get(p.outcome, p.outcome):<14} {p.max_points:g} pts"
@@ -168,6 +168,10 @@ def print_report(report: CheckReport, stream=None) -> None:
     at_stake = sum(p.max_points for p in tests)
     print(f"\nvisible tests passed in {len(passed)} of {len(tests)} parts "
           f"({sum(p.max_points for p in passed):g} of {at_stake:g} points at stake).", file=stream)
+    hand = sum(p.max_points for p in parts if p.kind in R.HAND_KINDS)
+    if hand:
+        print(f"{hand:g} more points are graded by hand (written answers and tasks; a blank answer scores 0); "
+              f"{at_stake + hand:g} points in all.", file=stream)
     print("Hidden tests run only when your notebook is graded, so full marks here are necessary, "
           "not sufficient.", file=stream)
     if report.reason:

@@ -13,8 +13,11 @@ from pathlib import Path
 
 from autograder import results as R
 
+# max_score: the autograded points (what `score` is out of); total_max_score: every point of the
+# assignment, hand-graded answers and task cells included (nbgrader's max_score).
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason",
-                  "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at"]
+                  "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at",
+                  "total_max_score", "hand_parts"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -38,10 +41,13 @@ def grades_csv(results: list[R.SubmissionResult]) -> str:
     writer.writerow(GRADES_COLUMNS)
     for r in sorted(results, key=lambda r: (r.assignment, r.student_id)):
         tests = [p for p in r.parts if p.kind == "test"]
+        hand = [f"{p.grade_id}={'no response' if p.outcome == R.NO_RESPONSE else 'pending'}/{_number(p.max_points)}"
+                for p in r.parts if p.kind in R.HAND_KINDS]
         writer.writerow([
             r.student_id, r.assignment, _number(r.score), _number(r.max_score), r.status,
             r.reason.replace("\n", " "), _number(r.manual_max),
             sum(p.passed for p in tests), len(tests), f"{r.seconds:.1f}", r.graded_at,
+            _number(r.total_max), " ".join(hand),
         ])
     return buffer.getvalue()
 

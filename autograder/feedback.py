@@ -30,6 +30,7 @@ OUTCOME_LABEL = {
     R.NOT_ATTEMPTED: ("not attempted", "idle"),
     R.NOT_RUN: ("did not run", "bad"),
     R.MANUAL: ("graded by hand", "idle"),
+    R.NO_RESPONSE: ("no response", "bad"),
 }
 
 STYLE = """
@@ -114,7 +115,7 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
         f"<h1>{_esc(result.assignment)}</h1>",
         f'<p class="meta">Student {_esc(result.student_id)} &middot; graded {_esc(result.graded_at)}</p>',
         f'<p class="score"><b>{result.score:g} / {result.max_score:g}</b> autograded points{_esc(manual)}'
-        f' &middot; status: {_esc(result.status)}</p>',
+        f' &middot; {result.total_max:g} points in all &middot; status: {_esc(result.status)}</p>',
     ]
     if result.reason:
         head.append(f'<p class="notes">{_esc(result.reason)}</p>')

@@ -90,6 +90,8 @@ def empty_parts(source_nb) -> list[R.PartResult]:
             parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
         elif gid and C.is_manual(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "manual", 0.0, C.points(cell), R.MANUAL, "graded by hand"))
+        elif gid and C.is_task(cell):
+            parts.append(R.PartResult(gid, C.title_of(gid), "task", 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
 
 
@@ -183,6 +185,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     executed = execution.notebook
                     secret = C.hidden_lines(source_nb)
                     result.parts, warnings = score_parts(assembled, execution, key, secret)
+                    result.unanswered = sorted(assembled.unattempted)
                     result.diagnostics = [line for line in execution.receipts if line.startswith("N ")][:50]
                     result.notes += [f"integrity: {w}" for w in warnings]
                     if execution.output_truncated:

@@ -54,7 +54,10 @@ def test_grades_csv_columns_and_rows(graded):
     assert float(by["cy"]["score"]) == 0 and by["cy"]["status"] == R.GRADED
     assert float(by["bob"]["score"]) < 7
     assert by["dee"]["status"] == R.INVALID_NOTEBOOK and by["dee"]["reason"]
-    assert all(r["manual_points_pending"] == "1" for r in rows)
+    # the task cell is graded by hand; the written answer was left blank: 0, "No response."
+    assert all(r["manual_points_pending"] == "1" for r in rows if r["status"] == R.GRADED)
+    assert all(r["total_max_score"] == "9" for r in rows), "7 autograded + 1 written + 1 task"
+    assert "why=no response/1" in by["ada"]["hand_parts"] and "task_edge_cases=pending/1" in by["ada"]["hand_parts"]
 
 
 def test_gradescope_results_json(graded):
