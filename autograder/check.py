@@ -55,7 +55,9 @@ def which_assignment(release: ReleaseFolder, path: Path, nb: nbformat.NotebookNo
     ids = {C.grade_id(cell) for cell in nb.cells} - {None}
     shared = {}
     for name in known:
-        released = nbformat.read(release.notebook(name), as_version=4)
+        if not release.notebook(name, path.name).is_file():
+            continue
+        released = nbformat.read(release.notebook(name, path.name), as_version=4)
         shared[name] = len(ids & {C.grade_id(cell) for cell in released.cells})
     best = max(shared, key=shared.get, default=None)
     if best is None or shared[best] == 0:
@@ -108,7 +110,7 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
         raise UsageError(f"{path} cannot be checked: {error}") from None
     found = find_release(path, release)
     assignment = which_assignment(found, path, nb)
-    release_path = found.notebook(assignment)
+    release_path = found.notebook(assignment, path.name)
     release_nb = nbformat.read(release_path, as_version=4)
     assembled = assemble(release_nb, nb)
     if not assembled.recognised:

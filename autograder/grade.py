@@ -32,7 +32,7 @@ from autograder.errors import UsageError
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_notebook
 from autograder.gradebook import GradebookWriter, default_url
 from autograder.layout import Course, assignment_files
-from autograder.release import validate_source
+from autograder.release import load_source
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
 
@@ -237,9 +237,7 @@ def default_workers() -> int:
 
 
 def make_context(course: Course, assignment: str, settings: Settings, sandbox_user, use_namespaces) -> tuple[AssignmentContext, nbformat.NotebookNode]:
-    source_path = course.source_notebook(assignment)
-    source_nb = nbformat.read(source_path, as_version=4)
-    validate_source(source_nb, str(source_path))
+    source_nb = load_source(course, assignment)  # checked by the assignment's rules, autotests expanded
     release_dir = course.release / assignment
     files = assignment_files(release_dir if release_dir.is_dir() else course.source / assignment)
     data_dirs = [str(p) for p in [course.root / "datasets"] if p.is_dir()]
@@ -278,7 +276,8 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
         ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
     submissions = collect(Path(submissions_dir), assignment, ctx.notebook_name)
     writer = GradebookWriter(options.db_url or default_url(out_dir))
-    writer.register(assignment, assignment, source_nb)
+    notebook_id = Path(ctx.notebook_name).stem  # nbgrader's notebook id (the assignment's name in this course)
+    writer.register(assignment, notebook_id, source_nb)
 
     results: dict[str, R.SubmissionResult] = {}
     todo: list[Submission] = []
@@ -298,12 +297,12 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     for warning in isolation.missing:
         log(f"warning: isolation layer missing: {warning}")
     for previous in results.values():
-        writer.record(previous, assignment)
+        writer.record(previous, notebook_id)
     exports.write_results(out_dir, list(results.values()))
 
     def accept(result: R.SubmissionResult) -> None:
         exports.write_student_files(out_dir, result, ctx.notebook_name)
-        writer.record(result, assignment)
+        writer.record(result, notebook_id)
         results[result.student_id] = result
         exports.write_results(out_dir, list(results.values()))
 
