@@ -155,10 +155,16 @@ class ReleaseFolder:
     folder: Path
 
     def assignments(self) -> list[str]:
+        """Folders holding a notebook named after them, and (in a release folder our release
+        wrote, which keeps a record) any folder the record names: so a student's own work
+        folder is never taken for a release."""
         if not self.folder.is_dir():
             return []
-        return sorted(p.name for p in self.folder.iterdir()
-                      if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
+        from autograder.release_record import read_record
+
+        recorded = set(read_record(self.folder))
+        return sorted(p.name for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+                      and ((p / f"{p.name}.ipynb").is_file() or (p.name in recorded and any(p.glob("*.ipynb")))))
 
     def notebook(self, assignment: str, name: str | None = None) -> Path:
         """The released notebook of `assignment`: the one named after it, else the one called

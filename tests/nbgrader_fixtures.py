@@ -74,8 +74,12 @@ CASES = [
     Case("autotest", "autoblank", APPS / "autotest-simple-unchanged.ipynb", 0, 1),
     Case("autotest", "autoright", APPS / "autotest-simple-changed.ipynb", 1, 1),
 ]
-# test_hidden_tests_single_notebook: the released copy passes its visible tests, scores 1.5 of 3
-HIDDEN_CASE = Case("hidden", "released", Path("release/hidden/p1.ipynb"), 1.5, 3)
+# test_hidden_tests_single_notebook: the released copy passes its visible tests, scores 1.5 of 3.
+# Ours: 1. Its test `sum_of_squares_uses_squares` does `del squares` to see sum_of_squares fail;
+# our tests run in a namespace of their own (they cannot bind or unbind the student's names), so
+# the student's `squares` stays and that 0.5 is lost (docs/nbgrader-courses.md).
+HIDDEN_CASE = Case("hidden", "released", Path("release/hidden/p1.ipynb"), 1.5, 3, ours=1.0)
+HIDDEN_NAMESPACE_TEST = "sum_of_squares_uses_squares"
 
 
 def _lay(root: Path, sources: dict, config: str) -> Path:

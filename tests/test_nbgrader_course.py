@@ -128,11 +128,21 @@ def test_hidden_tests_with_the_course_code_stub(tmp_path):
     assert "BEGIN HIDDEN TESTS" not in released
     submitted = F.submit_release(root)
     check = run("--course", root, "check", submitted, "--release", root)
-    assert check.returncode == 0 and "FAILED" not in check.stdout, check.stdout + check.stderr
+    assert check.returncode == 0, check.stdout + check.stderr
+    # nbgrader's validate passes all four; ours all but the test that unbinds a student's name
+    assert "visible tests passed in 3 of 4 parts" in check.stdout, check.stdout
+    assert "does not use squares" in check.stdout
     out = tmp_path / "out"
     proc = run("--course", root, "grade", "hidden", root / "submitted", "--out", out)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert float(rows(out)["released"]["score"]) == F.HIDDEN_CASE.nbgrader_score
+    assert float(rows(out)["released"]["score"]) == F.HIDDEN_CASE.ours  # nbgrader: 1.5
+    parts = {p["grade_id"]: p for p in json.loads((out / "state" / "released.json").read_text())["parts"]}
+    # its visible asserts passed in the check: only the hidden ones can have failed it
+    assert parts["correct_squares"]["points"] == 0 and parts["correct_squares"]["outcome"] != "passed"
+    assert parts["squares_invalid_input"]["outcome"] == "passed"
+    assert parts[F.HIDDEN_NAMESPACE_TEST]["points"] == 0  # nbgrader: 0.5 (see HIDDEN_CASE)
+    page = (out / "feedback" / "released" / "p1.html").read_text()
+    assert "squares(11)" not in page, "hidden tests stay hidden in feedback"
 
 
 # -- fast: no kernel runs -------------------------------------------------------------------------
