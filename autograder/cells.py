@@ -37,14 +37,19 @@ def is_test(cell) -> bool:
     return is_grade(cell) and not is_solution(cell) and cell.get("cell_type") == "code"
 
 
-def is_task(cell) -> bool:
-    """nbgrader's "manually graded task": a locked cell describing work graded by hand."""
-    return bool(meta(cell).get("task")) and not is_grade(cell)
-
-
 def is_manual(cell) -> bool:
     """A manually graded answer (a written rationale, say)."""
     return is_grade(cell) and is_solution(cell)
+
+
+def is_task(cell) -> bool:
+    """nbgrader's manually graded task: a locked markdown cell; the work is in the cells around it."""
+    return bool(meta(cell).get("task")) and not is_grade(cell)
+
+
+def is_hand_graded(cell) -> bool:
+    """A part whose points are given by hand: a written answer or a task."""
+    return is_manual(cell) or is_task(cell)
 
 
 def points(cell) -> float:

@@ -112,7 +112,7 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
     assignment = which_assignment(found, path, nb)
     release_path = found.notebook(assignment, path.name)
     release_nb = nbformat.read(release_path, as_version=4)
-    assembled = assemble(release_nb, nb)
+    assembled = assemble(release_nb, nb, released=True)
     if not assembled.recognised:
         raise UsageError(f"{path} shares no answer or test cell with {release_path}: is it an assignment notebook?")
     report = CheckReport(assignment, release_path, [], changed_tests=list(assembled.changed_tests),
@@ -162,7 +162,7 @@ def print_report(report: CheckReport, stream=None) -> None:
     for p in parts:
         line = f"{p.title:<{width}}  {labels.get(p.outcome, p.outcome):<14} {p.max_points:g} pts"
         print(line, file=stream)
-        if p.message and p.outcome not in (R.PASSED, R.MANUAL):
+        if p.message and p.outcome not in (R.PASSED, R.MANUAL, R.NO_RESPONSE):
             for text in p.message.splitlines()[:6]:
                 print(f"{'':<{width}}    {text}", file=stream)
     tests = [p for p in parts if p.kind == "test"]
@@ -170,7 +170,7 @@ def print_report(report: CheckReport, stream=None) -> None:
     at_stake = sum(p.max_points for p in tests)
     print(f"\nvisible tests passed in {len(passed)} of {len(tests)} parts "
           f"({sum(p.max_points for p in passed):g} of {at_stake:g} points at stake).", file=stream)
-    hand = sum(p.max_points for p in parts if p.kind in R.HAND_KINDS)
+    hand = sum(p.max_points for p in parts if p.kind == R.HAND)
     if hand:
         print(f"{hand:g} more points are graded by hand (written answers and tasks; a blank answer scores 0); "
               f"{at_stake + hand:g} points in all.", file=stream)

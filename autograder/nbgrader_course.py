@@ -41,7 +41,7 @@ _COURSE_STYLE = re.compile(r"^\d\d-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 @functools.lru_cache(maxsize=16)
-def _load(root: str, mtime: float):
+def _load(root: str, text: bytes):  # keyed on the file's bytes: an edit is always seen
     from traitlets.config import Config
     from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
@@ -57,7 +57,7 @@ def _load(root: str, mtime: float):
 def load_config(root: Path):
     """The course's nbgrader configuration (a traitlets Config; empty if there is no file)."""
     path = Path(root) / CONFIG_FILE
-    return _load(str(Path(root)), path.stat().st_mtime if path.exists() else 0.0)
+    return _load(str(Path(root)), path.read_bytes() if path.is_file() else b"")
 
 
 def _value(config, section: str, name: str, default=None):

@@ -1,0 +1,386 @@
+"""The frown model family: the small CNN that assignment 04 trains, 05 compresses and ships, 06 monitors.
+
+One family of models runs through the course, so that what a later assignment monitors is what an
+earlier one shipped:
+
+* :func:`frown_cnn` builds a member of the family: a per-image normalisation, two 3x3
+  convolutions, a small dense head and two logits (smile, frown). ``width`` and ``hidden`` set its
+  size: the default (8, 32) is the model of assignment 04; 05 compresses a wide member (8, 128)
+  and distils (8, 16) from it; (4, 8) is the student of :data:`SHIPPED_RECIPE`.
+* :func:`train_frown_cnn` trains any member with mini-batch Adam, deterministically: the same
+  model, data and seed give the same weights on the same machine.
+* :func:`frown_scores` turns faces into probabilities of frown.
+* :func:`choose_threshold` picks the threshold of the nudge on validation windows *reweighted to
+  the production prevalence* (:func:`production_weights`), never at the prevalence of a sample
+  rich in frowns; :func:`nudge_report` measures the spec's metric at a threshold.
+* :class:`Detector` bundles a model and its threshold; :func:`shipped_detector` rebuilds the
+  detector assignment 05 ships (the recipe of its reference solution), so assignment 06 and the
+  capstone work with that very model.
+
+Typical use::
+
+    from course.calls import make_frames
+    from course.models import TRAINING_SET, VALIDATION_SET, frown_cnn, train_frown_cnn, frown_scores
+    train = make_frames(**TRAINING_SET)
+    model = train_frown_cnn(frown_cnn(seed=0), train.images, train.labels, seed=0)
+    p = frown_scores(model, make_frames(**VALIDATION_SET).images)
+
+    from course.models import shipped_detector
+    detector = shipped_detector()                  # the model 05 ships, and its threshold
+    detector.windows(frames.meta, frames.images)   # one row per nudge window: vote and "fired"
+
+Why a per-image normalisation, and not batch normalisation? A face in a dim room and the same face
+under a bright lamp differ by an offset and a scale of their pixels. Subtracting each picture's own
+mean and dividing by its own standard deviation removes both, in training and in serving alike.
+Batch normalisation does not: it normalises each channel with statistics of the *batch* while
+training and with fixed running averages at test time, so a picture darker than the training
+pictures stays darker after it. Because the normalisation is the model's first layer, an exported
+model carries it: a server cannot forget to apply it, and training and serving cannot disagree on
+it. (Assignments 04 and 05 ask you to write several of these functions yourself; there, do not
+import them from here.)
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "IMAGE_SIZE",
+    "TRAINING_SET",
+    "VALIDATION_SET",
+    "PerImageNorm",
+    "frown_cnn",
+    "as_batch",
+    "train_frown_cnn",
+    "frown_scores",
+    "distillation_loss",
+    "production_weights",
+    "choose_threshold",
+    "nudge_report",
+    "Detector",
+    "shipped_detector",
+]
+
+#: Width and height of a face crop, in pixels.
+IMAGE_SIZE = 32
+
+#: The frames the course's frown CNN is trained on: arguments of :func:`course.calls.make_frames`.
+#: Frowns are made common (a quarter of the frames) so there is enough to learn from, and only
+#: three frames a second are kept: neighbouring frames are near copies, so more people and fewer
+#: frames teach more per second of training.
+TRAINING_SET = {"participants": 240, "calls_per_participant": 1, "call_seconds": 12.0, "fps": 3,
+                "frown_prevalence": 0.25, "seed": 1}
+
+#: The validation calls thresholds are chosen on: other people (another seed), a thousand short
+#: calls. False nudges come from a few hard calls (dark skin under a strong side light, say), and
+#: at the production prevalence a precision floor of 0.9 allows about two false nudges per
+#: thousand calm windows, so a validation set needs many calls far more than many frames of few
+#: calls. Every third analysed frame is kept (5 frames/s, a vote over 10 frames per window):
+#: frames 1/15 s apart are near copies, so the vote barely changes and rendering is three times
+#: cheaper. Frowns are made more common than in production (10%): reweight to the production
+#: prevalence before choosing anything (:func:`production_weights`).
+VALIDATION_SET = {"participants": 1000, "calls_per_participant": 1, "call_seconds": 4.0, "fps": 5,
+                  "frown_prevalence": 0.10, "seed": 2}
+
+_EPS = 1e-6
+
+
+class PerImageNorm(nn.Module):
+    """Each picture minus its own mean, divided by its own standard deviation.
+
+    Removes a picture's overall brightness and contrast (a dim room, a bright lamp) before the
+    convolutions see it; the same in training and in serving, and inside an exported model.
+    """
+
+    def __init__(self, eps: float = 1e-3):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(-1, -2), keepdim=True)
+        std = x.std(dim=(-1, -2), keepdim=True, correction=0)
+        return (x - mean) / (std + self.eps)
+
+
+def _positive(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.Sequential:
+    """A member of the course's frown CNN family, for 32x32 grayscale faces.
+
+    ``PerImageNorm``, ``Conv2d(1, width, 3, stride=2, padding=1)`` (32x32 -> 16x16), ReLU,
+    ``Conv2d(width, 2 * width, 3, padding=1)``, ReLU, ``MaxPool2d(2)`` (16x16 -> 8x8), Flatten,
+    ``Linear(2 * width * 64, hidden)``, ReLU, ``Linear(hidden, 2)``: two logits, smile (0) and
+    frown (1). The last layer starts small (weights times 0.01, bias 0), so every logit starts
+    near zero and the initial cross-entropy on balanced data is ln 2.
+
+    Parameters
+    ----------
+    width : int
+        Channels of the first convolution (the second has twice as many).
+    hidden : int
+        Units of the dense hidden layer.
+    seed : int or None
+        Seeds ``torch.manual_seed`` before the weights are drawn (None: do not seed).
+
+    Returns
+    -------
+    torch.nn.Sequential
+        Untrained, in training mode. (8, 32) has 34,114 parameters; (4, 8) has 4,458.
+    """
+    width, hidden = _positive("width", width), _positive("hidden", hidden)
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = nn.Sequential(
+        PerImageNorm(),
+        nn.Conv2d(1, width, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(2 * width * (IMAGE_SIZE // 4) ** 2, hidden), nn.ReLU(),
+        nn.Linear(hidden, 2),
+    )
+    with torch.no_grad():
+        model[-1].weight.mul_(0.01)
+        model[-1].bias.zero_()
+    return model
+
+
+def as_batch(images) -> torch.Tensor:
+    """Faces as a float32 tensor of shape (n, 1, H, W), from an array of shape (n, H, W) or
+    (n, 1, H, W) (numpy or torch)."""
+    x = images if isinstance(images, torch.Tensor) else torch.as_tensor(np.asarray(images))
+    x = x.to(torch.float32)
+    if x.dim() == 3:
+        x = x.unsqueeze(1)
+    if x.dim() != 4 or x.shape[1] != 1:
+        raise ValueError(f"images must have shape (n, H, W) or (n, 1, H, W), got {tuple(x.shape)}")
+    return x
+
+
+def train_frown_cnn(model: nn.Module, images, labels, *, seed: int = 0, epochs: int = 4,
+                    lr: float = 3e-3, batch_size: int = 64, loss_fn=None, after_step=None) -> nn.Module:
+    """Train ``model`` in place with mini-batch Adam; return it in evaluation mode.
+
+    Each epoch visits the faces in an order drawn from a ``torch.Generator`` seeded with ``seed``
+    (created once). The loss is the cross-entropy with ``labels`` unless ``loss_fn(logits, idx)``
+    is given (``idx``: the rows of ``images`` in the mini-batch, for example to look up a
+    teacher's logits). ``after_step(model)`` runs after every optimizer step (for example to keep
+    pruned weights at zero). The same model, data and seed give the same weights.
+    """
+    x = as_batch(images)
+    y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    if len(y) != len(x):
+        raise ValueError(f"{len(x)} images but {len(y)} labels")
+    epochs, batch_size = _positive("epochs", epochs), _positive("batch_size", batch_size)
+    order_rng = torch.Generator().manual_seed(int(seed))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(y), generator=order_rng)
+        for start in range(0, len(y), batch_size):
+            idx = order[start:start + batch_size]
+            logits = model(x[idx])
+            loss = F.cross_entropy(logits, y[idx]) if loss_fn is None else loss_fn(logits, idx)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if after_step is not None:
+                after_step(model)
+    return model.eval()
+
+
+def frown_scores(model: nn.Module, images, batch_size: int = 4096) -> np.ndarray:
+    """Probability of frown for each face: softmax of the two logits, in evaluation mode.
+
+    Returns a float64 array of shape (n,). The model is left in evaluation mode.
+    """
+    x = as_batch(images)
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(x), batch_size):
+            out.append(torch.softmax(model(x[start:start + batch_size]), dim=1)[:, 1])
+    return torch.cat(out).numpy().astype(np.float64) if out else np.zeros(0)
+
+
+def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
+                      temperature: float = 4.0, alpha: float = 0.7) -> torch.Tensor:
+    """``alpha * T**2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha) * CE(student, labels)``,
+    the KL averaged over the batch (Hinton et al., 2015)."""
+    t = float(temperature)
+    soft = F.kl_div(F.log_softmax(student_logits / t, dim=1), F.softmax(teacher_logits.detach() / t, dim=1),
+                    reduction="batchmean",)
+    return alpha * t * t * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
+
+
+# ----------------------------------------------------------------------------------------------
+# the nudge at the production prevalence
+# ----------------------------------------------------------------------------------------------
+def production_weights(window_labels, prevalence: float | None = None) -> np.ndarray:
+    """A weight per window that makes frown windows ``prevalence`` of the frown and calm windows.
+
+    ``window_labels`` are window labels (1 frown, 0 calm, -1 partial, as from
+    :func:`course.nudges.window_table`). With a share ``s`` of frown windows in the sample and
+    a target ``p`` (default :attr:`course.spec.Spec.window_prevalence`), frown windows weigh
+    ``p / s`` and calm windows ``(1 - p) / (1 - s)``; partial windows weigh 0 (no metric counts
+    them). Weighted counts then describe production, whatever the sample's own prevalence.
+    """
+    from course.spec import SPEC
+
+    labels = np.asarray(window_labels)
+    target = SPEC.window_prevalence if prevalence is None else float(prevalence)
+    if not 0.0 < target < 1.0:
+        raise ValueError(f"prevalence must lie in (0, 1), got {target!r}")
+    counted = labels >= 0
+    if not counted.any():
+        raise ValueError("no frown or calm window to reweight")
+    share = float(np.mean(labels[counted] == 1))
+    if share in (0.0, 1.0):
+        raise ValueError("the sample needs both frown and calm windows to be reweighted, "
+                         f"got a share of frown windows of {share:g}")
+    return np.where(labels == 1, target / share, np.where(labels == 0, (1 - target) / (1 - share), 0.0))
+
+
+def choose_threshold(window_labels, window_votes, floor: float | None = None,
+                     weights=None) -> float:
+    """The threshold with the highest nudge recall whose precision is at least ``floor``.
+
+    Precision is computed with ``weights`` (default: :func:`production_weights`, so at the
+    production prevalence); ``floor`` defaults to :attr:`course.spec.Spec.min_precision`. A window
+    fires when its vote (:func:`course.nudges.window_scores`) is ``>=`` the threshold. Returns
+    the vote of the chosen operating point as a float, or ``inf`` when no threshold meets the
+    floor. Of thresholds with the same recall it takes the highest (fewer false nudges); tied
+    votes fire together.
+    """
+    from course.spec import SPEC
+
+    labels = np.asarray(window_labels)
+    votes = np.asarray(window_votes, dtype=float)
+    if labels.shape != votes.shape or labels.ndim != 1:
+        raise ValueError(f"window_labels and window_votes must be 1-d and equally long, got "
+                         f"{labels.shape} and {votes.shape}")
+    floor = SPEC.min_precision if floor is None else float(floor)
+    w = production_weights(labels) if weights is None else np.asarray(weights, dtype=float)
+    order = np.argsort(-votes, kind="stable")
+    v, lab, ww = votes[order], labels[order], w[order]
+    hits = np.cumsum(ww * (lab == 1))
+    false = np.cumsum(ww * (lab == 0))
+    last_of_tie = np.r_[v[1:] != v[:-1], True]        # evaluate once per distinct vote
+    fired = hits + false
+    precision = np.divide(hits, fired, out=np.zeros_like(hits), where=fired > 0)
+    ok = np.flatnonzero(last_of_tie & (precision >= floor - 1e-12) & (hits > 0))
+    if not ok.size:
+        return math.inf
+    best = ok[hits[ok] >= hits[ok].max() - 1e-12][0]   # the most recall; of equals, the fewest nudges
+    return float(v[best])
+
+
+def nudge_report(meta: pd.DataFrame, scores, threshold: float, *, reweight: bool = True) -> dict:
+    """The spec's metric for frames ``meta`` scored ``scores`` at ``threshold``.
+
+    Returns ``precision`` and ``recall`` of the nudge per window (reweighted to the production
+    prevalence unless ``reweight=False``), ``worst_tone_recall`` and ``worst_tone`` (the skin tone
+    with the lowest recall), and the unweighted counts ``frown_windows`` and ``calm_windows``.
+    """
+    from course.nudges import nudge_metrics, window_scores, window_table
+
+    windows = window_table(meta)
+    labels = windows["label"].to_numpy()
+    fired = window_scores(meta, scores) >= threshold
+    weights = production_weights(labels) if reweight else None
+    overall = nudge_metrics(labels, fired, weights)
+    tones = windows["tone"].to_numpy()
+    per_tone = {tone: nudge_metrics(labels[tones == tone], fired[tones == tone])["recall"]
+                for tone in sorted(set(tones[labels == 1]))}
+    worst = min(per_tone, key=per_tone.get) if per_tone else None
+    return {"precision": overall["precision"], "recall": overall["recall"],
+            "worst_tone_recall": per_tone[worst] if worst is not None else 0.0, "worst_tone": worst,
+            "frown_windows": int(np.sum(labels == 1)), "calm_windows": int(np.sum(labels == 0))}
+
+
+# ----------------------------------------------------------------------------------------------
+# the shipped detector
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Detector:
+    """A frown model and the threshold of its nudge.
+
+    A nudge window fires when at least :attr:`course.spec.Spec.vote_share` of its frames score at
+    or above ``threshold`` (see :mod:`course.nudges`).
+    """
+
+    model: nn.Module
+    threshold: float
+
+    def scores(self, images) -> np.ndarray:
+        """Probability of frown per face (see :func:`frown_scores`)."""
+        return frown_scores(self.model, images)
+
+    def windows(self, meta: pd.DataFrame, images=None, scores=None) -> pd.DataFrame:
+        """One row per nudge window of ``meta``: :func:`course.nudges.window_table` plus ``vote``
+        (the window score) and ``fired`` (``vote >= threshold``). Pass the frames' ``images`` or
+        their ``scores``."""
+        from course.nudges import window_scores, window_table
+
+        if (images is None) == (scores is None):
+            raise ValueError("pass exactly one of images and scores")
+        scores = self.scores(images) if scores is None else np.asarray(scores, dtype=float)
+        table = window_table(meta).copy()
+        table["vote"] = window_scores(meta, scores)
+        table["fired"] = table["vote"].to_numpy() >= self.threshold
+        return table
+
+
+#: The recipe of the detector assignment 05 ships: the teacher is the family's default member,
+#: the student a quarter of its width, distilled at this temperature and weight.
+SHIPPED_RECIPE = {"teacher": (8, 32), "student": (4, 8), "temperature": 4.0, "alpha": 0.7, "epochs": 4,
+                  "seed": 0}
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> tuple:
+    from course.calls import make_frames
+    from course.nudges import window_scores, window_table
+
+    r = SHIPPED_RECIPE
+    train = make_frames(**TRAINING_SET)
+    teacher = train_frown_cnn(frown_cnn(*r["teacher"], seed=r["seed"]), train.images, train.labels,
+                              seed=r["seed"], epochs=r["epochs"])
+    with torch.inference_mode():
+        teacher_logits = teacher(as_batch(train.images))
+    labels = torch.as_tensor(train.labels, dtype=torch.long)
+
+    def distilled(logits, idx):
+        return distillation_loss(logits, teacher_logits[idx], labels[idx], r["temperature"], r["alpha"])
+
+    student = train_frown_cnn(frown_cnn(*r["student"], seed=r["seed"]), train.images, train.labels,
+                              seed=r["seed"], epochs=r["epochs"], loss_fn=distilled)
+    valid = make_frames(**VALIDATION_SET)
+    votes = window_scores(valid.meta, frown_scores(student, valid.images))
+    threshold = choose_threshold(window_table(valid.meta)["label"].to_numpy(), votes)
+    return {k: v.clone() for k, v in student.state_dict().items()}, threshold
+
+
+def shipped_detector() -> Detector:
+    """The detector assignment 05 ships: the distilled student and its threshold.
+
+    Rebuilt from :data:`SHIPPED_RECIPE` (train the teacher on :data:`TRAINING_SET`, distil the
+    student, choose the threshold on :data:`VALIDATION_SET` at the production prevalence and the
+    spec's precision floor), once per process (a few seconds); every call returns a fresh copy
+    of the model, in evaluation mode.
+    """
+    state, threshold = _shipped()
+    model = frown_cnn(*SHIPPED_RECIPE["student"], seed=None)
+    model.load_state_dict(state)
+    return Detector(model=model.eval(), threshold=float(threshold))
