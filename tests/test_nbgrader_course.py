@@ -202,3 +202,40 @@ def test_several_notebooks_in_one_assignment_are_each_released(tmp_path):
     proc = run("--course", root, "release")
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in (root / "release" / "ps1").glob("*.ipynb")} == {"p1.ipynb", "p2.ipynb"}
+
+
+@pytest.mark.slow
+def test_each_notebook_of_an_assignment_is_graded_and_hand_graded_on_its_own(tmp_path):
+    """An assignment with two notebooks: `grade` writes a folder per notebook, each with its own
+    gradebook under nbgrader's notebook id, and the hand-grading commands work on either folder."""
+    root = tmp_path / "course"
+    F._lay(root, {"ps1": (F.APPS / "submitted-unchanged.ipynb", [])}, "")
+    (root / "source" / "ps1" / "p2.ipynb").write_bytes((F.APPS / "submitted-unchanged.ipynb").read_bytes())
+    work = root / "submitted" / "kim" / "ps1"
+    work.mkdir(parents=True)
+    (work / "p1.ipynb").write_bytes((F.APPS / "submitted-changed.ipynb").read_bytes())
+    (work / "p2.ipynb").write_bytes((F.APPS / "submitted-unchanged.ipynb").read_bytes())
+    assert run("--course", root, "release").returncode == 0
+    out = tmp_path / "out"
+    proc = run("--course", root, "grade", "ps1", root / "submitted", "--out", out, "--workers", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert rows(out / "p1")["kim"]["manual_points_pending"] == "5", "p1's written answers were answered"
+    assert rows(out / "p2")["kim"]["hand_parts"] == "baz=no response/2 quux=no response/3"
+    for notebook in ("p1", "p2"):
+        proc = run("--course", root, "handgrade", "export", out / notebook)
+        assert proc.returncode == 0, proc.stderr
+    baz = {notebook: next(csv.DictReader(open(out / notebook / "handgrading" / "baz.csv")))
+           for notebook in ("p1", "p2")}
+    assert (baz["p1"]["points"], baz["p2"]["points"], baz["p2"]["comment"]) == ("", "0", "No response.")
+    path = out / "p1" / "handgrading" / "baz.csv"
+    table = [dict(baz["p1"], points="2", comment="Right.")]
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    proc = run("--course", root, "handgrade", "import", out / "p1", path)
+    assert proc.returncode == 0, proc.stderr
+    assert (rows(out / "p1")["kim"]["hand_points"], rows(out / "p1")["kim"]["manual_points_pending"]) == ("2", "3")
+    assert rows(out / "p2")["kim"]["hand_points"] == "0", "the other notebook's grades are its own"
+    with Gradebook(f"sqlite:///{out / 'p1'}/gradebook.db") as gb:
+        assert gb.find_grade("baz", "p1", "ps1", "kim").manual_score == 2
