@@ -37,7 +37,7 @@ class Part:
     """One graded part of an assignment: an autograded test cell or a hand-graded answer."""
 
     grade_id: str
-    kind: str  # "test" or "manual"
+    kind: str  # "test" or "manual" (graded by hand: a written answer or an nbgrader task cell)
     points: float
     title: str
     answer_ids: list[str] = field(default_factory=list)
@@ -264,6 +264,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
             student = answers.get(gid)
             if C.is_manual(original):
                 text = C.source(student) if student is not None else stubs.get(gid, "")
+                if not text.strip() or _normal(text) == _normal(stubs.get(gid, "")):
+                    unattempted.add(gid)  # left as released: nbgrader's "No response."
                 out_cells.append(_cell(original.cell_type, text, _role(original.metadata, ANSWER_ROLE, grade_id=gid)))
                 parts.append(Part(gid, "manual", C.points(original), C.title_of(gid)))
             elif student is None:

@@ -111,8 +111,13 @@ def collect(folder: Path, assignment: str, notebook_name: str) -> list[Submissio
     if not folder.is_dir():
         raise UsageError(f"submissions folder {folder} does not exist or is not a folder")
     found: dict[str, Submission] = {}
+    # nbgrader's submitted/<student>/<assignment>/ holds every assignment: a student without a
+    # folder for this one has not submitted it (no row), rather than a wrong notebook
+    nbgrader_layout = any((p / assignment).is_dir() for p in folder.iterdir() if p.is_dir())
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.name in SKIP_PARTS:
+            continue
+        if path.is_dir() and nbgrader_layout and not (path / assignment).is_dir() and not any(path.glob("*.ipynb")):
             continue
         if path.is_dir():
             student = path.name

@@ -31,6 +31,7 @@ OUTCOME_LABEL = {
     R.NOT_RUN: ("did not run", "bad"),
     R.MANUAL: ("to be graded by hand", "idle"),
     R.HAND_GRADED: ("graded by hand", "ok"),
+    R.NO_RESPONSE: ("no response", "bad"),  # a written answer left blank: 0 unless graded by hand
 }
 
 STYLE = """
@@ -123,7 +124,7 @@ def _message(part: R.PartResult, label: str) -> str:
     """The part's message without what its outcome label already says."""
     message = part.message or ""
     if message.lower().startswith(label.lower()):
-        message = message[len(label):].lstrip(" :")
+        message = message[len(label):].lstrip(" :.")
     return message
 
 
@@ -152,7 +153,7 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
         f"<h1>{_esc(result.assignment)}</h1>",
         f'<p class="meta">Student {_esc(result.student_id)} &middot; graded {_esc(result.graded_at)}</p>',
         f'<p class="score"><b>{result.score:g} / {result.max_score:g}</b> autograded points{_esc(manual)}'
-        f' &middot; status: {_esc(result.status)}</p>',
+        f' &middot; {result.total_score:g} / {result.total_max:g} points in all &middot; status: {_esc(result.status)}</p>',
     ]
     if result.late:
         css = "late" if result.late_penalty else "meta"

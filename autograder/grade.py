@@ -33,7 +33,7 @@ from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_not
 from autograder.gradebook import GradebookWriter, default_url
 from autograder.handgrade_batch import BatchHandGrading
 from autograder.layout import Course, assignment_files
-from autograder.release import validate_source
+from autograder.release import load_source
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
 
@@ -92,7 +92,7 @@ def empty_parts(source_nb) -> list[R.PartResult]:
         if gid and C.is_test(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
         elif gid and C.is_hand_graded(cell):
-            parts.append(R.PartResult(gid, C.title_of(gid), "manual", 0.0, C.points(cell), R.MANUAL, "graded by hand"))
+            parts.append(R.PartResult(gid, C.title_of(gid), R.HAND, 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
 
 
@@ -196,6 +196,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     executed = execution.notebook
                     secret = C.hidden_lines(source_nb)
                     result.parts, warnings = score_parts(assembled, execution, key, secret)
+                    result.unanswered = sorted(assembled.unattempted)
                     result.diagnostics = [line for line in execution.receipts if line.startswith("N ")][:50]
                     result.notes += [f"integrity: {w}" for w in warnings]
                     if execution.output_truncated:
@@ -211,6 +212,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
         result.reason = f"{type(error).__name__}: {error}"
         result.notes.append("grader traceback: " + traceback.format_exc(limit=4).replace("\n", " | ")[-1500:])
         result.parts = empty_parts(source_nb)
+        result.unanswered = []
     result.seconds = time.monotonic() - started
     if assembled is not None:  # what each hand-graded part grades, and the notebook formgrader shows
         handgrading.mark_answers(result.parts, executed if executed is not None else assembled.notebook)
@@ -251,9 +253,7 @@ def default_workers() -> int:
 
 
 def make_context(course: Course, assignment: str, settings: Settings, sandbox_user, use_namespaces) -> tuple[AssignmentContext, nbformat.NotebookNode]:
-    source_path = course.source_notebook(assignment)
-    source_nb = nbformat.read(source_path, as_version=4)
-    validate_source(source_nb, str(source_path))
+    source_nb = load_source(course, assignment)  # checked by the assignment's rules, autotests expanded
     release_dir = course.release / assignment
     files = assignment_files(release_dir if release_dir.is_dir() else course.source / assignment)
     data_dirs = [str(p) for p in [course.root / "datasets"] if p.is_dir()]
@@ -294,8 +294,9 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     submissions = collect(Path(submissions_dir), assignment, ctx.notebook_name)
     ctx.late = late.batch_facts(policy, submissions, Path(submissions_dir), options.times)
     writer = GradebookWriter(options.db_url or default_url(out_dir))
-    writer.register(assignment, assignment, source_nb)
-    hand = BatchHandGrading(out_dir, writer.db_url, source_nb, course.source, assignment)
+    notebook_id = Path(ctx.notebook_name).stem  # nbgrader's notebook id (the assignment's name in this course)
+    writer.register(assignment, notebook_id, source_nb)
+    hand = BatchHandGrading(out_dir, writer.db_url, source_nb, course.source, assignment, notebook_id)
 
     results: dict[str, R.SubmissionResult] = {}
     todo: list[Submission] = []
@@ -316,13 +317,13 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     for warning in isolation.missing:
         log(f"warning: isolation layer missing: {warning}")
     for previous in results.values():
-        writer.record(previous, assignment)
+        writer.record(previous, notebook_id)
         hand.finish(previous, previous)  # hand grades given since (formgrader) reach every output
         exports.write_student_files(out_dir, previous, ctx.notebook_name)
     exports.write_results(out_dir, list(results.values()))
 
     def accept(result: R.SubmissionResult) -> None:
-        writer.record(result, assignment)
+        writer.record(result, notebook_id)
         hand.finish(result, previous_of.get(result.student_id))  # keeps hand grades of unchanged answers
         exports.write_student_files(out_dir, result, ctx.notebook_name)
         results[result.student_id] = result

@@ -98,7 +98,12 @@ class GradebookWriter:
             for grade_cell in notebook.grade_cells:
                 grade = gb.find_grade(grade_cell.name, notebook_id, result.assignment, result.student_id)
                 part = by_id.get(grade_cell.name)
-                if part is not None and part.kind == "manual":
+                if part is not None and part.kind == R.HAND and R.is_blank(result, part):
+                    # left blank: nbgrader's "No response.", nothing to grade by hand (a manual score
+                    # given in formgrader still overrides it)
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = False
+                elif part is not None and part.kind == R.HAND:
                     grade.auto_score = None
                     grade.needs_manual_grade = result.status == R.GRADED
                 else:
@@ -106,7 +111,12 @@ class GradebookWriter:
                     grade.needs_manual_grade = False
             for solution_cell in notebook.solution_cells:
                 comment = gb.find_comment(solution_cell.name, notebook_id, result.assignment, result.student_id)
-                comment.auto_comment = None if result.status == R.GRADED else f"{result.status}: {result.reason}"
+                if result.status != R.GRADED:
+                    comment.auto_comment = f"{result.status}: {result.reason}"
+                elif solution_cell.name in result.unanswered:
+                    comment.auto_comment = R.NO_RESPONSE_MESSAGE
+                else:
+                    comment.auto_comment = None
             gb.db.commit()
 
     def total(self, assignment: str, student_id: str) -> float:

@@ -16,6 +16,7 @@ from autograder import cells as C
 from autograder import exports, feedback, formgrader, handgrading
 from autograder import results as R
 from autograder.errors import UsageError
+from autograder.release import load_source
 
 
 def graded_notebook_path(out_dir: Path, student_id: str) -> Path:
@@ -26,14 +27,17 @@ class BatchHandGrading:
     """Everything hand grading needs from one batch; `finish` is called by the writer for each
     result after the gradebook recorded it and before the student's files are written."""
 
-    def __init__(self, out_dir: Path, db_url: str, source_nb, source_dir: Path, assignment: str):
+    def __init__(self, out_dir: Path, db_url: str, source_nb, source_dir: Path, assignment: str,
+                 notebook: str | None = None):
         self.out_dir = Path(out_dir)
         self.db_url = db_url
         self.source_nb = source_nb
         self.assignment = assignment
         self.secret = C.hidden_lines(source_nb)
         formgrader.write_config(self.out_dir, db_url, source_dir)
-        self.notebook = handgrading.notebook_id(db_url, assignment)
+        # nbgrader's notebook id: the graded notebook's name without .ipynb (an nbgrader
+        # assignment may have several, each graded into an output folder of its own)
+        self.notebook = notebook or handgrading.notebook_id(db_url, assignment)
 
     def graded_notebook(self, result: R.SubmissionResult, reused: bool):
         path = graded_notebook_path(self.out_dir, result.student_id)
@@ -86,15 +90,25 @@ def open_batch(out_dir: Path, course) -> tuple[BatchHandGrading, list[R.Submissi
     assignment = assignments[0]
     course.check_assignment(assignment)
     db_url = formgrader.read_db_url(out_dir) or f"sqlite:///{out_dir}/gradebook.db"
-    source_nb = nbformat.read(course.source_notebook(assignment), as_version=4)
-    batch = BatchHandGrading(out_dir, db_url, source_nb, course.source, assignment)
+    notebook = graded_notebook_id(out_dir, assignment)
+    if notebook is not None:
+        course = course.with_notebook(f"{notebook}.ipynb")
+    source_nb = load_source(course, assignment)  # as grading read it: autotests expanded, the course's stubs
+    batch = BatchHandGrading(out_dir, db_url, source_nb, course.source, assignment, notebook)
     return batch, results
+
+
+def graded_notebook_id(out_dir: Path, assignment: str) -> str | None:
+    """Which notebook of the assignment the batch graded (formgrader's copies are named after it);
+    None when that cannot be told."""
+    names = {p.stem for p in Path(out_dir).glob(f"autograded/*/{assignment}/*.ipynb")}
+    return names.pop() if len(names) == 1 else None
 
 
 def sync(out_dir: Path, course) -> list[R.SubmissionResult]:
     """Bring the gradebook's hand grades (formgrader's or imported) into every output of a batch."""
     batch, results = open_batch(out_dir, course)
-    notebook_name = course.notebook_name(batch.assignment)
+    notebook_name = f"{batch.notebook}.ipynb"
     for result in results:
         grades = handgrading.read(batch.db_url, result.assignment, result.student_id, result.parts, batch.notebook)
         handgrading.apply(result, grades)

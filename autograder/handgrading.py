@@ -4,7 +4,9 @@ Written answers and nbgrader tasks are graded by hand, in nbgrader's formgrader 
 exported file (handgrade_files.py). Either way the points and comments are stored where
 formgrader stores them: the batch's nbgrader gradebook (`Grade.manual_score`,
 `Comment.manual_comment`). From there they are applied to each student's result, so grades.csv,
-results/*.json, the feedback page and the state agree.
+results/*.json, the feedback page and the state agree. A written answer left blank needs no hand
+grading: it scores 0 with "No response." (nbgrader's rule, `results.is_blank`) unless someone gives it
+a hand grade anyway.
 
 Each hand-graded part carries a fingerprint of the answer that was graded (the written answer, or
 for a task the student's cells after it). A regrade keeps the hand-given points only when the
@@ -71,18 +73,21 @@ def mark_answers(parts: list[R.PartResult], notebook) -> None:
     """Record on each hand-graded part the fingerprint of the answer it grades."""
     answers = answers_of(notebook)
     for part in parts:
-        if part.kind == "manual":
+        if part.kind == R.HAND:
             part.answer_hash = fingerprint(answers.get(part.grade_id, ""))
 
 
 def apply(result: R.SubmissionResult, grades: dict[str, HandGrade]) -> bool:
-    """Put hand-given points and comments on the result's parts; True when anything changed."""
+    """Put hand-given points and comments on the result's parts; True when anything changed.
+    A part without a hand grade is to be graded by hand, or "No response." when left blank."""
     changed = False
     for part in result.parts:
-        if part.kind != "manual":
+        if part.kind != R.HAND:
             continue
         grade = grades.get(part.grade_id)
-        if grade is None:
+        if grade is None and R.is_blank(result, part):
+            new = (0.0, R.NO_RESPONSE, R.NO_RESPONSE_MESSAGE)
+        elif grade is None:
             new = (0.0, R.MANUAL, "")
         else:
             new = (float(grade.points), R.HAND_GRADED, grade.comment)
@@ -121,7 +126,7 @@ def read(db_url: str, assignment: str, student_id: str, parts: list[R.PartResult
     found: dict[str, HandGrade] = {}
     with _gradebook(db_url) as gb:
         for part in parts:
-            if part.kind != "manual":
+            if part.kind != R.HAND:
                 continue
             try:
                 grade = gb.find_grade(part.grade_id, notebook, assignment, student_id)
@@ -138,8 +143,9 @@ def read(db_url: str, assignment: str, student_id: str, parts: list[R.PartResult
 
 
 def write(db_url: str, assignment: str, student_id: str, grades: dict[str, HandGrade | None],
-          notebook: str | None = None) -> None:
-    """Store hand grades as formgrader does (None clears a part's hand grade)."""
+          notebook: str | None = None, blank: set[str] = frozenset()) -> None:
+    """Store hand grades as formgrader does (None clears a part's hand grade: the part needs hand
+    grading again, unless its answer is in `blank`, which scores 0 with "No response.")."""
     notebook = notebook or notebook_id(db_url, assignment)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=Warning)
@@ -151,7 +157,7 @@ def write(db_url: str, assignment: str, student_id: str, grades: dict[str, HandG
                     row.manual_score = None
                     row.extra_credit = None
                     comment.manual_comment = None
-                    row.needs_manual_grade = True
+                    row.needs_manual_grade = gid not in blank
                 else:
                     row.manual_score = float(grade.points)
                     row.extra_credit = None
@@ -165,17 +171,19 @@ def reconcile(db_url: str, result: R.SubmissionResult, previous: R.SubmissionRes
     """After a (re)grade was recorded: keep hand grades whose answer is unchanged since it was
     graded, clear the others in the gradebook, and apply what is kept to the result."""
     grades = read(db_url, result.assignment, result.student_id, result.parts, notebook)
-    before = {p.grade_id: p.answer_hash for p in (previous.parts if previous else []) if p.kind == "manual"}
+    before = {p.grade_id: p.answer_hash for p in (previous.parts if previous else []) if p.kind == R.HAND}
     stale = {}
     for part in result.parts:
         if part.grade_id in grades and (not part.answer_hash or before.get(part.grade_id) != part.answer_hash):
             stale[part.grade_id] = None
     if stale:
-        write(db_url, result.assignment, result.student_id, stale, notebook)
+        blank = {p.grade_id for p in result.parts if R.is_blank(result, p)}
+        write(db_url, result.assignment, result.student_id, stale, notebook, blank)
         for gid in stale:
             grades.pop(gid)
         result.notes.append("hand-given points cleared because the answer changed since it was graded by hand: "
-                            + ", ".join(sorted(stale)) + " (to be graded by hand again)")
+                            + ", ".join(f"{gid} (left blank now: 0, No response.)" if gid in blank else
+                                        f"{gid} (to be graded by hand again)" for gid in sorted(stale)))
     if grades:  # a kept hand grade needs no grading, whatever the regrade's record said
         _mark_graded(db_url, result.assignment, result.student_id, list(grades), notebook)
     apply(result, grades)

@@ -65,8 +65,12 @@ def score_parts(assembled: Assembled, execution: Execution, key: bytes, secret_l
         warnings.append(f"receipts with invalid signatures for {', '.join(forged)} (ignored)")
     results = []
     for part in assembled.parts:
-        if part.kind == "manual":
-            results.append(R.PartResult(part.grade_id, part.title, "manual", 0.0, part.points, R.MANUAL,
+        if part.kind == R.HAND and part.grade_id in assembled.unattempted:
+            results.append(R.PartResult(part.grade_id, part.title, R.HAND, 0.0, part.points, R.NO_RESPONSE,
+                                        R.NO_RESPONSE_MESSAGE))
+            continue
+        if part.kind == R.HAND:
+            results.append(R.PartResult(part.grade_id, part.title, R.HAND, 0.0, part.points, R.MANUAL,
                                         "graded by hand"))
             continue
         valid = [seq for seq, ok in receipts.get(part.grade_id, []) if ok]
