@@ -41,7 +41,7 @@ from autograder.execute import Settings, run_notebook  # noqa: E402
 from autograder.grade import PROTECTED_MODULES  # noqa: E402
 from autograder.layout import Course  # noqa: E402
 from autograder.sandbox.isolation import detect  # noqa: E402
-from autograder.score import parse_receipts  # noqa: E402
+from autograder.receipt import read as read_receipts  # noqa: E402
 
 EMPTY_TESTS = 20
 
@@ -80,7 +80,7 @@ def measure(course: Course, assignment: str) -> dict:
                                   preimports=imported_modules(source), protected=PROTECTED_MODULES,
                                   data_dirs=[course.root / "datasets"])
     total = time.perf_counter() - started
-    receipts, _ = parse_receipts(execution.receipts, key)
+    receipts = read_receipts(execution.receipts, key).verified
     real_guards, empty, plain = [], {}, []
     for cell in execution.notebook.cells:
         role, gid = role_of(cell)

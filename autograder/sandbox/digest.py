@@ -95,8 +95,3 @@ def statement_digests(source: str, filename: str = "<test>") -> list[str]:
             mode = "exec"
         digests.append(code_digest(compile(module, filename, mode, dont_inherit=True)))
     return digests
-
-
-def sequence_digest(digests: list[str]) -> str:
-    """One digest for an ordered list of statement digests (what a receipt carries)."""
-    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
