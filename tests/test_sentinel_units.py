@@ -627,3 +627,96 @@ def test_an_error_inside_the_hook_becomes_a_note_and_never_escapes(app, tmp_path
     os.close(fd)
     (line,) = path.read_text().splitlines()
     assert line.startswith("N - sentinel-error AttributeError at hook:") and "take_snapshot" in line
+
+
+# -- invariant: nothing the hook runs after start-up looks a name up in a module ----------------------
+# Start-up only: these run once, at 'autograder.init', before any student code.
+START_UP_ONLY = {"take_snapshot", "snapshot_modules", "guard_libraries", "guard_imports", "guard_shell",
+                 "make_test_namespace", "protected_names", "make_library_state"}
+
+
+def _global_lookups(code) -> set:
+    import dis
+
+    found = {f"{code.co_name}: {i.argval}" for i in dis.get_instructions(code)
+             if i.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL")}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found |= _global_lookups(const)
+    return found
+
+
+def _reachable_functions(root) -> list:
+    """The grader's functions reachable from `root` through closures, defaults and the sentinel's
+    records (what the hook can call once student code runs)."""
+    seen, found, stack = set(), [], [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, types.FunctionType):
+            if not obj.__module__.startswith("autograder") or obj.__name__ in START_UP_ONLY:
+                continue
+            found.append(obj)
+            for cell in obj.__closure__ or ():
+                try:
+                    stack.append(cell.cell_contents)
+                except ValueError:
+                    pass
+            stack.extend(obj.__defaults__ or ())
+            stack.extend((obj.__kwdefaults__ or {}).values())
+        elif type(obj) is types.SimpleNamespace:
+            stack.extend(vars(obj).values())
+        elif type(obj) in (tuple, list, set, frozenset):
+            stack.extend(obj)
+        elif type(obj) is dict:
+            stack.extend(obj.values())
+    return found
+
+
+def test_nothing_the_hook_runs_looks_up_a_module_global(driven):
+    """A name looked up when the hook runs can be replaced by student code, which would then run
+    inside the hook, with the key in reach of its frames. The hook and every unit it reaches use
+    only what they bound when they were built."""
+    hook, run_test, lines, module = driven
+    functions = _reachable_functions(hook)
+    names = {f.__name__ for f in functions}
+    assert {"on_exec", "write_receipt", "code_digest", "restore", "changes", "judge", "enter"} <= names, names
+    lookups = {f"{f.__module__}.{lookup}" for f in functions for lookup in _global_lookups(f.__code__)}
+    assert lookups == set()
+
+
+def test_code_digests_ignore_later_changes_to_the_digest_module(monkeypatch):
+    """Found through the invariant above: `_FLAG_MASK`, read when each statement was digested,
+    let code a test called run inside the hook (an object with `__rand__`)."""
+    from autograder.sandbox import digest
+
+    made_before = digest.make_code_digest()
+    code = compile("x = 1", "<cell>", "exec")
+    before = made_before(code)
+    ran = []
+
+    class Mask:
+        def __rand__(self, other):
+            ran.append(other)
+            return other
+
+    monkeypatch.setattr(digest, "_FLAG_MASK", Mask())
+    assert made_before(code) == before and ran == []
+
+
+def test_library_judging_ignores_later_changes_to_libstate(library, monkeypatch):
+    """Found through the same invariant: `INTERPRETER_CACHES`, read when judging an attribute
+    added to a library class, let code a test called run inside the hook."""
+    module, restore, problems, lazy = library
+    ran = []
+
+    class Caches:
+        def __contains__(self, key):
+            ran.append(key)
+            return True
+
+    monkeypatch.setattr(libstate, "INTERPRETER_CACHES", Caches())
+    module.Value.__eq__ = lambda self, other: True
+    assert problems() == ["Value.__eq__ (added)"] and ran == []

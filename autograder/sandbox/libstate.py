@@ -95,6 +95,7 @@ def make_library_state(modules: dict, protected) -> tuple:
     # Everything below that runs after start-up uses only the names captured above: student code
     # may have replaced builtins (type, range...) by the time a test ends.
     _partial, _partial_setstate = functools.partial, functools.partial.__setstate__
+    interpreter_caches = INTERPRETER_CACHES
     MISSING = object()
     import builtins
 
@@ -221,7 +222,7 @@ def make_library_state(modules: dict, protected) -> tuple:
         """An attribute added to `cls` that changes what its instances do: it hides one of a base
         class and is a method, descriptor or class, or a special (dunder) name that is not an
         interpreter cache (`__array_ufunc__ = None` changes how numpy treats operators)."""
-        if key in INTERPRETER_CACHES or not (behavioural(value) or (key.startswith("__") and key.endswith("__"))):
+        if key in interpreter_caches or not (behavioural(value) or (key.startswith("__") and key.endswith("__"))):
             return False
         for klass in _mro(cls)[1:]:
             if key in _class_dict(klass):
