@@ -169,9 +169,10 @@ def library(request, monkeypatch):
     if request.param == "entries":  # the slow path used when dict versions cannot be read
         monkeypatch.setattr(libstate, "_version_reader", lambda dicts: None)
     modules = {"agfake": (module, {k: v for k, v in vars(module).items() if v is not None})}
-    restore, judge, lazy, functions, classes = libstate.make_library_state(modules, lambda name: name == "agfake")
-    assert id(module.Value) in classes, (len(classes), module.Value in type.__subclasses__(module.Base), module.Base in type.__subclasses__(object))
-    assert id(vars(module.Base)["__eq__"]) in functions
+    state = libstate.make_library_state(modules, lambda name: name == "agfake")
+    restore, judge, lazy = state.restore, state.judge, state.lazy
+    assert id(module.Value) in state.classes
+    assert id(vars(module.Base)["__eq__"]) in state.functions
 
     def problems(used=()):
         found: list = []

@@ -8,12 +8,16 @@
   a dictionary: closure cells, a property's getter/setter/deleter, a staticmethod's or
   classmethod's function, a functools.partial's function and arguments.
 
-It returns three functions the sentinel calls from its audit hook:
+It returns a record of three functions the sentinel calls from its audit hook:
 
 * `restore(notes)`: put back every changed entry (before a test); returns how many;
 * `judge(used, problems)`: add to `problems` what changed since `restore` in a way a test's
   verdict could rest on (after the test);
-* `lazy()`: the changes `judge` let pass, for diagnostics.
+* `lazy()`: the changes `judge` let pass, for diagnostics;
+
+and, for diagnostics and benchmarks, `moved()`: the dictionaries the fast check below cannot
+clear right now (they are compared entry by entry), and `functions` and `classes`: the ids of
+every function and class that existed at start-up.
 
 Cost. Comparing every entry of every protected dictionary (about 100,000 with torch) takes tens
 of milliseconds. Instead each dictionary's version tag (PEP 509: CPython gives a dictionary a new
@@ -72,11 +76,11 @@ def _version_reader(dicts: list):
     return read
 
 
-def make_library_state(modules: dict, protected) -> tuple:
+def make_library_state(modules: dict, protected) -> types.SimpleNamespace:
     """`modules`: {name: (module, {entry: value at start-up})}; `protected(name) -> bool`.
 
-    Returns (restore, judge, lazy, functions, classes): the three functions described in the
-    module docstring, and the ids of every function and every class that existed at start-up.
+    Returns the record described in the module docstring: restore, judge, lazy, moved, functions
+    and classes.
     """
     import gc
 
@@ -323,4 +327,8 @@ def make_library_state(modules: dict, protected) -> tuple:
             state["versions"] = read_versions()
         return changed
 
-    return restore, judge, lazy, functions, class_ids
+    def moved() -> list:
+        return [containers[i][0] for i in changed_indexes()]
+
+    return types.SimpleNamespace(restore=restore, judge=judge, lazy=lazy, moved=moved,
+                                 functions=functions, classes=class_ids)

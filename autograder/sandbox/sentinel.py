@@ -206,9 +206,10 @@ def guard_libraries(snapshot: dict, protected):
     class_dict, class_name = _class_dict, _class_name
     MISSING = object()
 
-    restore_state, judge_state, _, class_functions, classes = make_library_state(snapshot, protected)
+    state = make_library_state(snapshot, protected)
+    restore_state, judge_state, classes = state.restore, state.judge, state.classes
     functions = {_id(v) for _, contents in snapshot.values() for v in contents.values() if _type(v) is FunctionType}
-    functions |= class_functions
+    functions |= state.functions
     module_classes = {name: (module, _type(module)) for name, (module, _) in snapshot.items()}
     module_objects = {name: module for name, (module, _) in snapshot.items()}
     dirty_classes: dict = {}  # (id(cls), name) -> (cls, name, value before the first change, or MISSING)
