@@ -156,6 +156,12 @@ class Value(Base):
         return Value()
 
 bound = functools.partial(helper, 1)
+
+on_error = None  # a hook the library calls once something sets it
+
+
+def report(x):
+    return x if on_error is None else on_error(x)
 '''
     exec(compile(source, "agfake.py", "exec"), module.__dict__)
     module.Value.__module__ = module.Base.__module__ = "agfake"
@@ -283,6 +289,35 @@ def test_protected_names_are_the_prefixes_and_their_submodules():
         pass
 
     assert not protected(3) and not protected(Sneaky("numpy")), "only exact strings are compared"
+
+
+def test_an_entry_that_was_none_at_start_up_is_checked_and_put_back(monkeypatch):
+    """A library global that is None at start-up (a hook the library calls once it is set), set
+    while a test runs: the change is seen, and it is put back before the next test."""
+    module, snapshot, guard = _agfake_guard(monkeypatch)
+    assert module.on_error is None and module.report(1) == 1
+    module.on_error = lambda x: 0
+    assert _changes(guard) == ["agfake.on_error"]
+    notes: list = []
+    assert guard.restore(notes) == 1 and notes == ["agfake.on_error"]
+    assert module.on_error is None and module.report(1) == 1
+
+
+@pytest.mark.parametrize("mode", ["versions", "entries"])
+def test_an_unchanged_library_is_cleared_by_the_fast_check(monkeypatch, mode):
+    """Only dictionaries that changed are compared entry by entry: the one-pass check clears the
+    others, with version tags and without them (then by comparing every entry, in order)."""
+    module = _fake_library()
+    monkeypatch.setitem(sys.modules, "agfake", module)
+    if mode == "entries":
+        monkeypatch.setattr(libstate, "_version_reader", lambda dicts: None)
+    protected = sentinel.protected_names(("agfake",))
+    state = libstate.make_library_state(sentinel.snapshot_modules(sys.modules, protected), protected)
+    assert state.moved() == []
+    module.helper = lambda x: 0
+    assert state.moved() == ["agfake"]
+    state.restore([])
+    assert state.moved() == []
 
 
 def test_the_snapshot_holds_protected_modules_only(monkeypatch):

@@ -59,8 +59,10 @@ Invariants (held by tests/test_sentinel_units.py and the red-team tests):
   and nothing of the student's is called: a key is used only once its type is exactly ``str``.
 * The hook never raises (an exception would carry its frame, and so its key, to student code):
   an error inside it becomes a note and disarms the test.
-* Everything is put back before every test; the audit events the sentinel's own putting back
-  raises are not recorded as changes (``resetting``).
+* The snapshot keeps every string-keyed entry of every protected module, None values included,
+  except the builtins ipykernel swaps during each request (``KERNEL_MANAGED_BUILTINS``); all of
+  it is put back before every test and checked after it. The audit events the sentinel's own
+  putting back raises are not recorded as changes (``resetting``).
 * A receipt is written only when the guard armed that cell, every statement digested was run by
   IPython's ``run_code`` called from one ``run_ast_nodes`` frame (the test cell's), the trail
   statement was reached and the change check found nothing. Anything else is a note.
@@ -169,14 +171,20 @@ def protected_names(prefixes: tuple[str, ...]):
 
 def snapshot_modules(modules: dict, protected) -> dict:
     """{name: (module, {entry: value})}: the string-keyed entries of every protected module in
-    `modules` (the kernel's sys.modules) as they are now, less the builtins the kernel swaps."""
+    `modules` (the kernel's sys.modules) as they are now, less the builtins the kernel swaps.
+
+    Every entry is kept, None values included: an entry that was None at start-up (a hook a
+    library calls once it is set) is put back and checked like any other, and a dictionary that
+    did not change holds exactly the saved entries, in order, which is what the entry-by-entry
+    fast check compares.
+    """
     found = {}
     for name, module in list(modules.items()):
         if type(module) is not types.ModuleType and not issubclass(type(module), types.ModuleType):
             continue
         if not protected(name):
             continue
-        contents = {k: v for k, v in _module_dict(module).items() if type(k) is str and v is not None}
+        contents = {k: v for k, v in _module_dict(module).items() if type(k) is str}
         if name == "builtins":
             for k in KERNEL_MANAGED_BUILTINS:  # ipykernel swaps these per request
                 contents.pop(k, None)
