@@ -318,12 +318,13 @@ def make_library_state(modules: dict, protected) -> types.SimpleNamespace:
 
     def restore(notes: list) -> int:
         changed = 0
-        for index in changed_indexes():
+        moved_now = changed_indexes()
+        for index in moved_now:
             changed += restore_container(index, notes)
         for index in inner_changed():
             restore_inner(index, notes)
             changed += 1
-        if read_versions is not None:
+        if read_versions is not None and moved_now:  # (putting back cells and descriptors moves no tag)
             state["versions"] = read_versions()
         return changed
 
