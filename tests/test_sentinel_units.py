@@ -370,6 +370,27 @@ def test_libraries_record_audited_attribute_changes_and_undo_them(monkeypatch):
     assert _changes(guard) == []
 
 
+def test_a_class_name_set_to_a_str_subclass_runs_nothing_in_the_change_check(monkeypatch):
+    """A library class renamed to a str subclass while a test runs: naming the class's changed
+    attributes must not call the subclass's `+` (it would run inside the hook, near the key)."""
+    module, _, guard = _agfake_guard(monkeypatch)
+    ran = []
+
+    class Evil(str):
+        def __add__(self, other):
+            ran.append(other)
+            return str.__add__(self, other)
+
+    for name in ("__name__", "counter"):
+        guard.record_setattr(module.Value, name)
+    module.Value.__name__ = Evil("Value")
+    module.Value.counter = 5
+    assert _changes(guard) == ["Value.counter"] and ran == []
+    assert all(type(problem) is str for problem in _changes(guard))
+    guard.restore([])
+    module.Value.__name__ = "Value"
+
+
 def test_libraries_record_only_start_up_classes_and_functions(monkeypatch):
     module, _, guard = _agfake_guard(monkeypatch)
 

@@ -211,6 +211,9 @@ def guard_libraries(snapshot: dict, protected):
     _sys, TypeType, FunctionType = sys, type, types.FunctionType
     _object_setattr, _type_setattr, _type_delattr = object.__setattr__, type.__setattr__, type.__delattr__
     _dict_get = dict.get
+    # str's own concatenation: a class's __name__ may have been set to a str subclass whose `+`
+    # is student code (the sentinel would run it inside its hook)
+    concat = str.__add__
     class_dict, class_name = _class_dict, _class_name
     MISSING = object()
 
@@ -262,7 +265,7 @@ def guard_libraries(snapshot: dict, protected):
         judge_state(used, problems)
         for (cls, name, original) in _list(dirty_classes.values()):
             if class_dict(cls).get(name, MISSING) is not original:
-                problems.append(class_name(cls) + "." + name)
+                problems.append(concat(concat(class_name(cls), "."), name))
         for (fn, name, original) in _list(dirty_functions.values()):
             if _getattr(fn, name, MISSING) is not original:
                 problems.append("attribute " + name + " of a library function")
