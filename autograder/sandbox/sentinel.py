@@ -51,12 +51,15 @@ and each tested in this process by tests/test_sentinel_units.py:
 
 Invariants (held by tests/test_sentinel_units.py and the red-team tests):
 
-* Nothing the hook runs after start-up can be replaced by student code: the units use only
-  references bound when they were built (builtins such as ``type`` and ``len``, C functions, the
-  methods of immutable types); their state lives in closures and in ``types.SimpleNamespace``
-  records, whose type is immutable, never in a class of this package (student code could reach
-  such a class through ``object.__subclasses__()`` and patch it). Only identities are compared
-  and nothing of the student's is called: a key is used only once its type is exactly ``str``.
+* No student code runs inside the hook (its frames lead to the key). Nothing it runs after
+  start-up looks up a module global (a test walks every function it reaches): the units use
+  only references bound when they were built (builtins such as ``type`` and ``len``, C
+  functions, the methods of immutable types); their state lives in closures and in
+  ``types.SimpleNamespace`` records, whose type is immutable, never in a class of this package
+  (student code could reach such a class through ``object.__subclasses__()`` and patch it).
+  Only identities are compared and nothing of the student's is called: a key is used only once
+  its type is exactly ``str``, and strings that may be str subclasses are joined with
+  ``str.__add__``.
 * The hook never raises (an exception would carry its frame, and so its key, to student code):
   an error inside it becomes a note and disarms the test.
 * The snapshot keeps every string-keyed entry of every protected module, None values included,
