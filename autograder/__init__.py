@@ -2,8 +2,9 @@
 
 Modules, one job each: `layout` (where things are), `cells` (nbgrader cell metadata), `release`
 (source -> release), `nbgrader_course` (what an instructor's own nbgrader course brings: its config,
-autotests, kernels, which authoring rules apply), `collect` (find submissions), `assemble` (rebuild a submission around the
-grader's own cells), `execute` (run it headless in a sandboxed kernel), `score` (receipts ->
+autotests, kernels, which authoring rules apply), `collect` (find submissions), `assemble` (rebuild a
+submission around the grader's own cells), `execute` (run it headless in a sandboxed kernel),
+`receipt` (how a test proves it ran: guard, trail, signed lines, both sides), `score` (receipts ->
 results), `gradebook` (nbgrader's database), `exports` (grades.csv, Gradescope JSON), `feedback`
 (HTML; maths through `mathml`), `late` (due dates, submission times, the late policy), `report`
 (the class report), `grade` (a batch, many workers, one writer), `check` (a student's local run),

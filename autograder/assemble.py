@@ -22,8 +22,8 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
 from autograder import cells as C
+from autograder.receipt import expected_sequence, guard_source, with_trail
 from autograder.release import cleared_sources
-from autograder.sandbox.digest import sequence_digest, statement_digests
 
 GUARD_ROLE = "guard"
 TEST_ROLE = "test"
@@ -53,16 +53,6 @@ class Assembled:
     unattempted: set[str]
     recognised: bool  # False when the submission shares no answer or test cell with the source
     changed_tests: list[str] = field(default_factory=list)  # test cells edited, retyped, doubled or deleted
-
-
-def trail_statement(grade_id: str) -> str:
-    return f"__autograder_done__ = {grade_id!r}"
-
-
-def expected_digest(test_source: str) -> str:
-    """The sequence digest of a test cell as the kernel will run it (with its trail)."""
-    text = TransformerManager().transform_cell(test_source.rstrip("\n") + "\n" + trail_statement("x"))
-    return sequence_digest(statement_digests(text))
 
 
 def _cell_aliases(cell) -> dict[str, tuple[str, str, str | None]]:
@@ -281,17 +271,15 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         elif gid and C.is_test(original):
             text = C.source(original)
             aliases = import_aliases(source_nb, original)
-            guard = (f"__import__('sys').audit('autograder.enter', {gid!r}, "
-                     f"{statement_digests(trail_statement(gid))[0]!r}, {aliases!r})")
+            guard = guard_source(gid, aliases)
             out_cells.append(_cell("code", guard, {"autograder": {"role": GUARD_ROLE, "grade_id": gid}}))
-            body = text.rstrip("\n") + "\n" + trail_statement(gid)
+            body = with_trail(text, gid)
             out_cells.append(_cell("code", body, _role(original.metadata, TEST_ROLE, grade_id=gid)))
-            transformed = TransformerManager().transform_cell(body)
             if not pending_answers and parts:  # a second test of the same answers
                 pending_answers = list(parts[-1].answer_ids)
             parts.append(Part(gid, "test", C.points(original), C.title_of(gid), answer_ids=pending_answers,
                               cell_index=len(out_cells) - 1,
-                              expected=sequence_digest(statement_digests(transformed))))
+                              expected=expected_sequence(body)))
             pending_answers = []
         else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)
             text = received.get(gid, C.source(original)) if gid else C.source(original)

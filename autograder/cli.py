@@ -1,4 +1,4 @@
-"""The `autograder` command line (the contract in DESIGN.md).
+"""The `autograder` command line (README.md, "For instructors", describes each command).
 
     autograder release [ASSIGNMENT ...]
     autograder lint [ASSIGNMENT ...]

@@ -18,6 +18,7 @@ from autograder import results as R
 from autograder.assemble import ANSWER_ROLE, EXTRA_ROLE, GUARD_ROLE, TEST_ROLE, Assembled
 from autograder.late import summary as late_summary
 from autograder.mathml import render_markdown
+from autograder.receipt import without_trail
 from autograder.score import redact
 
 _markdown = render_markdown
@@ -186,7 +187,7 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
                 body.append(f'<div class="cell md"{anchor}>{_markdown(text)}</div>')
             elif cell.get("cell_type") == "code" and role == TEST_ROLE:
                 gid = cell["metadata"]["autograder"].get("grade_id")
-                visible = C.visible_part(text).replace(f"__autograder_done__ = {gid!r}", "").rstrip()
+                visible = without_trail(C.visible_part(text), gid).rstrip()
                 part = by_id.get(gid)
                 label, css = OUTCOME_LABEL.get(part.outcome, (part.outcome, "idle")) if part else ("", "idle")
                 text = _message(part, label) if part else ""

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import exports, feedback, handgrading, late
+from autograder import exports, feedback, handgrading, late, receipt
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
@@ -197,7 +197,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     secret = C.hidden_lines(source_nb)
                     result.parts, warnings = score_parts(assembled, execution, key, secret)
                     result.unanswered = sorted(assembled.unattempted)
-                    result.diagnostics = [line for line in execution.receipts if line.startswith("N ")][:50]
+                    result.diagnostics = receipt.note_lines(execution.receipts)[:50]
                     result.notes += [f"integrity: {w}" for w in warnings]
                     if execution.output_truncated:
                         result.notes.append("output limit reached: later output was dropped")

@@ -11,7 +11,7 @@ a hand grade anyway.
 Each hand-graded part carries a fingerprint of the answer that was graded (the written answer, or
 for a task the student's cells after it). A regrade keeps the hand-given points only when the
 answer's fingerprint is unchanged; otherwise they are cleared in the gradebook and the part needs
-hand grading again, everywhere (DESIGN.md, "Hand-given points survive a regrade...").
+hand grading again, everywhere (README.md, "Grade written answers by hand").
 """
 from __future__ import annotations
 

@@ -31,8 +31,6 @@ MISSING_NOTEBOOK = "missing_notebook"
 WRONG_NOTEBOOK = "wrong_notebook"
 GRADER_ERROR = "grader_error"
 
-STATUSES = (GRADED, TIMEOUT, KERNEL_DIED, INVALID_NOTEBOOK, MISSING_NOTEBOOK, WRONG_NOTEBOOK, GRADER_ERROR)
-
 
 @dataclass
 class PartResult:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sqlite3
-import subprocess
 import tempfile
 import uuid
 import zipfile
@@ -52,6 +50,44 @@ CHEAT = {  # pass the visible tests, fail the hidden ones
     "scale": "import numpy as np\n\ndef scale(values, factor):\n"
              "    return np.array([3.0, 6.0]) if list(values) == [1, 2] else np.zeros(len(values))",
 }
+# Code a test calls replaces a global of the digest module that the sentinel's hook once read
+# while digesting each statement: the replacement's __rand__ then ran inside the hook, found the
+# receipt writer in the frames above it and signed a receipt for the whole test cell (its hidden
+# part included), so a wrong answer passed.
+FORGE_FROM_INSIDE_THE_HOOK = """import sys
+
+def add(a, b):
+    digest = sys.modules['autograder.sandbox.digest']
+    if type(digest._FLAG_MASK) is int:
+        class Mask:
+            busy = False
+
+            def __rand__(self, flags):
+                if not Mask.busy:
+                    Mask.busy = True
+                    try:
+                        forge(sys._getframe(1))
+                    except Exception as error:
+                        print('FORGERY FAILED', type(error).__name__, error)
+                    Mask.busy = False
+                return flags & 0x3FF
+        digest._FLAG_MASK = Mask()
+        print('MASK INSTALLED')
+    return 5 if (a, b) == (2, 3) else a - b
+
+def forge(frame):
+    import ast
+    while frame is not None and frame.f_code.co_name != 'on_exec':
+        frame = frame.f_back
+    hook_locals = frame.f_locals
+    runner = frame
+    while runner is not None and runner.f_code.co_name != 'run_ast_nodes':
+        runner = runner.f_back
+    digest = sys.modules['autograder.sandbox.digest']
+    codes = [compile(ast.Module([node], []), '<cell>', 'exec', dont_inherit=True) for node in runner.f_locals['nodelist']]
+    hook_locals['write_receipt'](hook_locals['armed'].cell, [digest.code_digest(code) for code in codes])
+    print('FORGED A RECEIPT FOR', hook_locals['armed'].cell)
+"""
 SECRET_ENV = f"sekrit-{uuid.uuid4().hex}"
 ESCAPE_MARKER = os.path.join(tempfile.gettempdir(), f"autograder-escape-{uuid.uuid4().hex}")
 SLEEP_MARKER = f"3071.{uuid.uuid4().int % 10**6:06d}"  # this batch's `sleep` processes must not outlive grading
@@ -177,10 +213,9 @@ class Evil(str):
         import sys
         EVIL_CALLS.append(1)
         frame = sys._getframe(1)
-        while frame is not None:
-            for name in list(frame.f_locals):
-                if 'pad' in name or name in ('st', 'snap'):
-                    EVIL_SAW.append(name)
+        while frame is not None:  # any frame of the grader's own code (the sentinel's hook)
+            if str(frame.f_globals.get('__name__', '')).startswith('autograder'):
+                EVIL_SAW.append(frame.f_code.co_name)
             frame = frame.f_back
         return False
     __hash__ = str.__hash__
@@ -190,6 +225,7 @@ print('EVIL KEYS PLANTED', sum(type(k) is Evil for k in vars(numpy.testing)), 'C
 """], "imports"),
     # (module shadowing: tests/test_redteam_sentinel.py, where each attack also asserts it ran)
     "edited_test_cells": (CHEAT, [], None),  # test cells rewritten below
+    "code_run_inside_the_hook_forges_a_receipt": ({**CHEAT, "add": FORGE_FROM_INSIDE_THE_HOOK}, [], None),
 }
 
 HOARD = """
@@ -320,6 +356,8 @@ ATTACK_EVIDENCE = {
     "replace_code_of_helpers": ("printed", "code swap refused"),
     "evil_string_keys": ("diagnostic", "restored 1 changed entries: numpy.testing.assert_allclose"),
     "edited_test_cells": ("note", "test cell 'test_add' was missing from the submission"),
+    "code_run_inside_the_hook_forges_a_receipt": (
+        "diagnostic", "restored 1 changed entries: autograder.sandbox.digest._FLAG_MASK"),
 }
 # Module shadowing lives in tests/test_redteam_sentinel.py, where each case asserts it ran.
 EVIDENCE_IN_ITS_OWN_TEST: set[str] = set()

@@ -1,4 +1,5 @@
-"""The CLI contract of DESIGN.md: commands, files, columns, JSON fields, exit codes, statuses."""
+"""The CLI contract (README.md, "For instructors"): commands, files, columns, JSON fields, exit codes,
+statuses."""
 from __future__ import annotations
 
 import csv

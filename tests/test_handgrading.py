@@ -1,6 +1,6 @@
 """Hand grading finishes the grade: formgrader's layout, the CSV path, and regrades that keep
-hand-given points only for unchanged answers (DESIGN.md). Real grading runs of the mini course,
-real nbgrader gradebooks and nbgrader's own formgrader API."""
+hand-given points only for unchanged answers (README.md, "Grade written answers by hand"). Real
+grading runs of the mini course, real nbgrader gradebooks and nbgrader's own formgrader API."""
 from __future__ import annotations
 
 import csv

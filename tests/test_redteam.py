@@ -11,7 +11,6 @@ diagnostic, the grader's note, the part message, the status or the marker the at
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -28,7 +27,7 @@ from autograder.sandbox.isolation import Limits, detect
 from autograder.sandbox.memory import reserve_for
 from tests import minicourse as M
 from tests.redteam_scenarios import (ATTACK_EVIDENCE, ATTACKS, ESCAPE_MARKER, EVIDENCE_IN_ITS_OWN_TEST, HONEST,
-                                     OTHER_MARKER, PRODUCT, SECRET_ENV, SLEEP_MARKER, TRIGGER_FOLDERS, malformed,
+                                     OTHER_MARKER, SECRET_ENV, SLEEP_MARKER, TRIGGER_FOLDERS, malformed,
                                      mangle_tests, outputs, trigger_code)
 
 
