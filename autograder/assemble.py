@@ -51,7 +51,7 @@ class Assembled:
     parts: list[Part]
     notes: list[str]
     unattempted: set[str]
-    recognised: bool  # False when the submission shares no answer or test cell with the source
+    recognised: bool  # False when too few of the source's answer and test cells are in the submission
     changed_tests: list[str] = field(default_factory=list)  # test cells edited, retyped, doubled or deleted
 
 
@@ -195,13 +195,11 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
     answers: dict[str, nbformat.NotebookNode] = {}
     extras: dict[str | None, list] = {}
     anchor: str | None = None
-    recognised = False
     seen_fixed: set[str] = set()
     narrative = {_normal(C.source(c)) for c in source_nb.cells if not C.grade_id(c)}
     for cell in submission.cells:
         gid = C.grade_id(cell)
         if gid in source_cells:
-            recognised = True
             original = source_cells[gid]
             if C.is_solution(original):
                 if gid not in answers:
@@ -292,4 +290,20 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         add_extras(key)
 
     nb = nbformat.v4.new_notebook(cells=out_cells, metadata=copy.deepcopy(source_nb.metadata))
-    return Assembled(nb, parts, notes, unattempted, recognised, changed_tests)
+    return Assembled(nb, parts, notes, unattempted, is_recognised(source_cells, submission), changed_tests)
+
+
+#: Share of the source's answer and test cells a submission must hold to be taken for its notebook.
+RECOGNISED_SHARE = 0.25
+
+
+def is_recognised(source_cells: dict, submission: nbformat.NotebookNode) -> bool:
+    """Whether `submission` is a notebook of this assignment: it holds at least a quarter of the
+    source's answer and test cells (by nbgrader id). Locked cells every notebook of a course shares
+    (`parameters`, `setup`) and the odd answer id two assignments both use do not make a match, so a
+    notebook of another assignment gets `wrong_notebook` instead of being graded as a blank one."""
+    graded = {gid for gid, cell in source_cells.items() if C.is_solution(cell) or C.is_grade(cell)}
+    if not graded:  # a source without answer or test cells: any shared cell will do
+        return any(C.grade_id(cell) in source_cells for cell in submission.cells)
+    found = graded & {C.grade_id(cell) for cell in submission.cells}
+    return bool(found) and len(found) >= RECOGNISED_SHARE * len(graded)
