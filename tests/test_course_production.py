@@ -86,3 +86,43 @@ def test_bad_arguments_say_what_is_wrong(detector):
         production_replay(5, seed=0, lighting_change_at=5, detector=detector)
     with pytest.raises(TypeError, match="hours"):
         production_replay(2.5, seed=0, detector=detector)
+
+
+def test_shipped_loads_the_stored_detector_fast():
+    from course.production import shipped
+
+    first, second = shipped(), shipped()
+    assert first.model is not second.model, "every call returns a fresh copy"
+    assert 0.0 < first.threshold < 1.0
+    assert sum(p.numel() for p in first.model.parameters()) == 4458   # the (4, 8) student of 05
+
+
+@pytest.mark.slow
+def test_stored_weights_are_what_the_recipe_gives():
+    """The stored detector is course.models.shipped_detector(), rebuilt from its recipe (minutes of
+    CPU). Training is deterministic on one machine; if this fails elsewhere only in the last bits,
+    the stored file is still the reference the notebooks were written against."""
+    import torch
+
+    from course.models import shipped_detector
+    from course.production import shipped
+
+    rebuilt, stored = shipped_detector(), shipped()
+    assert abs(rebuilt.threshold - stored.threshold) < 1e-12
+    for (name, a), (_, b) in zip(rebuilt.model.state_dict().items(), stored.model.state_dict().items()):
+        assert torch.allclose(a, b, atol=1e-6), name
+
+
+def test_stored_weights_match_the_readme():
+    import re
+    from pathlib import Path
+
+    from course.paths import dataset_path, sha256_of
+    from course.production import SHIPPED_WEIGHTS
+
+    readme = (Path(__file__).resolve().parent.parent / "datasets" / "README.md").read_text(encoding="utf-8")
+    row = next((line for line in readme.splitlines() if line.startswith(f"| `{SHIPPED_WEIGHTS}`")), None)
+    assert row is not None, f"datasets/README.md has no row for {SHIPPED_WEIGHTS}"
+    recorded = row.strip().strip("|").split("|")[-1].strip().strip("`")
+    assert re.fullmatch(r"[0-9a-f]{64}", recorded), row
+    assert sha256_of(dataset_path(SHIPPED_WEIGHTS)) == recorded
