@@ -56,8 +56,8 @@ WRONG_A = {
     "metric plotted against positions, not hours": (
         "plots", "return plot_curves({name: (series.index, series.values)",
         "return plot_curves({name: (np.arange(len(series)), series.values)", "test_plot_metric"),
-    "ship the candidate trained on new crops only": (
-        "ship_choice", 'SHIP = "new + old crops"', 'SHIP = "new crops only"', "test_ship_choice"),
+    "ship the candidate with more data, not the more accurate one": (
+        "ship_choice", 'SHIP = "new crops only"', 'SHIP = "new + old crops"', "test_ship_choice"),
 }
 
 WRONG_B = {
