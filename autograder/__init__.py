@@ -4,6 +4,8 @@ Modules, one job each: `layout` (where things are), `cells` (nbgrader cell metad
 (source -> release), `collect` (find submissions), `assemble` (rebuild a submission around the
 grader's own cells), `execute` (run it headless in a sandboxed kernel), `score` (receipts ->
 results), `gradebook` (nbgrader's database), `exports` (grades.csv, Gradescope JSON), `feedback`
-(HTML), `grade` (a batch, many workers, one writer), `check` (a student's local run), `cli`.
+(HTML; maths through `mathml`), `late` (due dates, submission times, the late policy), `report`
+(the class report), `grade` (a batch, many workers, one writer), `check` (a student's local run),
+`usage` (argument checks made before anything heavy is imported), `cli`.
 """
 __version__ = "0.1.0"

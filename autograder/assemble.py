@@ -185,12 +185,19 @@ def _role(metadata: dict, role: str, **extra) -> dict:
     return metadata
 
 
-def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode) -> Assembled:
-    """Build the notebook the grader runs for one submission."""
+def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode,
+             released: bool = False) -> Assembled:
+    """Build the notebook the grader runs for one submission.
+
+    `released`: `source_nb` is the release itself (as `check` uses it), so its cells are already
+    what students received; clearing them again would turn every answer stub into nbgrader's
+    default stub, and a blank answer would not be recognised as not attempted.
+    """
     notes: list[str] = []
     changed_tests: list[str] = []
     source_cells = {C.grade_id(c): c for c in source_nb.cells if C.grade_id(c)}
-    received = student_view(source_nb)  # what the student's copy of each cell should hold
+    # what the student's copy of each cell should hold
+    received = {gid: C.source(c) for gid, c in source_cells.items()} if released else student_view(source_nb)
     stubs = {gid: received[gid] for gid, c in source_cells.items() if C.is_solution(c)}
 
     # The student's cells: their answers by id (first copy wins) and the cells they added,
@@ -287,6 +294,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)
             text = received.get(gid, C.source(original)) if gid else C.source(original)
             out_cells.append(_cell(original.cell_type, text, _role(original.metadata, FIXED_ROLE)))
+            if gid and C.is_task(original):  # graded by hand, like a written answer
+                parts.append(Part(gid, "manual", C.points(original), C.title_of(gid)))
         if gid:
             add_extras(gid)
     for key in list(extras):  # anchors that no longer exist in the source

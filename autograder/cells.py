@@ -42,6 +42,16 @@ def is_manual(cell) -> bool:
     return is_grade(cell) and is_solution(cell)
 
 
+def is_task(cell) -> bool:
+    """nbgrader's manually graded task: a locked markdown cell; the work is in the cells around it."""
+    return bool(meta(cell).get("task")) and not is_grade(cell)
+
+
+def is_hand_graded(cell) -> bool:
+    """A part whose points are given by hand: a written answer or a task."""
+    return is_manual(cell) or is_task(cell)
+
+
 def points(cell) -> float:
     try:
         return float(meta(cell).get("points", 0) or 0)

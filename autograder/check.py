@@ -110,7 +110,7 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
     assignment = which_assignment(found, path, nb)
     release_path = found.notebook(assignment)
     release_nb = nbformat.read(release_path, as_version=4)
-    assembled = assemble(release_nb, nb)
+    assembled = assemble(release_nb, nb, released=True)
     if not assembled.recognised:
         raise UsageError(f"{path} shares no answer or test cell with {release_path}: is it an assignment notebook?")
     report = CheckReport(assignment, release_path, [], changed_tests=list(assembled.changed_tests),

@@ -10,8 +10,10 @@
     autograder classroom ASSIGNMENT --out DIR
     autograder classroom-result NOTEBOOK --assignment ASSIGNMENT
     autograder lms-export OUT_DIR --lms canvas|moodle --roster CSV
+    autograder formgrader OUT_DIR
+    autograder handgrade export|import|sync OUT_DIR ...
 
-Exit status: 0 when the command did its job (for `grade`: the batch ran, whatever the students
+Exit status (`check`: 0 only when every visible test passed, else 1): 0 when the command did its job (for `grade`: the batch ran, whatever the students
 scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
 """
 from __future__ import annotations
@@ -45,17 +47,27 @@ def _positive(kind):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autograder", description="Release, grade and check course assignments.")
+    from autograder import __version__
+
+    parser = argparse.ArgumentParser(prog="autograder", description="Release, grade and check course assignments.",
+                                     epilog="Run `autograder COMMAND --help` for a command's options and an example.")
+    parser.add_argument("--version", action="version", version=f"autograder {__version__}")
     parser.add_argument("--course", type=Path, help="course root (default: found from the working directory)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("release", help="generate release/ from source/ (refuses a release that leaks, and never "
-                                       "overwrites a file someone edited in release/)")
+                                       "overwrites a file someone edited in release/)",
+                       description="Generate release/NN-name/ from source/NN-name/ with nbgrader (solutions and hidden "
+                                   "tests removed, then searched for leaks). Example: autograder release "
+                                   "01-problem-framing")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
     p.add_argument("--overwrite", action="store_true",
                    help="replace files in release/ that were edited since the last release (their edits are lost)")
 
-    p = sub.add_parser("grade", help="grade a folder of submissions")
+    p = sub.add_parser("grade", help="grade a folder of submissions",
+                       description="Grade every submission in SUBMISSIONS in a sandbox; write grades.csv, "
+                                   "results/<student>.json, feedback/<student>/ and a gradebook to --out. Example: "
+                                   "autograder grade 03-metrics-and-baselines submitted/ --out graded/03")
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                    help="folder with <student_id>/<notebook>.ipynb (or .zip / .ipynb per student)")
@@ -79,17 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sandbox-user", default="nobody", help="user the kernel runs as when grading as root")
     p.add_argument("--no-namespaces", action="store_true", help="do not use bubblewrap even if present")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--times", metavar="SOURCE",
+                   help="when each submission was handed in, for late work (due dates and the late policy are in "
+                        "nbgrader_config.py): 'timestamp' (default: nbgrader's timestamp.txt in the submission), "
+                        "'mtime' (else the notebook file's time) or a CSV from the LMS with a student id column "
+                        "and a submission time column")
 
-    p = sub.add_parser("report", help="write an HTML class report from a graded batch")
+    p = sub.add_parser("report", help="write an HTML class report from a graded batch",
+                       description="Write one HTML page on how the class did: isolation in force, scores, every "
+                                   "part's pass rate, and a row per student linking to their feedback page. "
+                                   "Example: autograder report graded/03")
     p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the --out folder of `autograder grade`")
     p.add_argument("--html", type=Path, help="where to write it (default: OUT_DIR/report.html)")
 
-    p = sub.add_parser("check", help="run a notebook's visible tests locally, as the release has them")
+    p = sub.add_parser("check", help="run a notebook's visible tests locally, as the release has them",
+                       description="Run NOTEBOOK's visible tests the way grading runs them and print each part. "
+                                   "Exits 0 only when every visible test passed (1 otherwise), so a CI job can use "
+                                   "it. Example: autograder check 01-problem-framing/01-problem-framing.ipynb")
     p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
     p.add_argument("--release", type=Path, metavar="DIR",
                    help="the course folder (or its release/ folder) the notebook belongs to "
                         "(default: found from the notebook, or $AUTOGRADER_RELEASE)")
-    p.add_argument("--cell-timeout", type=_positive(float), default=120.0)
+    p.add_argument("--cell-timeout", type=_positive(float), default=120.0, help="seconds per cell (default 120)")
 
     p = sub.add_parser("fetch", help="copy an assignment into a work folder of your own (never replaces your files)",
                        description="Copy a released assignment to DIR/ASSIGNMENT/ (default: ./ASSIGNMENT/), like "
@@ -146,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "autograder classroom-result 01-problem-framing/01-problem-framing.ipynb "
                                    "--assignment 01-problem-framing")
     p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
-    p.add_argument("--assignment", required=True, metavar="ASSIGNMENT")
+    p.add_argument("--assignment", required=True, metavar="ASSIGNMENT", help="the assignment NOTEBOOK belongs to")
     p.add_argument("--output", metavar="FILE", help="where to append the outputs (default: $GITHUB_OUTPUT, or print)")
     p.add_argument("--release", type=Path, metavar="DIR", help="the release to check against (default: installed)")
 
@@ -157,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "lms-export graded/03 --lms canvas --roster canvas-export.csv --id-column "
                                    "'SIS Login ID'")
     p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the --out folder of `autograder grade`")
-    p.add_argument("--lms", required=True, choices=("canvas", "moodle"))
+    p.add_argument("--lms", required=True, choices=("canvas", "moodle"), help="the LMS whose import format to write")
     p.add_argument("--roster", type=Path, required=True, metavar="CSV",
                    help="one row per student: the grader's student id and the LMS's columns (Canvas: Student, ID, "
                         "SIS User ID, SIS Login ID, Section; Moodle: Email address, ID number or Username)")
@@ -172,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                                     "(default: the batch's max_score)")
     p.add_argument("--skip-unmatched", action="store_true", help="leave out graded students missing from the roster")
     p.add_argument("--output", type=Path, metavar="CSV", help="default: OUT_DIR/<lms>-grades.csv")
+    from autograder import handgrade_cli
+
+    handgrade_cli.add_parsers(sub)
+    for command in sub.choices.values():  # `autograder grade ... --course DIR` works too
+        command.add_argument("--course", type=Path, default=argparse.SUPPRESS,
+                             help="course root (default: found from the working directory)")
     return parser
 
 
@@ -192,11 +221,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"released {path.relative_to(course.root)}")
             return 0
         if args.command == "grade":
+            from autograder.usage import check_db_url, check_submissions_folder
+
+            course = _course(args)
+            course.check_assignment(args.assignment)  # these first: a typo is reported at once
+            check_submissions_folder(args.submissions)
+            check_db_url(args.db_url)
             from autograder.execute import Settings
             from autograder.grade import GradeOptions, grade_assignment, print_table
             from autograder.sandbox.isolation import Limits
 
-            course = _course(args)
             dask_tls = None
             if args.dask_tls_ca_file or args.dask_tls_cert or args.dask_tls_key:
                 from autograder.cluster import DaskTLS
@@ -212,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                                    dask_address=args.dask_address, dask_tls=dask_tls,
                                    dask_insecure=args.dask_insecure,
                                    sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
-                                   progress=not args.quiet)
+                                   progress=not args.quiet, times=args.times)
             out = args.out or Path("out") / args.assignment
             log = (lambda *a, **k: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
             results = grade_assignment(course, args.assignment, args.submissions, out, options, log=log)
@@ -231,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             release = args.release or (args.course.resolve() if args.course else None)
             report = check_notebook(args.notebook, Settings(cell_timeout=args.cell_timeout), release=release)
             print_report(report)
-            return 0
+            tests = [p for p in report.parts if p.kind == "test"]
+            return 0 if all(p.passed for p in tests) else 1
         if args.command == "fetch":
             from autograder.distribution import fetch
             from autograder.layout import find_release
@@ -295,6 +330,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"warning: {warning}", file=sys.stderr)
             print(f"wrote {path} ({result.rows} students). {HOW_TO_IMPORT[args.lms]}")
             return 0
+        if args.command in ("formgrader", "handgrade"):
+            from autograder import handgrade_cli
+
+            return handgrade_cli.run(args, lambda: _course(args))
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return 2

@@ -127,6 +127,10 @@ def collect(folder: Path, assignment: str, notebook_name: str) -> list[Submissio
             continue
         sub = Submission(student_id=student, origin=path.name)
         found[student] = sub
+        if path.is_symlink():  # as inside a student's folder: a link could point at any file (or at source/)
+            sub.problem = (R.INVALID_NOTEBOOK, f"{path.name} is a symbolic link; submit the notebook itself "
+                                               "(links are not followed, so a submission cannot point at another file)")
+            continue
         try:
             if path.is_dir():
                 _choose(_read_folder(path), assignment, notebook_name, sub)

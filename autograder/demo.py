@@ -1,6 +1,7 @@
 """`make demo`: regenerate the release, grade every assignment's example submissions, print a table.
 
-Output goes to out/demo/<assignment>/ (grades.csv, Gradescope JSON, feedback pages, gradebook).
+Output goes to out/demo/<assignment>/ (grades.csv, Gradescope JSON, feedback pages, gradebook,
+and the class report, report.html).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from autograder.errors import AutograderError
 from autograder.grade import GradeOptions, grade_assignment, print_table
 from autograder.layout import find_course
 from autograder.release import release
+from autograder.report import write_report
 
 
 def main() -> int:
@@ -24,6 +26,7 @@ def main() -> int:
         print(f"make demo: {error}", file=sys.stderr)
         return 2
     results = []
+    reports = []
     for assignment in course.assignments():
         examples = course.examples / assignment
         if not examples.is_dir():
@@ -32,10 +35,14 @@ def main() -> int:
         out = course.root / "out" / "demo" / assignment
         results += grade_assignment(course, assignment, examples, out, GradeOptions(force=True),
                                     log=lambda msg: print(msg, file=sys.stderr))
+        reports.append(write_report(out))
     print()
     print_table(results)
     print(f"\nfeedback pages: out/demo/<assignment>/feedback/<student>/  "
           f"({time.monotonic() - started:.0f} s in all)")
+    print("class reports (open in a browser):")
+    for path in reports:
+        print(f"  {path.relative_to(course.root)}")
     return 0
 
 

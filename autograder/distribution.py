@@ -65,7 +65,8 @@ def generic_line(line: str) -> bool:
         names = [t.string for t in tokenize.generate_tokens(io.StringIO(line).readline) if t.type == tokenize.NAME]
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return False
-    return all(keyword.iskeyword(name) or hasattr(builtins, name) or len(name) == 1 for name in names)
+    return all(keyword.iskeyword(name) or hasattr(builtins, name) or len(name) == 1 or name in ("self", "cls")
+               or (name.startswith("__") and name.endswith("__")) for name in names)
 
 
 def course_secrets(course: Course, assignments: list[str]) -> set[str]:

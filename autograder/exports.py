@@ -12,9 +12,14 @@ import os
 from pathlib import Path
 
 from autograder import results as R
+from autograder.late import summary as late_summary
 
+# score/max_score: autograded points; hand_points: given by hand so far (formgrader or an imported
+# file); manual_points_pending: points still to be graded by hand; total_*: both kinds together.
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason",
-                  "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at"]
+                  "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at",
+                  "raw_score", "late_penalty", "submitted_at", "due_at", "hours_late",
+                  "hand_points", "total_score", "total_max_score"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -40,8 +45,11 @@ def grades_csv(results: list[R.SubmissionResult]) -> str:
         tests = [p for p in r.parts if p.kind == "test"]
         writer.writerow([
             r.student_id, r.assignment, _number(r.score), _number(r.max_score), r.status,
-            r.reason.replace("\n", " "), _number(r.manual_max),
+            r.reason.replace("\n", " "), _number(r.manual_pending),
             sum(p.passed for p in tests), len(tests), f"{r.seconds:.1f}", r.graded_at,
+            _number(r.raw_score), _number(r.late_penalty), r.late.get("submitted_at", ""), r.late.get("due_at", ""),
+            f"{r.late['seconds_late'] / 3600:.2f}" if r.late else "",
+            _number(r.hand_score), _number(r.score + r.hand_score), _number(r.max_score + r.manual_max),
         ])
     return buffer.getvalue()
 
@@ -51,8 +59,10 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
     lines = [f"status: {result.status}"]
     if result.reason:
         lines.append(f"reason: {result.reason}")
-    if result.manual_max:
-        lines.append(f"{_number(result.manual_max)} more points are graded by hand")
+    if result.manual_pending:
+        lines.append(f"{_number(result.manual_pending)} more points are graded by hand")
+    if result.late:
+        lines.append(f"late: {late_summary(result.late, result.late_penalty)}")
     lines += [f"note: {n}" for n in result.notes]
     tests = []
     for number, part in enumerate([p for p in result.parts if p.kind == "test"], start=1):
@@ -66,8 +76,15 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
             "tags": [part.grade_id, part.outcome],
             "visibility": "visible",
         })
+    for part in [p for p in result.parts if p.kind == "manual" and p.outcome == R.HAND_GRADED]:
+        tests.append({
+            "name": f"{part.title} (graded by hand)", "number": str(len(tests) + 1), "score": part.points,
+            "max_score": part.max_points, "status": "passed" if part.points >= part.max_points else "failed",
+            "output": part.message or "graded by hand", "tags": [part.grade_id, part.outcome],
+            "visibility": "visible",
+        })
     return {
-        "score": result.score,
+        "score": round(result.score + result.hand_score, 6),
         "execution_time": round(result.seconds, 2),
         "output": "\n".join(lines),
         "stdout_visibility": "hidden",

@@ -13,14 +13,14 @@ import binascii
 import html
 import re
 
-import mistune
-
 from autograder import cells as C
 from autograder import results as R
 from autograder.assemble import ANSWER_ROLE, EXTRA_ROLE, GUARD_ROLE, TEST_ROLE, Assembled
+from autograder.late import summary as late_summary
+from autograder.mathml import render_markdown
 from autograder.score import redact
 
-_markdown = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+_markdown = render_markdown
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 OUTPUT_TEXT_LIMIT = 20_000
 
@@ -29,7 +29,8 @@ OUTCOME_LABEL = {
     R.FAILED: ("failed", "bad"),
     R.NOT_ATTEMPTED: ("not attempted", "idle"),
     R.NOT_RUN: ("did not run", "bad"),
-    R.MANUAL: ("graded by hand", "idle"),
+    R.MANUAL: ("to be graded by hand", "idle"),
+    R.HAND_GRADED: ("graded by hand", "ok"),
 }
 
 STYLE = """
@@ -43,6 +44,8 @@ th{background:#f5f5f7} .pts{white-space:nowrap;text-align:right}
 .cell{margin:1rem 0;border-left:3px solid #ddd;padding-left:.8rem} .cell.test{border-color:#7a8cff}
 pre{background:#f7f7f9;padding:.6rem;overflow-x:auto;font-size:.85rem;white-space:pre-wrap}
 pre.out{background:#fff;border:1px solid #eee} pre.err{background:#fff5f5;border:1px solid #f3c2c2}
+.late{background:#fbdcdc;color:#8a1111;padding:.4rem .8rem;border-radius:.4rem}
+.fix{background:#fbdcdc;padding:.6rem 1rem;border-radius:.4rem;margin:1rem 0}
 .notes{background:#fff8e1;padding:.6rem 1rem;border-radius:.4rem} .score{font-size:1.2rem}
 """
 
@@ -96,17 +99,52 @@ def _outputs(cell, secret: set[str]) -> str:
     return "".join(parts)
 
 
+# A submission the grader could not run at all: what to do about it, instead of a row per part.
+HOW_TO_FIX = {
+    R.INVALID_NOTEBOOK: "The file you submitted is not a notebook Jupyter can open (it may be cut short, edited by "
+                        "hand, or saved by another program). Open it in JupyterLab: if it does not open, take your "
+                        "last good copy (File > Revert to checkpoint, or fetch the assignment again and paste your "
+                        "answers in), save it with File > Save Notebook, run `autograder check` on it, and submit "
+                        "that file.",
+    R.MISSING_NOTEBOOK: "Your submission holds no notebook the grader could pick. Submit the assignment's notebook "
+                        "itself (NN-name.ipynb), once, in the folder or zip you hand in.",
+    R.WRONG_NOTEBOOK: "The notebook you submitted is not this assignment's (it shares none of its answer or test "
+                      "cells). Check that you submitted the right file, and that you worked in a copy of the "
+                      "released notebook, not in a new notebook.",
+}
+UNGRADABLE = tuple(HOW_TO_FIX)
+
+
+def part_anchor(grade_id: str) -> str:
+    return "part-" + re.sub(r"[^A-Za-z0-9_-]", "-", grade_id)
+
+
+def _message(part: R.PartResult, label: str) -> str:
+    """The part's message without what its outcome label already says."""
+    message = part.message or ""
+    if message.lower().startswith(label.lower()):
+        message = message[len(label):].lstrip(" :")
+    return message
+
+
 def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb, secret: set[str]) -> str:
     """The whole feedback page for one submission."""
+    linked = assembled is not None and executed_nb is not None
     rows = []
     for part in result.parts:
         label, css = OUTCOME_LABEL.get(part.outcome, (part.outcome, "idle"))
+        title = _esc(part.title)
+        if linked:
+            title = f'<a href="#{part_anchor(part.grade_id)}">{title}</a>'
         rows.append(
-            f"<tr><td>{_esc(part.title)}<br><small>{_esc(part.grade_id)}</small></td>"
+            f"<tr><td>{title}<br><small>{_esc(part.grade_id)}</small></td>"
             f'<td class="pts">{part.points:g} / {part.max_points:g}</td>'
             f'<td><span class="badge {css}">{_esc(label)}</span></td>'
-            f'<td class="msg">{_esc(part.message)}</td></tr>')
-    manual = f" (+ {result.manual_max:g} points graded by hand)" if result.manual_max else ""
+            f'<td class="msg">{_esc(_message(part, label))}</td></tr>')
+    manual = ""
+    if result.manual_max:
+        manual = f" + {result.hand_score:g} / {result.manual_max:g} points graded by hand"
+        manual += f" ({result.manual_pending:g} still to be graded)" if result.manual_pending else ""
     head = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         f"<title>Feedback: {_esc(result.assignment)} - {_esc(result.student_id)}</title>",
@@ -116,13 +154,22 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
         f'<p class="score"><b>{result.score:g} / {result.max_score:g}</b> autograded points{_esc(manual)}'
         f' &middot; status: {_esc(result.status)}</p>',
     ]
+    if result.late:
+        css = "late" if result.late_penalty else "meta"
+        head.append(f'<p class="{css}" id="late">{_esc(late_summary(result.late, result.late_penalty))}'
+                    + (f"; {result.raw_score:g} points before the penalty" if result.late_penalty else "") + "</p>")
     if result.reason:
         head.append(f'<p class="notes">{_esc(result.reason)}</p>')
     if result.notes:
         head.append('<div class="notes"><b>Notes</b><ul>' + "".join(f"<li>{_esc(n)}</li>" for n in result.notes)
                     + "</ul></div>")
-    head.append("<table><tr><th>Part</th><th>Points</th><th>Outcome</th><th>Message</th></tr>"
-                + "".join(rows) + "</table>")
+    if result.status in UNGRADABLE:
+        head.append(f'<div class="fix"><b>How to fix it</b><p>{_esc(HOW_TO_FIX[result.status])}</p>'
+                    f"<p>None of the {len(result.parts)} parts could be graded, so every part scores 0 until a "
+                    "readable notebook is submitted.</p></div>")
+    else:
+        head.append("<table><tr><th>Part</th><th>Points</th><th>Outcome</th><th>Message</th></tr>"
+                    + "".join(rows) + "</table>")
     body = []
     if assembled is not None and executed_nb is not None:
         by_id = {p.grade_id: p for p in result.parts}
@@ -132,18 +179,21 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
             if role == GUARD_ROLE:
                 continue
             text = C.source(cell)
+            own = cell.get("metadata", {}).get("autograder", {}).get("grade_id")
+            anchor = f' id="{part_anchor(own)}"' if role == ANSWER_ROLE and own in by_id else ""
             if cell.get("cell_type") == "markdown":
-                body.append(f'<div class="cell md">{_markdown(text)}</div>')
+                body.append(f'<div class="cell md"{anchor}>{_markdown(text)}</div>')
             elif cell.get("cell_type") == "code" and role == TEST_ROLE:
                 gid = cell["metadata"]["autograder"].get("grade_id")
                 visible = C.visible_part(text).replace(f"__autograder_done__ = {gid!r}", "").rstrip()
                 part = by_id.get(gid)
                 label, css = OUTCOME_LABEL.get(part.outcome, (part.outcome, "idle")) if part else ("", "idle")
-                msg = f'<div class="msg">{_esc(part.message)}</div>' if part and part.message else ""
-                body.append(f'<div class="cell test"><pre>{_esc(visible)}\n# (hidden tests not shown)</pre>'
+                text = _message(part, label) if part else ""
+                msg = f'<div class="msg">{_esc(text)}</div>' if text else ""
+                body.append(f'<div class="cell test" id="{part_anchor(gid)}"><pre>{_esc(visible)}\n# (hidden tests not shown)</pre>'
                             f'<span class="badge {css}">{_esc(label)}</span> {msg}</div>')
             elif cell.get("cell_type") == "code":
                 tag = " (your cell)" if role in (ANSWER_ROLE, EXTRA_ROLE) else ""
-                body.append(f'<div class="cell"><small>{_esc(tag)}</small><pre>{_esc(text)}</pre>'
+                body.append(f'<div class="cell"{anchor}><small>{_esc(tag)}</small><pre>{_esc(text)}</pre>'
                             f"{_outputs(cell, secret)}</div>")
     return "".join(head + body) + "</body></html>\n"

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import exports, feedback
+from autograder import exports, feedback, handgrading, late
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
@@ -31,6 +31,7 @@ from autograder.collect import Submission, collect
 from autograder.errors import UsageError
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_notebook
 from autograder.gradebook import GradebookWriter, default_url
+from autograder.handgrade_batch import BatchHandGrading
 from autograder.layout import Course, assignment_files
 from autograder.release import validate_source
 from autograder.sandbox.isolation import detect
@@ -60,6 +61,7 @@ class GradeOptions:
     sandbox_user: str | None = "nobody"
     use_namespaces: bool = True
     progress: bool = True
+    times: str | None = None  # submission times: "timestamp" (default), "mtime" or an LMS CSV (late.py)
 
 
 @dataclass
@@ -76,6 +78,7 @@ class AssignmentContext:
     settings: Settings
     sandbox_user: str | None
     use_namespaces: bool
+    late: dict[str, dict] = field(default_factory=dict)  # student id -> late facts (late.py)
 
 
 def _now() -> str:
@@ -88,7 +91,7 @@ def empty_parts(source_nb) -> list[R.PartResult]:
         gid = C.grade_id(cell)
         if gid and C.is_test(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
-        elif gid and C.is_manual(cell):
+        elif gid and C.is_hand_graded(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "manual", 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
 
@@ -99,10 +102,19 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ValueError(f"the file is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    # A reason never quotes the file: it reaches grades.csv and the feedback page, and the "notebook"
+    # may be any file (JSON errors say where, nbformat's own messages would show the text).
+    try:
+        json.loads(text)
+    except ValueError as error:
+        where = f" (line {error.lineno}, column {error.colno}: {error.msg})" if isinstance(error, json.JSONDecodeError) else ""
+        raise ValueError(f"the file is not a notebook: it is not valid JSON{where}. Open it in JupyterLab and "
+                         "save it again, or submit the .ipynb file itself") from None
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
-        raise ValueError(f"the file is not a readable notebook: {type(error).__name__}: {str(error)[:200]}") from None
+        raise ValueError(f"the file is not a readable notebook ({type(error).__name__}): open it in JupyterLab "
+                         "and save it again") from None
     if not isinstance(nb.get("cells"), list):
         raise ValueError("the notebook has no list of cells")
     for cell in nb.cells:
@@ -151,7 +163,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
     source_nb = nbformat.from_dict(ctx.source)
     result = R.SubmissionResult(student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADED,
                                 parts=empty_parts(source_nb), notes=list(sub.notes),
-                                content_hash=sub.content_hash, graded_at=_now())
+                                content_hash=sub.content_hash, graded_at=_now(),
+                                late=ctx.late.get(sub.student_id, {}))
     assembled: Assembled | None = None
     executed = None
     try:
@@ -199,6 +212,10 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
         result.notes.append("grader traceback: " + traceback.format_exc(limit=4).replace("\n", " | ")[-1500:])
         result.parts = empty_parts(source_nb)
     result.seconds = time.monotonic() - started
+    if assembled is not None:  # what each hand-graded part grades, and the notebook formgrader shows
+        handgrading.mark_answers(result.parts, executed if executed is not None else assembled.notebook)
+        if executed is not None:
+            result.executed_notebook = nbformat.writes(executed)
     try:
         result.feedback_html = feedback.render(result, assembled, executed, C.hidden_lines(source_nb))
     except Exception as error:  # noqa: BLE001
@@ -273,16 +290,20 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
     if options.db_url and options.db_url.startswith("sqlite:///"):
         ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
+    policy = late.course_policy(course.root, assignment)
     submissions = collect(Path(submissions_dir), assignment, ctx.notebook_name)
+    ctx.late = late.batch_facts(policy, submissions, Path(submissions_dir), options.times)
     writer = GradebookWriter(options.db_url or default_url(out_dir))
     writer.register(assignment, assignment, source_nb)
+    hand = BatchHandGrading(out_dir, writer.db_url, source_nb, course.source, assignment)
 
     results: dict[str, R.SubmissionResult] = {}
     todo: list[Submission] = []
+    previous_of: dict[str, R.SubmissionResult | None] = {}
     for sub in submissions:
-        previous = None if options.force else _load_previous(out_dir, sub.student_id)
-        if previous and previous.content_hash == sub.content_hash and previous.assignment == assignment \
-                and previous.status != R.GRADER_ERROR:
+        previous = previous_of[sub.student_id] = _load_previous(out_dir, sub.student_id)
+        if not options.force and previous and previous.content_hash == sub.content_hash and previous.assignment == assignment \
+                and previous.status != R.GRADER_ERROR and previous.late == ctx.late.get(sub.student_id, {}):
             results[sub.student_id] = previous
         else:
             todo.append(sub)
@@ -296,11 +317,14 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
         log(f"warning: isolation layer missing: {warning}")
     for previous in results.values():
         writer.record(previous, assignment)
+        hand.finish(previous, previous)  # hand grades given since (formgrader) reach every output
+        exports.write_student_files(out_dir, previous, ctx.notebook_name)
     exports.write_results(out_dir, list(results.values()))
 
     def accept(result: R.SubmissionResult) -> None:
-        exports.write_student_files(out_dir, result, ctx.notebook_name)
         writer.record(result, assignment)
+        hand.finish(result, previous_of.get(result.student_id))  # keeps hand grades of unchanged answers
+        exports.write_student_files(out_dir, result, ctx.notebook_name)
         results[result.student_id] = result
         exports.write_results(out_dir, list(results.values()))
 
@@ -340,7 +364,8 @@ def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseExcep
     return R.SubmissionResult(
         student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADER_ERROR,
         reason=f"the grading worker failed: {type(error).__name__}: {error}",
-        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now())
+        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now(),
+        late=ctx.late.get(sub.student_id, {}))
 
 
 def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_address: str | None, source_nb,

@@ -82,12 +82,19 @@ class GradebookWriter:
             _retrying(lambda: self._record(result, notebook_id))
 
     def _record(self, result: R.SubmissionResult, notebook_id: str) -> None:
-        timestamp = datetime.now(timezone.utc).replace(tzinfo=None)
+        submitted = result.late.get("submitted_at")  # nbgrader's timestamp is when it was handed in
+        timestamp = datetime.fromisoformat(submitted) if submitted else datetime.now(timezone.utc)
+        timestamp = timestamp.astimezone(timezone.utc).replace(tzinfo=None)
         with Gradebook(self.db_url) as gb:
+            if result.late.get("due_at"):
+                due = datetime.fromisoformat(result.late["due_at"]).astimezone(timezone.utc).replace(tzinfo=None)
+                gb.update_or_create_assignment(result.assignment, duedate=due)
             gb.update_or_create_student(result.student_id)
             gb.update_or_create_submission(result.assignment, result.student_id, timestamp=timestamp)
             by_id = {p.grade_id: p for p in result.parts}
             notebook = gb.find_notebook(notebook_id, result.assignment)
+            gb.find_submission_notebook(notebook_id, result.assignment, result.student_id) \
+                .late_submission_penalty = result.late_penalty or None
             for grade_cell in notebook.grade_cells:
                 grade = gb.find_grade(grade_cell.name, notebook_id, result.assignment, result.student_id)
                 part = by_id.get(grade_cell.name)

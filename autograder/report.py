@@ -1,9 +1,11 @@
 """`autograder report OUT_DIR`: how the class did, for the instructor, as one HTML page.
 
 Reads the per-student results a grading batch wrote (OUT_DIR/state/*.json) and writes
-OUT_DIR/report.html: the score distribution, statuses, the pass rate of every part, and the parts
-most students failed with their most common messages. Plots are matplotlib PNGs embedded in the
-page, so the file can be mailed or attached as it is.
+OUT_DIR/report.html: first the isolation layers the batch ran under (and any that were missing),
+then the score distribution, statuses, the parts most students failed with their most common
+messages, the pass rate of every part in the notebook's order, and one row per student with a link
+to their feedback page. Plots are matplotlib PNGs embedded in the page; the links are relative, so
+keep the page inside OUT_DIR (or pass --html a path there) for them to work.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import base64
 import html
 import io
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -52,6 +55,13 @@ def part_table(results: list[R.SubmissionResult]) -> list[dict]:
     order: list[str] = []
     rows: dict[str, dict] = {}
     graded = [r for r in results if r.status in (R.GRADED, R.TIMEOUT, R.KERNEL_DIED)]
+    # the notebook's order: every result lists its parts in it; the longest list knows every part
+    for result in sorted(results, key=lambda r: -len(r.parts))[:1]:
+        for part in result.parts:
+            if part.kind == "test":
+                order.append(part.grade_id)
+                rows[part.grade_id] = {"grade_id": part.grade_id, "title": part.title, "points": part.max_points,
+                                       "passed": 0, "failed": 0, "not_attempted": 0, "messages": Counter()}
     for result in graded:
         for part in result.parts:
             if part.kind != "test":
@@ -75,7 +85,38 @@ def part_table(results: list[R.SubmissionResult]) -> list[dict]:
     return table
 
 
-def render_report(results: list[R.SubmissionResult]) -> str:
+def isolation_lines(results: list[R.SubmissionResult]) -> list[tuple[str, int]]:
+    """The isolation each submission was graded under, most common first (from each result)."""
+    return Counter(r.isolation or "isolation: not recorded" for r in results).most_common()
+
+
+def student_rows(results: list[R.SubmissionResult], links: dict[str, str]) -> str:
+    esc = html.escape
+    rows = []
+    for r in sorted(results, key=lambda r: r.student_id):
+        tests = [p for p in r.parts if p.kind == "test"]
+        name = esc(r.student_id)
+        if r.student_id in links:
+            name = f'<a href="{esc(links[r.student_id])}">{name}</a>'
+        late = f"&minus;{r.late_penalty:g} late" if r.late_penalty else ("late" if r.late.get("seconds_late") else "")
+        rows.append(f"<tr><td>{name}</td><td>{r.score:g} / {r.max_score:g}</td><td>{late}</td>"
+                    f"<td>{sum(p.passed for p in tests)} / {len(tests)}</td><td>{esc(r.status)}</td>"
+                    f"<td>{esc(r.reason[:120])}</td></tr>")
+    return ("<table><tr><th>student</th><th>score</th><th>late</th><th>parts passed</th><th>status</th>"
+            "<th>reason</th></tr>" + "".join(rows) + "</table>")
+
+
+def feedback_links(out_dir: Path, target: Path, results: list[R.SubmissionResult]) -> dict[str, str]:
+    """Each student's feedback page, relative to where the report is written."""
+    links = {}
+    for r in results:
+        pages = sorted((Path(out_dir) / "feedback" / r.student_id).glob("*.html"))
+        if pages:
+            links[r.student_id] = Path(os.path.relpath(pages[0], Path(target).parent)).as_posix()
+    return links
+
+
+def render_report(results: list[R.SubmissionResult], links: dict[str, str] | None = None) -> str:
     assignment = ", ".join(sorted({r.assignment for r in results}))
     scores = [r.score for r in results]
     max_score = max((r.max_score for r in results), default=0)
@@ -92,7 +133,10 @@ def render_report(results: list[R.SubmissionResult]) -> str:
     score_png = _png(fig)
 
     fig, ax = plt.subplots(figsize=(6.5, max(2.5, 0.28 * len(table) + 1)))
-    names = [row["title"] for row in table][::-1]
+    titles = [row["title"] for row in table]
+    if len(set(titles)) < len(titles):  # bars with the same name would be drawn on top of each other
+        titles = [f"{row['title']} ({row['grade_id']})" for row in table]
+    names = titles[::-1]
     rates = [100 * row["pass_rate"] for row in table][::-1]
     colors = ["#c44e52" if r < 50 else "#dd8452" if r < 80 else "#55a868" for r in rates]
     ax.barh(names, rates, color=colors)
@@ -105,6 +149,9 @@ def render_report(results: list[R.SubmissionResult]) -> str:
     mean = sum(scores) / len(scores)
     median = sorted(scores)[len(scores) // 2]
     esc = html.escape
+    isolation = "".join(
+        f'<li{" class=missing" if "MISSING" in text else ""}>{esc(text.removeprefix("isolation: "))} '
+        f"({n} submission{'s' if n != 1 else ''})</li>" for text, n in isolation_lines(results))
     status_rows = "".join(f"<tr><td>{esc(s)}</td><td>{n}</td></tr>" for s, n in statuses.most_common())
     part_rows = "".join(
         f"<tr><td>{esc(row['title'])}</td><td>{row['points']:g}</td><td>{100 * row['pass_rate']:.0f}%</td>"
@@ -118,8 +165,10 @@ def render_report(results: list[R.SubmissionResult]) -> str:
     return f"""<!doctype html><html lang=en><head><meta charset=utf-8><title>Class report: {esc(assignment)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2rem auto;padding:0 1rem}}
 table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}}
-th{{background:#f5f5f7}}</style></head><body>
+th{{background:#f5f5f7}}.isolation{{background:#eef3ff;padding:.4rem 1rem;border-radius:.4rem}}
+li.missing{{color:#8a1111;font-weight:bold}}</style></head><body>
 <h1>Class report: {esc(assignment)}</h1>
+<div class="isolation"><b>Isolation in force</b><ul>{isolation}</ul></div>
 <p>{len(results)} submissions &middot; mean {mean:.1f} &middot; median {median:g} of {max_score:g} autograded points</p>
 <img alt="score distribution" src="data:image/png;base64,{score_png}">
 <h2>Statuses</h2><table><tr><th>status</th><th>submissions</th></tr>{status_rows}</table>
@@ -128,6 +177,8 @@ th{{background:#f5f5f7}}</style></head><body>
 <h2>Every part</h2>
 <img alt="pass rate per part" src="data:image/png;base64,{rate_png}">
 <table><tr><th>part</th><th>points</th><th>pass rate</th><th>passed</th><th>failed</th><th>not attempted</th></tr>{part_rows}</table>
+<h2>Students</h2>
+{student_rows(results, links or {})}
 </body></html>
 """
 
@@ -135,5 +186,5 @@ th{{background:#f5f5f7}}</style></head><body>
 def write_report(out_dir: Path, target: Path | None = None) -> Path:
     results = load_results(out_dir)
     target = Path(target) if target else Path(out_dir) / "report.html"
-    write_atomic(target, render_report(results))
+    write_atomic(target, render_report(results, feedback_links(out_dir, target, results)))
     return target

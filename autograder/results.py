@@ -12,7 +12,8 @@ PASSED = "passed"
 FAILED = "failed"
 NOT_ATTEMPTED = "not_attempted"
 NOT_RUN = "not_run"
-MANUAL = "manual"  # graded by hand; no autograded points
+MANUAL = "manual"  # to be graded by hand (no points yet)
+HAND_GRADED = "hand_graded"  # graded by hand: points and the grader's comment (see handgrading.py)
 
 # Submission statuses
 GRADED = "graded"  # the notebook ran to its end (parts may still fail)
@@ -35,6 +36,7 @@ class PartResult:
     max_points: float
     outcome: str
     message: str = ""
+    answer_hash: str = ""  # hand-graded parts: fingerprint of the answer graded (hand points survive only if unchanged)
 
     @property
     def passed(self) -> bool:
@@ -54,11 +56,25 @@ class SubmissionResult:
     content_hash: str = ""
     graded_at: str = ""
     diagnostics: list[str] = field(default_factory=list)  # sentinel notes, for instructors
+    late: dict = field(default_factory=dict)  # due date, submission time, policy (see late.py)
     feedback_html: str = ""
+    executed_notebook: str = ""  # the notebook as graded (JSON), kept by the writer for hand grading
+
+
+    @property
+    def raw_score(self) -> float:
+        """Points the parts earned, before any late penalty."""
+        return round(sum(p.points for p in self.parts if p.kind == "test"), 6)
+
+    @property
+    def late_penalty(self) -> float:
+        from autograder.late import penalty
+
+        return penalty(self.late, self.raw_score, self.max_score)
 
     @property
     def score(self) -> float:
-        return round(sum(p.points for p in self.parts if p.kind == "test"), 6)
+        return round(self.raw_score - self.late_penalty, 6)
 
     @property
     def max_score(self) -> float:
@@ -68,16 +84,29 @@ class SubmissionResult:
     def manual_max(self) -> float:
         return round(sum(p.max_points for p in self.parts if p.kind == "manual"), 6)
 
+    @property
+    def hand_score(self) -> float:
+        """Points given by hand so far (formgrader or an imported file)."""
+        return round(sum(p.points for p in self.parts if p.kind == "manual"), 6)
+
+    @property
+    def manual_pending(self) -> float:
+        """Points of hand-graded parts nobody has graded yet."""
+        return round(sum(p.max_points for p in self.parts if p.kind == "manual" and p.outcome != HAND_GRADED), 6)
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("feedback_html")
-        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max)
+        data.pop("executed_notebook")
+        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max,
+                    raw_score=self.raw_score, late_penalty=self.late_penalty,
+                    hand_score=self.hand_score, manual_pending=self.manual_pending)
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":
         data = dict(data)
-        for key in ("score", "max_score", "manual_max"):
+        for key in ("score", "max_score", "manual_max", "raw_score", "late_penalty", "hand_score", "manual_pending"):
             data.pop(key, None)
         data["parts"] = [PartResult(**p) for p in data.get("parts", [])]
         return cls(**data)

@@ -419,6 +419,11 @@ def _plan_calls(people: pd.DataFrame, calls_per_participant: int, call_seconds: 
     return calls
 
 
+#: Functions a test may add (and must remove) to see every set ``make_frames`` returns, e.g.
+#: :func:`course.checks.labels_shuffled`; empty otherwise.
+_MADE_HOOKS: list = []
+
+
 def make_frames(participants=20, calls_per_participant: int = 2, call_seconds: float = 30.0, *,
                 seed: int, day: int = 0, fps: float | None = None,
                 frown_prevalence: float | None = None, day_seconds: float | None = None,
@@ -513,6 +518,9 @@ def make_frames(participants=20, calls_per_participant: int = 2, call_seconds: f
             else pd.DataFrame({c: [] for c in FRAME_COLUMNS}))
     images = render_faces(meta, seed=child_seed(seed, "pixels", day), size=size) if render else None
     calls = pd.DataFrame([{k: call[k] for k in CALL_COLUMNS} for call in plan], columns=CALL_COLUMNS)
-    return Frames(images=images, labels=meta["label"].to_numpy(dtype=np.int64).copy(), meta=meta,
-                  participants=people, calls=calls, fps=float(fps),
-                  frames_per_window=frames_per_window, frown_prevalence=prevalence)
+    frames = Frames(images=images, labels=meta["label"].to_numpy(dtype=np.int64).copy(), meta=meta,
+                    participants=people, calls=calls, fps=float(fps),
+                    frames_per_window=frames_per_window, frown_prevalence=prevalence)
+    for hook in _MADE_HOOKS:
+        frames = hook(frames)
+    return frames

@@ -548,6 +548,11 @@ def render_faces(params: pd.DataFrame, seed: int = 0, size: int = 32) -> np.ndar
     return images
 
 
+#: Functions a test may add (and must remove) to see every set ``make_faces`` returns, e.g.
+#: :func:`course.checks.labels_shuffled`; empty otherwise.
+_MADE_HOOKS: list = []
+
+
 def make_faces(n: int, seed: int = 0, size: int = 32, **config) -> Faces:
     """Generate ``n`` labelled faces: factors, then pixels.
 
@@ -578,7 +583,10 @@ def make_faces(n: int, seed: int = 0, size: int = 32, **config) -> Faces:
     meta = sample_face_params(n, seed=seed, **config)
     images = render_faces(meta, seed=seed, size=size)
     labels = meta["label"].to_numpy(dtype=np.int64).copy()
-    return Faces(images=images, labels=labels, meta=meta)
+    faces = Faces(images=images, labels=labels, meta=meta)
+    for hook in _MADE_HOOKS:
+        faces = hook(faces)
+    return faces
 
 
 def _check_images(images) -> np.ndarray:
@@ -593,8 +601,9 @@ def _check_images(images) -> np.ndarray:
 def flip_vertical(images) -> np.ndarray:
     """Upside-down copy of one image (h, w) or a batch (n, h, w).
 
-    Turning a face upside down turns the bend of the mouth around: seen in the image, a frown
-    becomes a smile. So this is NOT a label-preserving augmentation for our task.
+    An upside-down face is not a smile: the person still frowns (seen from the eyes, the mouth
+    still bends away from them), but no camera of the product sends such a face. It is out of
+    distribution, so this is not an augmentation to use for our task, with either label.
     """
     images = _check_images(images)
     return images[..., ::-1, :].copy()

@@ -180,7 +180,7 @@ def nudge_metrics(labels, fired, weights=None) -> dict:
     frown = float(np.sum(w * (labels == FROWN)))
     return {
         "precision": hits / (hits + false) if hits + false > 0 else 0.0,
-        "recall": hits / frown if frown > 0 else 0.0,
+        "recall": (hits / frown) if frown else 0.0,
         "nudges": hits + false,
         "false_nudges": false,
         "frown_windows": frown,

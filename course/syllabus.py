@@ -1,4 +1,4 @@
-"""The course map: six assignments in the order of the design process.
+"""The course map: six assignments in the order of the design process, and a capstone.
 
     >>> from course.syllabus import SYLLABUS, show
     >>> show()
@@ -40,6 +40,10 @@ SYLLABUS: tuple[Assignment, ...] = (
     Assignment("06-monitoring-and-iteration", "Monitoring and iteration", "operations and improvement", (
         "drift statistics", "windowed monitors and alerts", "delayed and biased labels (inverse-propensity weighting)",
         "retraining candidates", "regression gates", "shadow and canary", "what to label next", "what pages whom")),
+    Assignment("07-capstone", "Capstone", "the whole design process", (
+        "a system as one object: preprocessing, model, threshold, vote, fallback, monitor",
+        "judged on unseen production days against the spec", "an interview before a design",
+        "a spec consistent with what was asked", "a design document")),
 )
 
 

@@ -19,7 +19,13 @@ pytestmark = pytest.mark.slow
 
 A = "03-metrics-and-baselines"
 
-# (answer cell, text in the reference answer, wrong replacement, part that must catch it)
+ROC_AUC_WRAPPER = '''def roc_auc(y_true, scores):
+    """ROC-AUC (ties count one half), as a float."""
+    from sklearn.metrics import roc_auc_score
+    return float(roc_auc_score(y_true, scores))
+'''
+
+# (answer cell, text in the reference answer, wrong replacement, part(s) that must catch it)
 WRONG_A = {
     "auc_without_tie_handling": (
         "roc_auc", "ranks[order] = np.repeat(first + (counts + 1) / 2.0, counts)",
@@ -28,8 +34,9 @@ WRONG_A = {
         "reliability", 'return float((filled["count"] * gaps).sum() / filled["count"].sum())',
         "return float(gaps.mean())", "test_ece"),
     "threshold_chosen_on_test_set": (
-        "choose_threshold", "CHOSEN_THRESHOLD = threshold_for_precision(y_valid, p_valid, PRECISION_TARGET)",
-        "CHOSEN_THRESHOLD = threshold_for_precision(y_test, p_test, PRECISION_TARGET)",
+        "choose_threshold", "CHOSEN_THRESHOLD = threshold_for_precision(y_valid, p_valid, FLOOR, weights=W_VALID)",
+        "CHOSEN_THRESHOLD = threshold_for_precision(y_test, p_test, FLOOR,\n"
+        "                                          weights=prevalence_weights(y_test, SPEC.frown_prevalence))",
         "test_threshold_on_validation"),
     "bootstrap_90_percent_interval": (
         "bootstrap", "[(1 - level) / 2, (1 + level) / 2]", "[1 - level, level]", "test_bootstrap_ci"),
@@ -59,6 +66,14 @@ WRONG_B = {
         " + successes_b / n_b * (1 - successes_b / n_b) / n_b)", "test_ztest"),
     "sample_size_one_sided_alpha": (
         "ab_test", "top = (norm.ppf(1 - alpha / 2)", "top = (norm.ppf(1 - alpha)", "test_sample_size_mde"),
+    "prevalence_weights_upside_down": (
+        "prevalence_weights", "np.where(y == 1, prevalence / observed, (1 - prevalence) / (1 - observed))",
+        "np.where(y == 1, observed / prevalence, (1 - observed) / (1 - prevalence))",
+        # the threshold of Task 5d is chosen with these weights: it is wrong too
+        ("test_prevalence_weights", "test_threshold_on_validation")),
+    "hierarchy_with_a_guardrail_not_from_the_spec": (
+        "hierarchy", '"worst_tone_recall": (">=", SPEC.worst_tone_recall)', '"worst_tone_recall": (">=", 0.5)',
+        "test_hierarchy"),
     "peeking_tests_only_at_the_end": (
         "aa_test", "return float(np.mean((z_test_pvalues(x_a, x_b, seen) < alpha).any(axis=1)))",
         "return float(np.mean(z_test_pvalues(x_a[:, -1], x_b[:, -1], seen[-1]) < alpha))",
@@ -67,12 +82,68 @@ WRONG_B = {
         "invariance", "<= 0.1) < 0.98", "<= 0.5) < 0.5", "test_invariance_test"),
 }
 
+# The commonest wrong answer of every other part (issue 20), written from the task text.
+WRONG_C = {
+    "confusion_counts_as_floats": (
+        "confusion", "counts = np.zeros((2, 2), dtype=np.int64)", "counts = np.zeros((2, 2))",
+        "test_confusion_matrix"),
+    "precision_nan_on_zero_division": (
+        "precision_recall", "return float(tp / (tp + fp)) if tp + fp > 0 else 0.0", "return float(tp / (tp + fp))",
+        "test_precision_recall"),
+    "f_beta_without_squaring_beta": ("f_beta", "b2 = beta ** 2", "b2 = beta", "test_f_beta"),
+    "roc_auc_wraps_sklearn": (
+        "roc_auc", None, ROC_AUC_WRAPPER, "test_roc_auc"),
+    "roc_curve_one_point_per_face": (
+        "roc_curve", "last = np.r_[np.flatnonzero(np.diff(ss)), ss.size - 1]  # last position of each group of equal scores",
+        "last = np.arange(ss.size)", "test_roc_curve"),
+    "majority_tie_goes_to_frown": (
+        "metrics_that_lie", "majority = 1 if y.sum() * 2 > y.size else 0", "majority = 1 if y.sum() * 2 >= y.size else 0",
+        "test_metrics_that_lie"),
+    "coin_precision_is_the_coin": (
+        "random_baselines", "p = tp / (tp + fp) if tp + fp > 0 else 0.0", "p = q", "test_random_baselines"),
+    "heuristic_reads_the_mouth_upside_down": (
+        "heuristic", "return middle_up_darker + corners_down_darker", "return -(middle_up_darker + corners_down_darker)",
+        "test_heuristic_baseline"),
+    "precision_floor_with_ties_split": (
+        "threshold_precision", "last = np.r_[np.flatnonzero(np.diff(ss)), ss.size - 1]   # the last face of each group of tied scores",
+        "last = np.arange(ss.size)", "test_threshold_for_precision"),
+    "threshold_chosen_at_the_validation_prevalence": (
+        "choose_threshold", "CHOSEN_THRESHOLD = threshold_for_precision(y_valid, p_valid, FLOOR, weights=W_VALID)",
+        "CHOSEN_THRESHOLD = threshold_for_precision(y_valid, p_valid, FLOOR)", "test_threshold_on_validation"),
+    "reliability_bins_by_floor": (
+        "reliability", 'bins = np.searchsorted(edges[1:-1], p, side="right")', "bins = np.floor(p * n_bins).astype(int)",
+        ("test_reliability_table", "test_ece")),
+    "prior_shifted_on_the_probability": (
+        "prior_shift", "return p * ratio / (p * ratio + (1 - p))", "return p * (to_prevalence / from_prevalence)",
+        "test_prior_shift"),
+    "nudge_partial_windows_counted_as_calm": (
+        "nudges", 'label = np.where(windows["frown"] >= 0.5, 1, np.where(windows["frown"] == 0.0, 0, -1))',
+        'label = np.where(windows["frown"] >= 0.5, 1, 0)', "test_nudge_precision_recall"),
+    "mcnemar_without_continuity_correction": (
+        "mcnemar", "statistic = (abs(b - c) - 1) ** 2 / (b + c)", "statistic = (b - c) ** 2 / (b + c)", "test_mcnemar"),
+    "peeking_tests_each_batch_alone": (
+        "aa_test",
+        "    x_a = np.cumsum(rng.binomial(batch, p, size=(n_experiments, n_looks)), axis=1)\n"
+        "    x_b = np.cumsum(rng.binomial(batch, p, size=(n_experiments, n_looks)), axis=1)\n"
+        "    seen = batch * np.arange(1, n_looks + 1)",
+        "    x_a = rng.binomial(batch, p, size=(n_experiments, n_looks))\n"
+        "    x_b = rng.binomial(batch, p, size=(n_experiments, n_looks))\n"
+        "    seen = batch",
+        "test_aa_and_peeking"),
+    "invariance_on_the_mean_change": (
+        "invariance", "if np.mean(np.abs(after - before) <= 0.1) < 0.98:", "if abs(np.mean(after - before)) > 0.1:",
+        "test_invariance_test"),
+    "directional_on_the_mean": (
+        "directional", "return bool(np.mean(after > before) >= 0.9 and np.mean(after - before) > 0)",
+        "return bool(np.mean(after - before) > 0)", "test_directional_test"),
+}
 
 # Answer cells solved by a student who skipped sections 1-5 (and the parts that test them): the
 # parts of the later sections must not depend on the skipped answers.
-LATE_ANSWERS = ["heuristic", "reliability", "recalibration", "slices", "bootstrap", "mcnemar", "choose_model",
+LATE_ANSWERS = ["heuristic", "reliability", "recalibration", "prior_shift", "slices", "bootstrap", "mcnemar", "choose_model",
                 "ab_test", "aa_test", "invariance", "directional", "minimum_functionality"]
-LATE_PARTS = ["test_heuristic_baseline", "test_reliability_table", "test_ece", "test_recalibration", "test_slices",
+LATE_PARTS = ["test_heuristic_baseline", "test_reliability_table", "test_ece", "test_recalibration", "test_prior_shift",
+              "test_slices",
               "test_bootstrap_ci", "test_mcnemar", "test_choose_model", "test_ztest", "test_sample_size_mde",
               "test_aa_and_peeking", "test_invariance_test", "test_directional_test",
               "test_minimum_functionality_test"]
@@ -89,7 +160,8 @@ def _late_only() -> nbformat.NotebookNode:
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("grade03"), wrong_a=H.with_mistakes(perfect, WRONG_A),
-                            wrong_b=H.with_mistakes(perfect, WRONG_B), late_only=_late_only(),
+                            wrong_b=H.with_mistakes(perfect, WRONG_B),
+                            wrong_c=H.with_mistakes(perfect, WRONG_C), late_only=_late_only(),
                             honest_globals=HG.for_assignment(A),
                             memory_mistake=H.with_memory_mistake(perfect))
 
@@ -126,10 +198,10 @@ def test_memory_mistake_costs_no_other_part(graded):
     H.check_memory_mistake(graded["memory_mistake"])
 
 
-@pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B)])
+@pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B), ("wrong_c", WRONG_C)])
 def test_each_wrong_answer_loses_its_part_only(graded, variant, mistakes):
     result = graded[variant]
-    expected_to_fail = {part for *_, part in mistakes.values()}
+    expected_to_fail = {part for spec in mistakes.values() for part in H.parts_of(spec)}
     H.check_lost_exactly(result, must=expected_to_fail)
     lost = result.max_score - result.score
     by_id = {p.grade_id: p for p in result.parts}

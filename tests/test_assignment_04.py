@@ -1,6 +1,6 @@
 """Assignment 04 (modeling) through the real grader.
 
-One batch grades the perfect, partial and blank examples and three "wrong" notebooks, each built
+One batch grades the perfect, partial and blank examples and four "wrong" notebooks, each built
 from the perfect example with several wrong-but-plausible answers in different parts. Every wrong
 answer must lose the points of the part meant to catch it (and of the parts that build on it,
 listed with it), and every other part must still pass.
@@ -17,6 +17,34 @@ from tests.helpers import COURSE
 pytestmark = pytest.mark.slow
 
 A = "04-modeling"
+
+# The brightness lesson of 4a, done the way many tutorials suggest: batch normalisation first.
+FROWN_CNN_WITH_BATCH_NORM = """\
+class FrownCNN(nn.Module):
+    def __init__(self, width: int = 8, hidden: int = 32, image_size: int = IMAGE_SIZE):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(1)
+        self.conv1 = nn.Conv2d(1, width, kernel_size=3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(width, 2 * width, kernel_size=3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.dense = nn.Linear(2 * width * (image_size // 4) ** 2, hidden)
+        self.logits = nn.Linear(hidden, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(x)
+        x = self.pool(F.relu(self.conv2(F.relu(self.conv1(x)))))
+        return self.logits(F.relu(self.dense(x.flatten(1))))
+
+
+def make_model(seed: int = 0, width: int = 8, hidden: int = 32, image_size: int = IMAGE_SIZE) -> FrownCNN:
+    torch.manual_seed(seed)
+    model = FrownCNN(width, hidden, image_size)
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.mul_(0.01)
+        last.bias.zero_()
+    return model
+"""
 
 # name: (answer cell, text in the reference answer, wrong replacement, parts that must fail)
 WRONG_A = {
@@ -44,6 +72,15 @@ WRONG_A = {
     "weighted_loss_averaged_over_examples": (
         "weighted_cross_entropy", "return (w * nll).sum() / w.sum()", "return (w * nll).mean()",
         {"test_weighted_cross_entropy"}),
+    "flipper_bins_of_equal_width": (
+        "make_feature_pipeline", 'encode="onehot-dense", strategy="quantile"', 'encode="onehot-dense", strategy="uniform"',
+        {"test_feature_pipeline"}),
+    "bias_never_updated": (
+        "batch_gd", "        b = b - lr * db\n", "",
+        # SGD with one batch per epoch must match batch GD (a visible check of 2d)
+        {"test_batch_gd", "test_minibatch_sgd"}),
+    "baseline_validated_on_real_images": (
+        "baseline", "torch.zeros_like(X_val), y_val", "X_val, y_val", {"test_baseline_is_worse"}),
 }
 WRONG_B = {
     "evaluation_left_in_train_mode": (
@@ -64,6 +101,10 @@ WRONG_B = {
     "worst_slice_by_error_count": (
         "slice_confusion", 'key = (row["error_rate"], row["errors"])', 'key = (row["errors"], row["error_rate"])',
         {"test_worst_slice"}),
+    "cnn_trained_for_one_epoch": (
+        "train_cnn", "epochs=EPOCHS, seed=SEED)", "epochs=1, seed=SEED)",
+        # the baseline must lose to the real model by a wide margin
+        {"test_accuracy_floor", "test_baseline_is_worse"}),
 }
 WRONG_C = {
     "gradient_with_the_wrong_sign": (
@@ -86,8 +127,41 @@ WRONG_C = {
         {"test_gradients_flow"}),
     "early_stopping_keeps_the_last_weights": (
         "fit_mlp", "    model.load_state_dict(best_state)\n", "", {"test_fit_mlp"}),
+    "last_layer_not_scaled_down": (
+        "frown_cnn", "    with torch.no_grad():\n        last.weight.mul_(0.01)\n        last.bias.zero_()\n", "",
+        # 4b's visible check expects an untrained model's loss to be ln 2 as well
+        {"test_initial_loss", "test_evaluate"}),
 }
-VARIANTS = {"wrong_a": WRONG_A, "wrong_b": WRONG_B, "wrong_c": WRONG_C}
+WRONG_D = {
+    "resting_face_from_all_the_participants_frames": (
+        "serving_baseline",
+        "    values = pd.Series(np.asarray(bend, dtype=float))\n    calls = pd.Series(np.asarray(meta[\"call\"]))\n"
+        "    running = values.groupby(calls).expanding().median().reset_index(level=0, drop=True)\n"
+        "    return running.sort_index().to_numpy(dtype=float)",
+        "    values = pd.Series(np.asarray(bend, dtype=float))\n"
+        "    return values.groupby(np.asarray(meta[\"participant\"])).transform(\"median\").to_numpy()",
+        {"test_serving_baseline"}),
+    "feature_plan_chosen_by_the_offline_estimate": (
+        "choose_feature_plan", 'served = table["as_served"]', 'served = table["offline_estimate"]',
+        {"test_choose_feature_plan"}),
+    "batch_norm_instead_of_per_image_normalisation": (
+        "frown_cnn", None, FROWN_CNN_WITH_BATCH_NORM, {"test_per_image_norm"}),
+    "missing_value_written_as_nan": (
+        "hash_cross", '"missing" if pd.isna(value) else str(value)', "str(value)", {"test_hash_cross"}),
+    "least_squares_without_the_column_of_ones": (
+        "fit_closed_form",
+        "A = np.column_stack([X, np.ones(len(X))])\n    theta, *_ = np.linalg.lstsq(A, y, rcond=None)\n    return theta[:-1], float(theta[-1])",
+        "theta, *_ = np.linalg.lstsq(X, y, rcond=None)\n    return theta, 0.0", {"test_closed_form"}),
+    "false_positives_and_negatives_swapped": (
+        "slice_confusion", "tp, fp = int(np.sum((t == 1) & (p == 1))), int(np.sum((t == 0) & (p == 1)))\n"
+        "        fn, tn = int(np.sum((t == 1) & (p == 0)))",
+        "tp, fp = int(np.sum((t == 1) & (p == 1))), int(np.sum((t == 1) & (p == 0)))\n"
+        "        fn, tn = int(np.sum((t == 0) & (p == 1)))", {"test_slice_confusion"}),
+    "skin_tone_fixed_by_augmentation": (
+        "data_fix", 'if column in ("lighting", "occlusion", "pose", "noise"):',
+        'if column in ("lighting", "occlusion", "pose", "noise", "tone"):', {"test_data_fix"}),
+}
+VARIANTS = {"wrong_a": WRONG_A, "wrong_b": WRONG_B, "wrong_c": WRONG_C, "wrong_d": WRONG_D}
 
 
 

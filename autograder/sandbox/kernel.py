@@ -118,6 +118,7 @@ def _start(args) -> object:
     # Before the snapshot, so it counts among IPython's own callbacks: tells the sentinel a new
     # cell is about to run (it puts the notebook's namespace back after a test).
     app.shell.events.register("pre_execute", sentinel.announce_next_cell)
+    _show_figures_inline(app.shell)  # before the snapshot too, so the sentinel keeps its callback
     memory.install(app.shell, note_file=crash_log)  # before the sentinel's snapshot, which keeps it
     sys.audit("autograder.init", app)
     sentinel.install_deny_hook(
@@ -130,6 +131,21 @@ def _start(args) -> object:
     if failed:
         print("pre-import failures:", ", ".join(failed), file=sys.__stderr__)
     return app
+
+
+def _show_figures_inline(shell) -> None:
+    """Show figures at the end of each cell, as Jupyter does.
+
+    matplotlib's inline backend hooks itself into IPython when pyplot is first imported, but a
+    pyplot imported before the kernel existed (a preimport) found no IPython to hook into: then
+    only a figure that is a cell's last value would be shown. Hook it now, as `%matplotlib inline`
+    would."""
+    if "matplotlib.pyplot" not in sys.modules:
+        return  # a later `import matplotlib.pyplot` hooks itself in
+    try:
+        shell.enable_matplotlib("inline")
+    except Exception:  # noqa: BLE001 - figures would be missing from feedback, grading is unaffected
+        pass
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,86 @@
+"""Shipping helpers of the capstone: camera crops, broken frames, a deterministic latency, a size."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course.calls import make_frames
+from course.serving import FakeClock
+from course.shipping import (CALL_OVERHEAD_MS, CAMERA_SIZE, REFERENCE_MACS_PER_MS, broken_mask, camera_frames,
+                             model_latency_ms, model_size_mb)
+
+
+def test_camera_frames_are_uint8_and_break_the_share_asked_for():
+    frames = make_frames(6, calls_per_participant=1, call_seconds=10, seed=3, size=CAMERA_SIZE)
+    crops = camera_frames(frames, broken_share=0.1, seed=1)
+    assert crops.dtype == np.uint8 and crops.shape == (len(frames.labels), CAMERA_SIZE, CAMERA_SIZE)
+    broken = broken_mask(crops)
+    assert 0.05 < broken.mean() < 0.15, broken.mean()
+    whole = ~broken
+    assert np.allclose(crops[whole] / 255.0, frames.images[whole], atol=0.5 / 255 + 1e-6)
+    assert not broken_mask(camera_frames(frames, seed=1)).any(), "no broken frame unless asked"
+    assert np.array_equal(crops, camera_frames(frames, broken_share=0.1, seed=1)), "seeded"
+    with pytest.raises(ValueError, match="broken_share"):
+        camera_frames(frames, broken_share=1.5)
+
+
+def test_latency_counts_multiply_accumulates_on_the_fake_clock():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 32 * 32, 2))
+    macs = 32 * 32 * 4 * 9 + 4 * 32 * 32 * 2
+    clock = FakeClock()
+    ms = model_latency_ms(model, clock=clock)
+    assert ms == pytest.approx(CALL_OVERHEAD_MS + macs / REFERENCE_MACS_PER_MS)
+    assert clock() == pytest.approx(ms / 1000)
+    wider = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.Flatten(), nn.Linear(8 * 32 * 32, 2))
+    assert model_latency_ms(wider) > ms and model_latency_ms(model) == ms, "deterministic, grows with work"
+
+
+def test_size_counts_float32_parameters_and_buffers():
+    model = nn.Sequential(nn.Linear(10, 5), nn.BatchNorm1d(5))
+    count = 10 * 5 + 5 + 5 + 5 + 5 + 5 + 1   # linear, bn weight/bias, running mean/var, batches tracked
+    assert model_size_mb(model) == pytest.approx(4 * count / 1e6)
+
+
+def test_the_shipped_file_loads_fast_and_is_a_detector_of_the_family():
+    from course.models import Detector
+    from course.shipping import load_shipped_detector
+
+    detector = load_shipped_detector()
+    assert isinstance(detector, Detector) and 0 < detector.threshold < 1
+    assert model_size_mb(detector.model) < 0.1
+
+
+@pytest.mark.slow
+def test_the_shipped_file_is_what_the_recipe_gives():
+    """The committed weights are not a second source of truth: retraining from the recipe gives them."""
+    from course.models import shipped_detector
+    from course.shipping import load_shipped_detector
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as `python -m course.shipping` made it: sums in another order differ in the last bits
+    try:
+        stored, rebuilt = load_shipped_detector(), shipped_detector()
+    finally:
+        torch.set_num_threads(threads)
+    assert stored.threshold == pytest.approx(rebuilt.threshold, abs=1e-6)
+    for (name, a), (_, b) in zip(stored.model.state_dict().items(), rebuilt.model.state_dict().items()):
+        assert torch.allclose(a, b, atol=1e-5), name
+
+
+def test_every_data_file_has_a_readme_row_with_its_sha256():
+    import re
+
+    from course.paths import data_dir, sha256_of
+
+    folder = data_dir()
+    rows = {}
+    for line in (folder / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 4 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells[-1].strip("`")
+    files = {p.name for p in folder.iterdir() if p.is_file() and p.name != "README.md"}
+    assert files == set(rows), f"files without a row: {files - set(rows)}; rows without a file: {set(rows) - files}"
+    for name, digest in rows.items():
+        assert re.fullmatch(r"[0-9a-f]{64}", digest) and sha256_of(folder / name) == digest, name
