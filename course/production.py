@@ -1,8 +1,8 @@
 """Production as the monitor sees it: hours of calls scored by the shipped detector, and the labels
 that trickle back.
 
-Assignment 05 ships a frown detector (:func:`course.models.shipped_detector`: the distilled CNN
-and its threshold; :func:`shipped` loads it from its stored weights). Assignment 06 watches it in production. :func:`production_replay` films calls
+Assignment 05 ships a frown detector (:func:`course.models.shipped_detector`: the low-rank CNN and
+its threshold, loaded from the course's data). Assignment 06 watches it in production. :func:`production_replay` films calls
 spread over ``hours`` monitor windows (:attr:`course.spec.SPEC.monitor_window_s` each), with the
 events of :func:`course.calls.make_frames` at chosen hours (a ceiling light that changes for part
 of the sites, a noisier camera), scores every frame with the shipped detector and decides each
@@ -36,8 +36,7 @@ Typical use::
     day.faces.groupby("hour")["brightness"].mean()
     day.windows[["hour", "label", "fired", "feedback", "donor", "arrival", "propensity"]]
 
-Everything is deterministic from ``seed``. The shipped detector is loaded from its stored weights
-(:func:`shipped`), the very model :func:`course.models.shipped_detector` rebuilds from its recipe.
+Everything is deterministic from ``seed``.
 """
 from __future__ import annotations
 
@@ -49,7 +48,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
-__all__ = ["FACE_COLUMNS", "WINDOW_COLUMNS", "SHIPPED_WEIGHTS", "Replay", "shipped", "production_replay",
+__all__ = ["FACE_COLUMNS", "WINDOW_COLUMNS", "Replay", "production_replay",
            "replay_traffic", "face_measurements"]
 
 #: Columns of :attr:`Replay.faces`, in order.
@@ -58,9 +57,6 @@ FACE_COLUMNS = ["hour", "call", "participant", "tone", "brightness", "contrast",
 #: Columns of :attr:`Replay.windows`, in order.
 WINDOW_COLUMNS = ["hour", "call", "window", "participant", "tone", "label", "vote", "fired",
                   "feedback", "donor", "arrival", "propensity"]
-
-#: The stored weights and threshold of the shipped detector (``datasets/``), see :func:`shipped`.
-SHIPPED_WEIGHTS = "shipped_detector.npz"
 
 #: Analysed frames per second in the replay: the rate the shipped threshold was chosen at
 #: (``course.models.VALIDATION_SET``), a vote over 10 frames per nudge window.
@@ -116,28 +112,6 @@ def _hour(name: str, value, hours: int):
     return value
 
 
-def shipped():
-    """The detector assignment 05 ships, loaded from its stored weights: a fresh copy each call.
-
-    :func:`course.models.shipped_detector` rebuilds it from its recipe (train the teacher, distil
-    the student, choose the threshold), which takes minutes of CPU: more than a notebook's time
-    budget. The weights and the threshold it produced are stored in ``datasets/`` (with their
-    sha256 and how they were made, ``datasets/README.md``), and a test checks they are what the
-    recipe gives. Same model, same threshold, loaded in milliseconds.
-    """
-    import torch
-
-    from course.models import SHIPPED_RECIPE, Detector, frown_cnn
-    from course.paths import dataset_path
-
-    with np.load(dataset_path(SHIPPED_WEIGHTS)) as stored:
-        threshold = float(stored["threshold"])
-        state = {name: torch.from_numpy(stored[name].copy()) for name in stored.files if name != "threshold"}
-    model = frown_cnn(*SHIPPED_RECIPE["student"], seed=None)
-    model.load_state_dict(state)
-    return Detector(model=model.eval(), threshold=threshold)
-
-
 def face_measurements(images) -> pd.DataFrame:
     """``brightness`` (mean pixel) and ``contrast`` (standard deviation of the pixels) per face."""
     images = np.asarray(images, dtype=np.float64)
@@ -167,7 +141,7 @@ def production_replay(hours: int, *, seed: int, lighting_change_at: int | None =
     call_seconds : float
         Length of each sampled call (a whole number of nudge windows).
     detector : course.models.Detector, optional
-        The detector to replay (default: the shipped detector, :func:`shipped`). Replays of the
+        The detector to replay (default: :func:`course.models.shipped_detector`). Replays of the
         shipped detector are kept (the last few, per process), so asking twice costs nothing.
 
     Returns
@@ -207,7 +181,10 @@ def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fract
     camera_change_at = _hour("camera_change_at", camera_change_at, hours)
     if isinstance(lighting_fraction, bool) or not isinstance(lighting_fraction, Real):
         raise TypeError(f"lighting_fraction must be a number, got {lighting_fraction!r}")
-    detector = shipped() if detector is None else detector
+    if detector is None:
+        from course.models import shipped_detector
+
+        detector = shipped_detector()
 
     window_s = SPEC.monitor_window_s
     frames = make_frames(hours * calls_per_hour, calls_per_participant=1, call_seconds=call_seconds,
