@@ -8,9 +8,9 @@ events of :func:`course.calls.make_frames` at chosen hours (a ceiling light that
 of the sites, a noisier camera), scores every frame with the shipped detector and decides each
 nudge window at the shipped threshold. It returns two tables:
 
-* ``faces``: one row per analysed frame, with what a monitor can watch at once (``brightness``,
-  the mean pixel; ``contrast``, the pixels' standard deviation; ``tone``; the detector's ``score``)
-  and what only hindsight knows (``label``, ``lighting``, ``camera``);
+* ``faces``: one row per analysed frame, with what a monitor can watch at once (the picture's
+  ``brightness``, ``contrast``, ``light`` and ``noise``, see :func:`face_measurements`; ``tone``;
+  the detector's ``score``) and what only hindsight knows (``label``, ``lighting``, ``camera``);
 * ``windows``: one row per nudge window (:func:`course.nudges.window_table`) with the detector's
   ``vote`` and ``fired``, the ``hour`` (monitor window) it belongs to, and how its label comes
   back, the way :data:`course.spec.SPEC` says labels come back:
@@ -52,8 +52,8 @@ __all__ = ["FACE_COLUMNS", "WINDOW_COLUMNS", "Replay", "production_replay",
            "replay_traffic", "face_measurements"]
 
 #: Columns of :attr:`Replay.faces`, in order.
-FACE_COLUMNS = ["hour", "call", "participant", "tone", "brightness", "contrast", "score", "label",
-                "lighting", "camera"]
+FACE_COLUMNS = ["hour", "call", "participant", "tone", "brightness", "contrast", "light", "noise", "score",
+                "label", "lighting", "camera"]
 #: Columns of :attr:`Replay.windows`, in order.
 WINDOW_COLUMNS = ["hour", "call", "window", "participant", "tone", "label", "vote", "fired",
                   "feedback", "donor", "arrival", "propensity"]
@@ -113,17 +113,28 @@ def _hour(name: str, value, hours: int):
 
 
 def face_measurements(images) -> pd.DataFrame:
-    """``brightness`` (mean pixel) and ``contrast`` (standard deviation of the pixels) per face."""
+    """Four cheap measurements of each face, what a monitor can watch without labels:
+
+    * ``brightness``: the mean pixel;
+    * ``contrast``: the standard deviation of the pixels;
+    * ``light``: the mean of the top half minus the mean of the bottom half (a ceiling light
+      brightens the forehead and shadows the mouth);
+    * ``noise``: the mean absolute difference between horizontally neighbouring pixels (a
+      cheaper, noisier camera raises it).
+    """
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 3:
         raise ValueError(f"images must have shape (n, H, W), got {images.shape}")
     flat = images.reshape(len(images), -1)
-    return pd.DataFrame({"brightness": flat.mean(axis=1), "contrast": flat.std(axis=1)})
+    half = images.shape[1] // 2
+    return pd.DataFrame({"brightness": flat.mean(axis=1), "contrast": flat.std(axis=1),
+                         "light": images[:, :half].mean(axis=(1, 2)) - images[:, half:].mean(axis=(1, 2)),
+                         "noise": np.abs(np.diff(images, axis=2)).mean(axis=(1, 2))})
 
 
 def production_replay(hours: int, *, seed: int, lighting_change_at: int | None = None,
                       camera_change_at: int | None = None, lighting_fraction: float = 0.6,
-                      calls_per_hour: int = 12, call_seconds: float = 4.0, detector=None) -> Replay:
+                      calls_per_hour: int = 24, call_seconds: float = 2.0, detector=None) -> Replay:
     """Replay ``hours`` monitor windows of production through the shipped detector.
 
     Parameters
@@ -137,7 +148,8 @@ def production_replay(hours: int, *, seed: int, lighting_change_at: int | None =
         ``lighting_fraction`` of the calls, and from which calls start with a noisier camera
         (None: never); see :func:`course.calls.make_frames`.
     calls_per_hour : int
-        Calls the monitor samples per monitor window (one participant each, spread at random).
+        Calls the monitor samples in every monitor window (exactly this many; one participant
+        each, new people every hour, each call starting at a random time of its hour).
     call_seconds : float
         Length of each sampled call (a whole number of nudge windows).
     detector : course.models.Detector, optional
@@ -171,7 +183,7 @@ def _shipped_replay(hours, seed, lighting_change_at, camera_change_at, lighting_
 
 def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fraction, calls_per_hour,
             call_seconds, detector) -> Replay:
-    from course.calls import make_frames
+    from course.calls import make_frames, make_participants
     from course.spec import SPEC
 
     hours = _count("hours", hours, 1)
@@ -187,34 +199,44 @@ def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fract
         detector = shipped_detector()
 
     window_s = SPEC.monitor_window_s
-    frames = make_frames(hours * calls_per_hour, calls_per_participant=1, call_seconds=call_seconds,
-                         seed=seed, fps=REPLAY_FPS, day_seconds=hours * window_s,
-                         lighting_change_at=None if lighting_change_at is None else lighting_change_at * window_s,
-                         lighting_fraction=float(lighting_fraction),
-                         camera_change_at=None if camera_change_at is None else camera_change_at * window_s)
-    meta = frames.meta
-    scores = detector.scores(frames.images)
-    call_start = frames.calls.set_index("call")["start_s"]
-    hour = np.floor(meta["call"].map(call_start).to_numpy(dtype=float) / window_s).astype(np.int64)
+    people = make_participants(hours * calls_per_hour, seed=seed)
+    metas, images, calls = [], [], []
+    for h in range(hours):   # the monitor samples exactly calls_per_hour calls in every hour
+        lit = lighting_change_at is not None and h >= lighting_change_at
+        new_camera = camera_change_at is not None and h >= camera_change_at
+        frames = make_frames(people.iloc[h * calls_per_hour:(h + 1) * calls_per_hour], calls_per_participant=1,
+                             call_seconds=call_seconds, seed=seed, day=h, fps=REPLAY_FPS, day_seconds=window_s,
+                             lighting_change_at=0.0 if lit else None, lighting_fraction=float(lighting_fraction),
+                             camera_change_at=0.0 if new_camera else None)
+        meta = frames.meta.copy()
+        meta["day_time_s"] = meta["day_time_s"] + h * window_s
+        meta["hour"] = h
+        metas.append(meta)
+        images.append(frames.images)
+        calls.append(frames.calls)
+    meta = pd.concat(metas, ignore_index=True)
+    images = np.concatenate(images)
+    labels = meta["label"].to_numpy(dtype=np.int64)
+    scores = detector.scores(images)
+    hour = meta["hour"].to_numpy(dtype=np.int64)
 
-    faces = face_measurements(frames.images)
+    faces = face_measurements(images)
     faces.insert(0, "hour", hour)
     faces.insert(1, "call", meta["call"].to_numpy())
     faces.insert(2, "participant", meta["participant"].to_numpy())
     faces.insert(3, "tone", meta["tone"].to_numpy())
     faces["score"] = scores
-    faces["label"] = frames.labels
+    faces["label"] = labels
     faces["lighting"] = meta["lighting"].to_numpy()
     faces["camera"] = meta["camera"].to_numpy()
     faces = faces[FACE_COLUMNS]
 
     table = detector.windows(meta, scores=scores)
-    table["hour"] = table["call"].map(call_start).to_numpy(dtype=float)
-    table["hour"] = np.floor(table["hour"].to_numpy() / window_s).astype(np.int64)
+    table["hour"] = table["call"].map(meta.groupby("call")["hour"].first()).to_numpy(dtype=np.int64)
 
     table = _with_labels(table, seed=seed)
     windows = table[WINDOW_COLUMNS].reset_index(drop=True)
-    return Replay(faces=faces, windows=windows, images=frames.images, threshold=float(detector.threshold),
+    return Replay(faces=faces, windows=windows, images=images, threshold=float(detector.threshold),
                   hours=hours, events={"lighting_change": lighting_change_at, "camera_change": camera_change_at})
 
 

@@ -86,3 +86,22 @@ def test_bad_arguments_say_what_is_wrong(detector):
         production_replay(5, seed=0, lighting_change_at=5, detector=detector)
     with pytest.raises(TypeError, match="hours"):
         production_replay(2.5, seed=0, detector=detector)
+
+
+def test_every_hour_holds_the_calls_the_monitor_samples(replay):
+    """The monitor samples a fixed number of calls an hour (a window of 5 calls and one of 15 would
+    need different alert thresholds); each call lies within its hour."""
+    per_hour = replay.faces.groupby("hour")["call"].nunique()
+    assert (per_hour == 6).all(), per_hour.to_dict()
+    assert replay.faces.groupby("call")["hour"].nunique().max() == 1
+    assert replay.faces["participant"].nunique() == 60, "new people every hour"
+
+
+def test_light_and_noise_measure_the_two_changes(replay):
+    faces = replay.faces
+    before = faces[faces["hour"] < 4]
+    lit = faces[(faces["lighting"] == "overhead") & (faces["camera"] == "old")]
+    new_camera = faces[(faces["camera"] == "new") & (faces["lighting"] != "overhead")]
+    spread = before.groupby("call")[["light", "noise"]].mean().std()
+    assert lit["light"].mean() - before["light"].mean() > 2 * spread["light"]
+    assert new_camera["noise"].mean() - before["noise"].mean() > 2 * spread["noise"]
