@@ -134,7 +134,8 @@ def face_measurements(images) -> pd.DataFrame:
 
 def production_replay(hours: int, *, seed: int, lighting_change_at: int | None = None,
                       camera_change_at: int | None = None, lighting_fraction: float = 0.6,
-                      calls_per_hour: int = 24, call_seconds: float = 2.0, detector=None) -> Replay:
+                      calls_per_hour: int = 24, call_seconds: float = 2.0, detector=None,
+                      scored: bool = True) -> Replay:
     """Replay ``hours`` monitor windows of production through the shipped detector.
 
     Parameters
@@ -155,6 +156,9 @@ def production_replay(hours: int, *, seed: int, lighting_change_at: int | None =
     detector : course.models.Detector, optional
         The detector to replay (default: :func:`course.models.shipped_detector`). Replays of the
         shipped detector are kept (the last few, per process), so asking twice costs nothing.
+    scored : bool
+        Run the detector (default). With ``scored=False`` it is not run, which is faster and enough
+        for a monitor of the inputs: ``score`` and ``vote`` are NaN and no nudge fires.
 
     Returns
     -------
@@ -163,26 +167,27 @@ def production_replay(hours: int, *, seed: int, lighting_change_at: int | None =
     """
     if detector is None:
         replay = _shipped_replay(hours, seed, lighting_change_at, camera_change_at, lighting_fraction,
-                                 calls_per_hour, call_seconds)
+                                 calls_per_hour, call_seconds, bool(scored))
         return Replay(faces=replay.faces.copy(), windows=replay.windows.copy(), images=replay.images,
                       threshold=replay.threshold, hours=replay.hours, events=dict(replay.events))
     return _replay(hours, seed=seed, lighting_change_at=lighting_change_at,
                    camera_change_at=camera_change_at, lighting_fraction=lighting_fraction,
-                   calls_per_hour=calls_per_hour, call_seconds=call_seconds, detector=detector)
+                   calls_per_hour=calls_per_hour, call_seconds=call_seconds, detector=detector,
+                   scored=bool(scored))
 
 
-@functools.lru_cache(maxsize=6)
+@functools.lru_cache(maxsize=8)
 def _shipped_replay(hours, seed, lighting_change_at, camera_change_at, lighting_fraction,
-                    calls_per_hour, call_seconds) -> Replay:
+                    calls_per_hour, call_seconds, scored) -> Replay:
     replay = _replay(hours, seed=seed, lighting_change_at=lighting_change_at,
                      camera_change_at=camera_change_at, lighting_fraction=lighting_fraction,
-                     calls_per_hour=calls_per_hour, call_seconds=call_seconds, detector=None)
+                     calls_per_hour=calls_per_hour, call_seconds=call_seconds, detector=None, scored=scored)
     replay.images.setflags(write=False)
     return replay
 
 
 def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fraction, calls_per_hour,
-            call_seconds, detector) -> Replay:
+            call_seconds, detector, scored=True) -> Replay:
     from course.calls import make_frames, make_participants
     from course.spec import SPEC
 
@@ -217,7 +222,7 @@ def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fract
     meta = pd.concat(metas, ignore_index=True)
     images = np.concatenate(images)
     labels = meta["label"].to_numpy(dtype=np.int64)
-    scores = detector.scores(images)
+    scores = detector.scores(images) if scored else np.full(len(images), np.nan)
     hour = meta["hour"].to_numpy(dtype=np.int64)
 
     faces = face_measurements(images)
@@ -231,7 +236,13 @@ def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fract
     faces["camera"] = meta["camera"].to_numpy()
     faces = faces[FACE_COLUMNS]
 
-    table = detector.windows(meta, scores=scores)
+    if scored:
+        table = detector.windows(meta, scores=scores)
+    else:
+        from course.nudges import window_table
+
+        table = window_table(meta).copy()
+        table["vote"], table["fired"] = np.nan, False
     table["hour"] = table["call"].map(meta.groupby("call")["hour"].first()).to_numpy(dtype=np.int64)
 
     table = _with_labels(table, seed=seed)

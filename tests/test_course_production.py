@@ -105,3 +105,11 @@ def test_light_and_noise_measure_the_two_changes(replay):
     spread = before.groupby("call")[["light", "noise"]].mean().std()
     assert lit["light"].mean() - before["light"].mean() > 2 * spread["light"]
     assert new_camera["noise"].mean() - before["noise"].mean() > 2 * spread["noise"]
+
+
+def test_an_unscored_replay_has_the_same_inputs_and_no_nudges(detector, replay):
+    bare = production_replay(10, seed=3, calls_per_hour=6, lighting_change_at=4, camera_change_at=7,
+                             detector=detector, scored=False)
+    columns = ["hour", "call", "brightness", "contrast", "light", "noise", "label", "lighting", "camera"]
+    assert bare.faces[columns].equals(replay.faces[columns])
+    assert bare.faces["score"].isna().all() and not bare.windows["fired"].any()
