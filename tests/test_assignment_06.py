@@ -22,6 +22,18 @@ pytestmark = pytest.mark.xdist_group("assignment-06")  # one worker grades the b
 # name -> (answer cell, text of the reference answer or None for the whole cell, replacement,
 #          the test cells that must fail: the one meant to catch it first)
 # ---------------------------------------------------------------------------------------------
+RANDOM_IN_THE_DRIFTED_REGION = '''def choose_to_label(pool, budget, threshold):
+    """Random crops where the inputs moved: that is where the model is on unfamiliar ground."""
+    moved = np.flatnonzero(drifted_mask(reference["light"], pool["light"]) | drifted_mask(reference["noise"], pool["noise"]))
+    rng = np.random.default_rng(0)
+    return rng.choice(moved, min(budget, len(moved)), replace=False).astype(np.int64)'''
+
+DASHBOARD_FROM_FINAL_LABELS = '''def estimate_at(traffic, now, hours):
+    """The weighted metric of the hours asked for, from every window that gets a label."""
+    labelled = traffic[traffic["hour"].isin(list(hours)) & (traffic["feedback"] | traffic["donor"])]
+    metrics = label_metrics(labelled, weighted=True)
+    return {"precision": metrics["precision"], "recall": metrics["recall"], "labels": int(len(labelled))}'''
+
 WRONG_A = {
     "PSI with bins from the current window": (
         "psi", "edges = np.unique(np.quantile(reference, q))", "edges = np.unique(np.quantile(current, q))",
@@ -30,20 +42,26 @@ WRONG_A = {
         "alert_rule", "run = run + 1 if score > threshold else 0", "run = run + 1 if score >= threshold else 0",
         "test_alert_rule"),
     "null windows drawn from the reference instead of the holdout": (
-        "calibrate_threshold", "rng.choice(holdout, window_size, replace=True)",
-        "rng.choice(reference, window_size, replace=True)", ("test_calibrate_threshold", "test_run_monitor")),
+        "calibrate_threshold",
+        'calls = np.unique(holdout["call"])\n    values = {call: group.to_numpy() for call, group in holdout.groupby("call")[column]}',
+        'calls = np.unique(reference["call"])\n    values = {call: group.to_numpy() for call, group in reference.groupby("call")[column]}',
+        "test_calibrate_threshold"),
     "the monitor ignores its stat argument": (
-        "run_monitor", "scores = drift_scores(reference, values, windows, stat=stat)",
-        "scores = drift_scores(reference, values, windows)", "test_run_monitor"),
-    "page on a single window": (
-        "monitor_settings", '"k": 2}', '"k": 1}', "test_monitor_false_alarms"),
-    "labels known before they arrive": (
-        "known_labels", 'return traffic[traffic["arrival"] <= now]',
-        'return traffic[traffic["feedback"] | traffic["donor"]]', "test_known_labels"),
+        "run_monitor", 'scores = drift_scores(reference[column], current[column], current["hour"], stat=stat)',
+        'scores = drift_scores(reference[column], current[column], current["hour"])', "test_run_monitor"),
+    "page on every window above a 5% threshold": (
+        "monitor_settings", '"target_rate": 0.02, "k": 2}', '"target_rate": 0.05, "k": 1}', "test_monitor_false_alarms"),
     "weights equal to the propensity": (
         "label_metrics", 'w = 1.0 / labelled["propensity"]', 'w = labelled["propensity"]', "test_label_metrics_ipw"),
+    "the dashboard counts labels before they arrive (train-then-test leak)": (
+        "estimate_at", None, DASHBOARD_FROM_FINAL_LABELS, "test_estimate_at"),
     "slices in order of appearance": (
         "slice_accuracy", "for name in sorted(set(slices))}", "for name in pd.unique(slices)}", "test_slice_accuracy"),
+    "a drop of exactly the tolerance blocks the gate": (
+        "regression_gate", "old[name] - new[name] > tolerance + 1e-9", "old[name] - new[name] > tolerance",
+        "test_regression_gate"),
+    "ship the most accurate candidate that passes, however small its gain": (
+        "ship_choice", 'SHIP = "shipped"', 'SHIP = "new + old crops"', "test_ship_choice"),
     "shadow decisions with > threshold": (
         "shadow_report", "same = (old_proba >= threshold) == (new_proba >= threshold)",
         "same = (old_proba > threshold) == (new_proba > threshold)", "test_shadow_report"),
@@ -53,11 +71,11 @@ WRONG_A = {
     "drifted bins with side='left'": (
         "drifted_mask", 'val_bin = np.searchsorted(edges, values, side="right")',
         'val_bin = np.searchsorted(edges, values, side="left")', "test_drifted_mask"),
+    "random labels inside the drifted region": (
+        "choose_to_label", None, RANDOM_IN_THE_DRIFTED_REGION, "test_choose_to_label"),
     "metric plotted against positions, not hours": (
         "plots", "return plot_curves({name: (series.index, series.values)",
         "return plot_curves({name: (np.arange(len(series)), series.values)", "test_plot_metric"),
-    "ship the candidate with more data, not the more accurate one": (
-        "ship_choice", 'SHIP = "new crops only"', 'SHIP = "new + old crops"', "test_ship_choice"),
 }
 
 WRONG_B = {
@@ -80,20 +98,28 @@ WRONG_B = {
         "return float(max(0.0, (kl(p, m) + kl(q, m)) / 2))", "test_js_distance"),
     "windows in order of appearance": (
         "drift_scores", "ids = np.unique(windows)", "ids = pd.unique(windows)", "test_drift_scores"),
-    "threshold at the target_rate quantile": (
-        "calibrate_threshold", "return float(np.quantile(null, 1 - target_rate))",
-        "return float(np.quantile(null, target_rate))",
-        # the monitor calibrates with it, so it cries wolf too
-        ("test_calibrate_threshold", "test_run_monitor", "test_monitor_false_alarms")),
-    "a page that watches brightness only": (
-        "monitor_settings", '"columns": ["brightness", "contrast"]', '"columns": ["brightness"]',
+    "null windows of frames drawn one by one": (
+        "calibrate_threshold",
+        "        drawn = rng.choice(calls, calls_per_window, replace=True)\n"
+        "        null.append(stat(ref, np.concatenate([values[call] for call in drawn])))",
+        "        size = calls_per_window * int(holdout.groupby(\"call\").size().median())\n"
+        "        null.append(stat(ref, rng.choice(holdout[column].to_numpy(), size, replace=True)))",
+        # the student's own monitor then cries wolf on the replay's quiet hours
+        ("test_calibrate_threshold", "test_monitor_false_alarms")),
+    "a page that watches brightness and contrast": (
+        "monitor_settings", '"columns": ["light", "noise"]', '"columns": ["brightness", "contrast"]',
         "test_monitor_detects"),
+    "labels known before they arrive": (
+        "known_labels", 'return traffic[traffic["arrival"] <= now]',
+        'return traffic[traffic["feedback"] | traffic["donor"]]',
+        # the dashboard of 3.3 builds on known_labels, so it leaks too
+        ("test_known_labels", "test_estimate_at")),
     "partial windows counted as false nudges": (
         "label_metrics", "nudges = float(np.sum(w * ((label >= 0) & fired)))", "nudges = float(np.sum(w * fired))",
         ("test_label_metrics", "test_label_metrics_ipw")),
     "gate on the overall accuracy only": (
-        "regression_gate", "failing = sorted(name for name in old.index if old[name] - new[name] > tolerance)",
-        "failing = [name for name in ['all'] if old[name] - new[name] > tolerance]", "test_regression_gate"),
+        "regression_gate", "failing = sorted(name for name in old.index if old[name] - new[name] > tolerance + 1e-9)",
+        "failing = [name for name in [\'all\'] if old[name] - new[name] > tolerance + 1e-9]", "test_regression_gate"),
     "uncertainty around 0.5 whatever the threshold": (
         "choose_uncertain", "np.abs(proba - threshold)", "np.abs(proba - 0.5)", "test_choose_uncertain"),
     "drift plot marks every window": (
