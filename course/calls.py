@@ -305,8 +305,8 @@ def _envelope(time_s: np.ndarray, spans) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _call_frames(person: pd.Series, call: dict, *, seed: int, fps: float, prevalence: float,
-                 lighting_change_at, frames_per_window: int) -> pd.DataFrame:
-    """The factor table of every frame of one call."""
+                 lighting_change_at, frames_per_window: int) -> dict:
+    """The factor table of every frame of one call: {column: array, or one value for every frame}."""
     n = int(round(call["duration_s"] * fps))
     frame = np.arange(n)
     time_s = frame / fps
@@ -368,7 +368,25 @@ def _call_frames(person: pd.Series, call: dict, *, seed: int, fps: float, preval
         "tone_value": person["tone_value"], "noise_std": call["noise_std"], "camera": call["camera"],
     }
     table.update({name: person[name] for name in SHAPE_DEFAULTS})
-    return pd.DataFrame(table, columns=FRAME_COLUMNS)
+    return table
+
+
+def _frame_table(tables: list[dict]) -> pd.DataFrame:
+    """One DataFrame of the calls' factor tables, in order (one DataFrame built once: building one
+    per call cost more than drawing the frames)."""
+    if not tables:
+        return pd.DataFrame({c: [] for c in FRAME_COLUMNS})
+    lengths = [len(table["frame"]) for table in tables]
+    columns = {}
+    for name in FRAME_COLUMNS:
+        parts = [table[name] for table in tables]
+        if any(isinstance(part, np.ndarray) for part in parts):
+            columns[name] = np.concatenate([part if isinstance(part, np.ndarray) else np.full(n, part, dtype=object)
+                                            for part, n in zip(parts, lengths)])
+        else:   # one value per call
+            columns[name] = np.repeat(np.array(parts, dtype=object), lengths)
+    frame = pd.DataFrame(columns, columns=FRAME_COLUMNS)
+    return frame.infer_objects()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -499,8 +517,7 @@ def make_frames(participants=20, calls_per_participant: int = 2, call_seconds: f
     tables = [_call_frames(call["person"], call, seed=seed, fps=fps, prevalence=prevalence,
                            lighting_change_at=lighting_change_at, frames_per_window=frames_per_window)
               for call in plan]
-    meta = (pd.concat(tables, ignore_index=True) if tables
-            else pd.DataFrame({c: [] for c in FRAME_COLUMNS}))
+    meta = _frame_table(tables)
     images = render_faces(meta, seed=child_seed(seed, "pixels", day), size=size) if render else None
     calls = pd.DataFrame([{k: call[k] for k in CALL_COLUMNS} for call in plan], columns=CALL_COLUMNS)
     frames = Frames(images=images, labels=meta["label"].to_numpy(dtype=np.int64).copy(), meta=meta,
