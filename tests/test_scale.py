@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -75,6 +76,39 @@ def test_postgresql_gradebook_two_batches_at_once(course, tmp_path):
     assert all(r[3] == cells for r in rows), "every grade cell has a grade row"
 
 
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (from /proc), with the start time that tells it from a later reuse of its id."""
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = [int(k) for k in children.read_text().split()]
+            except OSError:
+                continue
+            for kid in kids:
+                if kid not in {k for k, _ in found}:
+                    found.add((kid, _started(kid)))
+                    todo.append(kid)
+    return found
+
+
+def _started(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _alive(process: tuple[int, str]) -> bool:
+    pid, started = process
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return _started(pid) == started and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
 def test_a_killed_batch_resumes(course, tmp_path):
     students = {f"s{i:02d}": (M.PERFECT if i % 2 else M.WRONG) for i in range(8)}
     subs = _class(course, tmp_path / "subs", students)
@@ -88,13 +122,12 @@ def test_a_killed_batch_resumes(course, tmp_path):
         if (out / "state").is_dir() and len(list((out / "state").glob("*.json"))) >= 3:
             break
         time.sleep(0.2)
-    kernels = set(subprocess.run(["pgrep", "-f", "autograder.sandbox.kernel"], capture_output=True,
-                                 text=True).stdout.split())
+    kernels = _descendants(run.pid)  # this batch's processes only: others may grade on this machine
+    assert kernels, "the batch had started its kernels"
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     time.sleep(1)
-    survivors = kernels & set(subprocess.run(["pgrep", "-f", "autograder.sandbox.kernel"], capture_output=True,
-                                             text=True).stdout.split())
+    survivors = {pid for pid in kernels if _alive(pid)}
     assert not survivors, "sandboxes die with the grader that started them"
     done_before = len(list((out / "state").glob("*.json")))
     assert 3 <= done_before < len(students)
