@@ -6,9 +6,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test release clean-venv
+.PHONY: setup venv-python demo test release clean-venv
 
-setup: $(STAMP)
+# A .venv made by another Python is removed first; a second make then sees it gone and rebuilds it.
+setup: venv-python
+	@$(MAKE) --no-print-directory $(STAMP)
+
+venv-python:
+	@sh scripts/check-venv.sh $(VENV) $(PYTHON)
 
 $(STAMP): pyproject.toml constraints.txt scripts/install-system-deps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -4,8 +4,9 @@
 # Hand grading works on a graded output folder instead, which has its own nbgrader_config.py
 # (its gradebook, its autograded/ notebooks): `autograder formgrader OUT_DIR` serves it.
 c = get_config()  # noqa: F821 - provided by nbgrader
+# CourseDirectory.root is the folder nbgrader runs in (its default): setting it to "." only makes
+# nbgrader warn that the path is not absolute.
 
-c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"

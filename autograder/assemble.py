@@ -22,8 +22,8 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
 from autograder import cells as C
+from autograder.receipt import expected_sequence, guard_source, with_trail
 from autograder.release import cleared_sources
-from autograder.sandbox.digest import sequence_digest, statement_digests
 
 GUARD_ROLE = "guard"
 TEST_ROLE = "test"
@@ -37,7 +37,7 @@ class Part:
     """One graded part of an assignment: an autograded test cell or a hand-graded answer."""
 
     grade_id: str
-    kind: str  # "test" or "manual"
+    kind: str  # "test" or "manual" (graded by hand: a written answer or an nbgrader task cell)
     points: float
     title: str
     answer_ids: list[str] = field(default_factory=list)
@@ -51,18 +51,8 @@ class Assembled:
     parts: list[Part]
     notes: list[str]
     unattempted: set[str]
-    recognised: bool  # False when the submission shares no answer or test cell with the source
+    recognised: bool  # False when too few of the source's answer and test cells are in the submission
     changed_tests: list[str] = field(default_factory=list)  # test cells edited, retyped, doubled or deleted
-
-
-def trail_statement(grade_id: str) -> str:
-    return f"__autograder_done__ = {grade_id!r}"
-
-
-def expected_digest(test_source: str) -> str:
-    """The sequence digest of a test cell as the kernel will run it (with its trail)."""
-    text = TransformerManager().transform_cell(test_source.rstrip("\n") + "\n" + trail_statement("x"))
-    return sequence_digest(statement_digests(text))
 
 
 def _cell_aliases(cell) -> dict[str, tuple[str, str, str | None]]:
@@ -205,13 +195,11 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
     answers: dict[str, nbformat.NotebookNode] = {}
     extras: dict[str | None, list] = {}
     anchor: str | None = None
-    recognised = False
     seen_fixed: set[str] = set()
     narrative = {_normal(C.source(c)) for c in source_nb.cells if not C.grade_id(c)}
     for cell in submission.cells:
         gid = C.grade_id(cell)
         if gid in source_cells:
-            recognised = True
             original = source_cells[gid]
             if C.is_solution(original):
                 if gid not in answers:
@@ -264,6 +252,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
             student = answers.get(gid)
             if C.is_manual(original):
                 text = C.source(student) if student is not None else stubs.get(gid, "")
+                if not text.strip() or _normal(text) == _normal(stubs.get(gid, "")):
+                    unattempted.add(gid)  # left as released: nbgrader's "No response."
                 out_cells.append(_cell(original.cell_type, text, _role(original.metadata, ANSWER_ROLE, grade_id=gid)))
                 parts.append(Part(gid, "manual", C.points(original), C.title_of(gid)))
             elif student is None:
@@ -279,17 +269,15 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         elif gid and C.is_test(original):
             text = C.source(original)
             aliases = import_aliases(source_nb, original)
-            guard = (f"__import__('sys').audit('autograder.enter', {gid!r}, "
-                     f"{statement_digests(trail_statement(gid))[0]!r}, {aliases!r})")
+            guard = guard_source(gid, aliases)
             out_cells.append(_cell("code", guard, {"autograder": {"role": GUARD_ROLE, "grade_id": gid}}))
-            body = text.rstrip("\n") + "\n" + trail_statement(gid)
+            body = with_trail(text, gid)
             out_cells.append(_cell("code", body, _role(original.metadata, TEST_ROLE, grade_id=gid)))
-            transformed = TransformerManager().transform_cell(body)
             if not pending_answers and parts:  # a second test of the same answers
                 pending_answers = list(parts[-1].answer_ids)
             parts.append(Part(gid, "test", C.points(original), C.title_of(gid), answer_ids=pending_answers,
                               cell_index=len(out_cells) - 1,
-                              expected=sequence_digest(statement_digests(transformed))))
+                              expected=expected_sequence(body)))
             pending_answers = []
         else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)
             text = received.get(gid, C.source(original)) if gid else C.source(original)
@@ -302,4 +290,20 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         add_extras(key)
 
     nb = nbformat.v4.new_notebook(cells=out_cells, metadata=copy.deepcopy(source_nb.metadata))
-    return Assembled(nb, parts, notes, unattempted, recognised, changed_tests)
+    return Assembled(nb, parts, notes, unattempted, is_recognised(source_cells, submission), changed_tests)
+
+
+#: Share of the source's answer and test cells a submission must hold to be taken for its notebook.
+RECOGNISED_SHARE = 0.25
+
+
+def is_recognised(source_cells: dict, submission: nbformat.NotebookNode) -> bool:
+    """Whether `submission` is a notebook of this assignment: it holds at least a quarter of the
+    source's answer and test cells (by nbgrader id). Locked cells every notebook of a course shares
+    (`parameters`, `setup`) and the odd answer id two assignments both use do not make a match, so a
+    notebook of another assignment gets `wrong_notebook` instead of being graded as a blank one."""
+    graded = {gid for gid, cell in source_cells.items() if C.is_solution(cell) or C.is_grade(cell)}
+    if not graded:  # a source without answer or test cells: any shared cell will do
+        return any(C.grade_id(cell) in source_cells for cell in submission.cells)
+    found = graded & {C.grade_id(cell) for cell in submission.cells}
+    return bool(found) and len(found) >= RECOGNISED_SHARE * len(graded)

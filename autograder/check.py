@@ -55,7 +55,9 @@ def which_assignment(release: ReleaseFolder, path: Path, nb: nbformat.NotebookNo
     ids = {C.grade_id(cell) for cell in nb.cells} - {None}
     shared = {}
     for name in known:
-        released = nbformat.read(release.notebook(name), as_version=4)
+        if not release.notebook(name, path.name).is_file():
+            continue
+        released = nbformat.read(release.notebook(name, path.name), as_version=4)
         shared[name] = len(ids & {C.grade_id(cell) for cell in released.cells})
     best = max(shared, key=shared.get, default=None)
     if best is None or shared[best] == 0:
@@ -108,7 +110,7 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
         raise UsageError(f"{path} cannot be checked: {error}") from None
     found = find_release(path, release)
     assignment = which_assignment(found, path, nb)
-    release_path = found.notebook(assignment)
+    release_path = found.notebook(assignment, path.name)
     release_nb = nbformat.read(release_path, as_version=4)
     assembled = assemble(release_nb, nb, released=True)
     if not assembled.recognised:
@@ -128,7 +130,8 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
     files.update(released_files)  # the assignment's files win over same-named student files, as in grading
     execution, key = run_notebook(assembled.notebook, settings=settings or Settings(),
                                   isolation=detect(sandbox_user=None, use_namespaces=False),
-                                  files=files, preimports=imported_modules(release_nb), protected=PROTECTED_MODULES)
+                                  files=files, preimports=imported_modules(release_nb), protected=PROTECTED_MODULES,
+                                  nbgrader_execution="validate")
     report.parts, _ = score_parts(assembled, execution, key, set())
     report.reason = execution.reason
     return report
@@ -154,12 +157,12 @@ def print_report(report: CheckReport, stream=None) -> None:
     if report.notes or report.own_files:
         print(file=stream)
     labels = {R.PASSED: "passed", R.FAILED: "FAILED", R.NOT_ATTEMPTED: "not attempted",
-              R.NOT_RUN: "did not run", R.MANUAL: "graded by hand"}
+              R.NOT_RUN: "did not run", R.MANUAL: "graded by hand", R.NO_RESPONSE: "no response yet"}
     width = max([len(p.title) for p in parts] + [4])
     for p in parts:
         line = f"{p.title:<{width}}  {labels.get(p.outcome, p.outcome):<14} {p.max_points:g} pts"
         print(line, file=stream)
-        if p.message and p.outcome not in (R.PASSED, R.MANUAL):
+        if p.message and p.outcome not in (R.PASSED, R.MANUAL, R.NO_RESPONSE):
             for text in p.message.splitlines()[:6]:
                 print(f"{'':<{width}}    {text}", file=stream)
     tests = [p for p in parts if p.kind == "test"]
@@ -167,6 +170,10 @@ def print_report(report: CheckReport, stream=None) -> None:
     at_stake = sum(p.max_points for p in tests)
     print(f"\nvisible tests passed in {len(passed)} of {len(tests)} parts "
           f"({sum(p.max_points for p in passed):g} of {at_stake:g} points at stake).", file=stream)
+    hand = sum(p.max_points for p in parts if p.kind == R.HAND)
+    if hand:
+        print(f"{hand:g} more points are graded by hand (written answers and tasks; a blank answer scores 0); "
+              f"{at_stake + hand:g} points in all.", file=stream)
     print("Hidden tests run only when your notebook is graded, so full marks here are necessary, "
           "not sufficient.", file=stream)
     if report.reason:

@@ -1,6 +1,7 @@
-"""The `autograder` command line (the contract in DESIGN.md).
+"""The `autograder` command line (README.md, "For instructors", describes each command).
 
     autograder release [ASSIGNMENT ...]
+    autograder lint [ASSIGNMENT ...]
     autograder grade ASSIGNMENT SUBMISSIONS [--out DIR] [--workers N] [--db URL] ...
     autograder check NOTEBOOK
     autograder report OUT_DIR
@@ -68,9 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true",
                    help="replace files in release/ that were edited since the last release (their edits are lost)")
 
+    p = sub.add_parser("lint", help="list what in an assignment breaks this course's authoring rules (warnings for an "
+                                    "nbgrader course's own habits; errors stop release and grading)",
+                       description="Check source notebooks against the authoring rules without releasing anything. "
+                                   "This course's own NN-name assignments must follow them (release and grade refuse "
+                                   "otherwise); for any other nbgrader assignment they are warnings, listed here. "
+                                   "Example: autograder lint ps1")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+
     p = sub.add_parser("grade", help="grade a folder of submissions",
                        description="Grade every submission in SUBMISSIONS in a sandbox; write grades.csv, "
-                                   "results/<student>.json, feedback/<student>/ and a gradebook to --out. Example: "
+                                   "results/<student>.json, feedback/<student>/ and a gradebook to --out (an "
+                                   "assignment with several notebooks: a folder per notebook inside it). Example: "
                                    "autograder grade 03-metrics-and-baselines submitted/ --out graded/03")
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
@@ -91,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roster", type=Path, metavar="FILE",
                    help="the class list (one student id per line, or a CSV with student_id); kept in the output "
                         "folder: students on it without a submission get an 'absent' row")
-    p.add_argument("--cell-timeout", type=_positive(float), default=120.0, help="seconds per cell (default 120)")
+    p.add_argument("--cell-timeout", type=_positive(float),
+                   help="seconds per cell (default: Execute.timeout in nbgrader_config.py, else 120)")
     p.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per notebook (default 600)")
     p.add_argument("--memory-limit", type=_size, default=_size("4G"), help="per notebook (default 4G)")
     p.add_argument("--output-limit", type=_size, default=_size("2M"), help="notebook output kept (default 2M)")
@@ -224,8 +235,25 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.release import release
 
             course = _course(args)
-            for path in release(course, args.assignments or None, overwrite=args.overwrite):
+            warnings: list[str] = []
+            for path in release(course, args.assignments or None, overwrite=args.overwrite, warnings=warnings):
                 print(f"released {path.relative_to(course.root)}")
+            if warnings:
+                print(f"{len(warnings)} warning(s) about nbgrader habits this course's own rules refuse; "
+                      "`autograder lint` lists them", file=sys.stderr)
+            return 0
+        if args.command == "lint":
+            from autograder.release import load_source
+
+            course = _course(args)
+            found: list[str] = []
+            for assignment in args.assignments or course.assignments():
+                course.check_assignment(assignment)
+                for name in course.notebooks(assignment):
+                    load_source(course.with_notebook(name), assignment, found)
+            for line in found:
+                print(f"warning: {line}")
+            print(f"{len(found)} warning(s); errors would have stopped here with exit code 2")
             return 0
         if args.command == "grade":
             from autograder.usage import check_db_url, check_submissions_folder
@@ -246,7 +274,10 @@ def main(argv: list[str] | None = None) -> int:
                     raise UsageError("TLS needs both --dask-tls-ca-file and --dask-tls-cert (and --dask-tls-key "
                                      "unless the key is in the certificate file)")
                 dask_tls = DaskTLS(args.dask_tls_ca_file, args.dask_tls_cert, args.dask_tls_key)
-            settings = Settings(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
+            from autograder.nbgrader_course import cell_timeout
+
+            settings = Settings(cell_timeout=args.cell_timeout or cell_timeout(course.root) or 120.0,
+                                notebook_timeout=args.timeout,
                                 output_limit_bytes=args.output_limit,
                                 limits=Limits(memory_bytes=args.memory_limit))
             options = GradeOptions(workers=args.workers, db_url=args.db_url, settings=settings, force=args.force,
@@ -257,10 +288,13 @@ def main(argv: list[str] | None = None) -> int:
             out = args.out or Path("out") / args.assignment
             warn = (lambda msg: print(msg, file=sys.stderr))
             log = (lambda *a, **k: None) if args.quiet else warn
-            results = grade_assignment(course, args.assignment, args.submissions, out, options, log=log,
-                                       roster_file=args.roster, warn=warn)
-            print_table(results)
-            print(f"\nwrote {out}/grades.csv, {out}/results/, {out}/feedback/")
+            names = course.notebooks(args.assignment)
+            for name in names:  # an nbgrader assignment may have several notebooks: each is graded on its own
+                where = out if len(names) == 1 else out / Path(name).stem
+                results = grade_assignment(course.with_notebook(name), args.assignment, args.submissions, where,
+                                           options, log=log, roster_file=args.roster, warn=warn)
+                print_table(results)
+                print(f"\nwrote {where}/grades.csv, {where}/results/, {where}/feedback/")
             return 0
         if args.command == "report":
             from autograder.report import write_report

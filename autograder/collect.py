@@ -154,11 +154,19 @@ def scan(folder: Path, assignment: str, notebook_name: str) -> Scan:
     found: dict[str, Submission] = {}
     skipped: list[tuple[str, str]] = []
     named: list[tuple[Path, str, bool]] = []  # (entry, id, id derived from an odd name)
+    # nbgrader's submitted/<student>/<assignment>/ holds every assignment: a student without a
+    # folder for this one has not submitted it (no row; an 'absent' row if on the roster), rather
+    # than a wrong notebook
+    nbgrader_layout = any((p / assignment).is_dir() for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
     for path in sorted(folder.iterdir()):
         if path.name in SKIP_PARTS or path.name.startswith("."):
             skipped.append((path.name, "hidden or tool folder"))
             continue
         suffix = path.suffix.lower()
+        if (path.is_dir() and not path.is_symlink() and nbgrader_layout and not (path / assignment).is_dir()
+                and not any(path.glob("*.ipynb"))):
+            skipped.append((path.name, f"no {assignment} folder in this student's nbgrader submissions"))
+            continue
         if path.is_symlink():
             stem = path.stem if suffix in (".zip", ".ipynb") else path.name
         elif path.is_dir():

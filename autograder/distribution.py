@@ -140,8 +140,50 @@ def pyproject(project: dict) -> str:
     lines += [f"dependencies = {_toml_list(list(project.get('dependencies', [])))}", "",
               "[project.scripts]", 'autograder = "autograder.cli:main"', "",
               "[tool.setuptools]", 'packages = { find = { include = ["course*", "autograder*"] } }', "",
-              "[tool.setuptools.package-data]", 'autograder = ["templates/*"]', 'course = ["materials/**/*"]', ""]
+              "[tool.setuptools.package-data]", 'course = ["materials/**/*"]', "",
+              "# Jupyter settings installed into the environment (see jupyter/README.md)",
+              "[tool.setuptools.data-files]",
+              f'"etc/jupyter/labconfig" = ["{JUPYTER_FOLDER}/page_config.json"]',
+              f'"etc/jupyter" = ["{JUPYTER_FOLDER}/jupyter_server_config.json"]',
+              f'"etc/jupyter/jupyter_server_config.d" = ["{JUPYTER_FOLDER}/{SERVER_CONFIG_NAME}"]', ""]
     return "\n".join(lines)
+
+
+#: Where the student edition keeps the Jupyter settings it installs, and the server settings' file
+#: name: Jupyter merges the files of ``jupyter_server_config.d`` in name order, so this one comes
+#: after nbgrader's own ``nbgrader.json`` and wins.
+JUPYTER_FOLDER = "jupyter"
+SERVER_CONFIG_NAME = "zz-course-student-edition.json"
+
+#: nbgrader's server extensions. The student edition turns them all off: formgrader and Create
+#: Assignment are instructor tools; the assignment and course lists work through nbgrader's exchange,
+#: which this course does not use (students `autograder fetch`); Validate runs nbgrader's own check,
+#: whose output is not the per-part summary `autograder check` gives.
+NBGRADER_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.validate_assignment",
+                              "nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list")
+NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
+
+
+def jupyter_settings() -> dict[str, bytes]:
+    """The Jupyter settings the student edition installs: nbgrader's lab extension (every menu and
+    panel of it) and its server extensions off, and ``allow_root`` so that ``jupyter lab`` also
+    starts as root (a container's default user)."""
+    page = {"disabledExtensions": {NBGRADER_LAB_EXTENSION: True}}
+    # the server's own settings file: a `jupyter_server_config.d` file may only switch extensions
+    server = {"ServerApp": {"allow_root": True}}
+    extensions = {"ServerApp": {"jpserver_extensions": {name: False for name in NBGRADER_SERVER_EXTENSIONS}}}
+    note = (
+        "# Jupyter settings of the student edition\n\n"
+        "`pip install` puts `page_config.json` in `<environment>/etc/jupyter/labconfig/`,\n"
+        f"`{SERVER_CONFIG_NAME}` in `<environment>/etc/jupyter/jupyter_server_config.d/` and\n"
+        "`jupyter_server_config.json` in `<environment>/etc/jupyter/`. The first two turn off nbgrader's\n"
+        "JupyterLab tools (Formgrader, Create Assignment, the assignment and course lists, Validate):\n"
+        "check a notebook with `autograder check` in a terminal instead. The third lets `jupyter lab`\n"
+        "start as root. Delete the installed files to undo this.\n")
+    return {f"{JUPYTER_FOLDER}/page_config.json": (json.dumps(page, indent=2) + "\n").encode(),
+            f"{JUPYTER_FOLDER}/{SERVER_CONFIG_NAME}": (json.dumps(extensions, indent=2) + "\n").encode(),
+            f"{JUPYTER_FOLDER}/jupyter_server_config.json": (json.dumps(server, indent=2) + "\n").encode(),
+            f"{JUPYTER_FOLDER}/README.md": note.encode()}
 
 
 def readme(project: dict, assignments: list[str]) -> str:
@@ -174,6 +216,10 @@ python3 -m venv .venv
 `check` runs the assignment's visible tests on your notebook, the way grading will, and prints one
 line per part. Hidden tests run only when your notebook is graded, so passing here is necessary,
 not sufficient. Submit the notebook as your course tells you.
+
+In JupyterLab, run `check` in a terminal (File > New > Terminal). This edition turns off nbgrader's
+own JupyterLab tools (Formgrader, Create Assignment, Validate: they are for instructors, or say less
+than `check`), and lets `jupyter lab` start as root, e.g. in a container.
 
 Assignments in this edition:
 
@@ -209,6 +255,7 @@ def student_files(course: Course, assignments: list[str] | None = None) -> Distr
     files.update(_package_files(course_package))
     files.update(_package_files(autograder))
     files["pyproject.toml"] = pyproject(project).encode()
+    files.update(jupyter_settings())
     files["README.md"] = readme(project, assignments).encode()
     constraints = course.root / "constraints.txt"
     if constraints.is_file():

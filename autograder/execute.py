@@ -451,6 +451,9 @@ class KernelProfile:
     protected: tuple[str, ...] = ()
     data_dirs: tuple[str, ...] = ()
     private_paths: tuple[str, ...] = ()
+    # $NBGRADER_EXECUTION in the kernel, nbgrader's documented switch: "autograde" when grading,
+    # "validate" for a student's check (notebooks may skip slow work or behave as nbgrader's tools)
+    nbgrader_execution: str = "autograde"
 
 
 class SandboxedKernel:
@@ -481,7 +484,9 @@ class SandboxedKernel:
             plan = SandboxPlan(
                 isolation=isolation, limits=settings.limits, scratch=self.scratch, sockets=sockets,
                 run_dir=self.run_dir, data_dirs=[Path(d) for d in profile.data_dirs],
-                env=kernel_environment(self.scratch, settings.limits.threads, extra={"PYTHONPATH": package_path()},
+                env=kernel_environment(self.scratch, settings.limits.threads,
+                                       extra={"PYTHONPATH": package_path(),
+                                              "NBGRADER_EXECUTION": profile.nbgrader_execution},
                                        tmp=None if isolation.bwrap else self.scratch / "tmp"),
                 kernel={"preimports": list(profile.preimports), "protected": list(profile.protected),
                         "processes": settings.limits.processes,
@@ -625,6 +630,7 @@ def run_notebook(
     work_base: Path | None = None,
     keep_run_dir: bool = False,
     kernel: SandboxedKernel | None = None,
+    nbgrader_execution: str = "autograde",
 ) -> tuple[Execution, bytes]:
     """Execute `nb` in a fresh sandboxed kernel; returns what happened and the receipt key.
 
@@ -639,7 +645,7 @@ def run_notebook(
             settings=settings or Settings(), isolation=isolation or detect(),
             preimports=tuple(preimports or ()), protected=tuple(protected or ()),
             data_dirs=tuple(str(d) for d in (data_dirs or ())),
-            private_paths=tuple(str(p) for p in (private_paths or ())))
+            private_paths=tuple(str(p) for p in (private_paths or ())), nbgrader_execution=nbgrader_execution)
         kernel = SandboxedKernel(profile, work_base=work_base, keep_run_dir=keep_run_dir)
     kernel.add_files(files or {})
     return kernel.run(nb, parameters), kernel.key

@@ -17,12 +17,17 @@ from autograder import results as R
 from autograder.late import summary as late_summary
 from autograder.leftovers import temp_name
 
-# score/max_score: autograded points; hand_points: given by hand so far (formgrader or an imported
-# file); manual_points_pending: points still to be graded by hand; total_*: both kinds together.
+# One model of points (results.SubmissionResult): score/max_score are the autograded points (score
+# after any late penalty, raw_score before it); hand_points: given by hand so far (formgrader or an
+# imported file; a blank answer scores 0, "No response."); manual_points_pending: hand-graded points
+# nobody has graded yet; total_score/total_max_score: both kinds together (total_max_score is
+# nbgrader's max_score); hand_parts: each hand-graded part (written answers and task cells) as
+# `grade_id=points/max`, `grade_id=pending/max` or `grade_id=no response/max`; origin: the entry of
+# the submissions folder it came from; on_roster: yes/no against the class list (empty without one).
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason",
                   "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at",
                   "raw_score", "late_penalty", "submitted_at", "due_at", "hours_late",
-                  "hand_points", "total_score", "total_max_score", "origin", "on_roster"]
+                  "hand_points", "total_score", "total_max_score", "hand_parts", "origin", "on_roster"]
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
@@ -48,6 +53,12 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _hand_state(part: R.PartResult) -> str:
+    if part.outcome == R.HAND_GRADED:
+        return _number(part.points)
+    return "no response" if part.outcome == R.NO_RESPONSE else "pending"
+
+
 def grades_csv(results: list[R.SubmissionResult], roster: set[str] | None = None) -> str:
     """One row per result. With a roster, `on_roster` says yes or no (empty without one)."""
     buffer = io.StringIO()
@@ -55,20 +66,22 @@ def grades_csv(results: list[R.SubmissionResult], roster: set[str] | None = None
     writer.writerow(GRADES_COLUMNS)
     for r in sorted(results, key=lambda r: (r.assignment, r.student_id)):
         tests = [p for p in r.parts if p.kind == "test"]
+        hand = [f"{p.grade_id}={_hand_state(p)}/{_number(p.max_points)}" for p in r.parts if p.kind == R.HAND]
         writer.writerow([
             r.student_id, r.assignment, _number(r.score), _number(r.max_score), r.status,
             r.reason.replace("\n", " "), _number(r.manual_pending),
             sum(p.passed for p in tests), len(tests), f"{r.seconds:.1f}", r.graded_at,
             _number(r.raw_score), _number(r.late_penalty), r.late.get("submitted_at", ""), r.late.get("due_at", ""),
             f"{r.late['seconds_late'] / 3600:.2f}" if r.late else "",
-            _number(r.hand_score), _number(r.total_score), _number(r.max_score + r.manual_max),
+            _number(r.hand_score), _number(r.total_score), _number(r.total_max), " ".join(hand),
             r.origin, "" if roster is None else ("yes" if r.student_id in roster else "no"),
         ])
     return buffer.getvalue()
 
 
 def gradescope_json(result: R.SubmissionResult) -> dict:
-    """Gradescope's results.json: one test per autograded part."""
+    """Gradescope's results.json: one test per part, autograded or graded by hand (a part still to
+    be graded by hand has a max_score and no score); the score is every point given so far."""
     lines = [f"status: {result.status}"]
     if result.reason:
         lines.append(f"reason: {result.reason}")
@@ -90,13 +103,15 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
             "tags": [part.grade_id, part.outcome],
             "visibility": "visible",
         })
-    for part in [p for p in result.parts if p.kind == "manual" and p.outcome == R.HAND_GRADED]:
-        tests.append({
-            "name": f"{part.title} (graded by hand)", "number": str(len(tests) + 1), "score": part.points,
-            "max_score": part.max_points, "status": "passed" if part.points >= part.max_points else "failed",
-            "output": part.message or "graded by hand", "tags": [part.grade_id, part.outcome],
-            "visibility": "visible",
-        })
+    for part in [p for p in result.parts if p.kind == R.HAND]:  # written answers and tasks
+        test = {"name": f"{part.title} (graded by hand)", "number": str(len(tests) + 1),
+                "max_score": part.max_points, "tags": [part.grade_id, part.outcome], "visibility": "visible"}
+        if part.outcome == R.MANUAL:  # no score yet: Gradescope shows the part without one
+            test["output"] = "to be graded by hand"
+        else:  # graded by hand, or left blank: 0, "No response."
+            test.update(score=part.points, status="passed" if part.points >= part.max_points else "failed",
+                        output=part.message or "graded by hand")
+        tests.append(test)
     return {
         "score": result.total_score,
         "execution_time": round(result.seconds, 2),

@@ -18,6 +18,7 @@ from autograder import results as R
 from autograder.assemble import ANSWER_ROLE, EXTRA_ROLE, GUARD_ROLE, TEST_ROLE, Assembled
 from autograder.late import summary as late_summary
 from autograder.mathml import render_markdown
+from autograder.receipt import without_trail
 from autograder.score import redact
 
 _markdown = render_markdown
@@ -31,6 +32,7 @@ OUTCOME_LABEL = {
     R.NOT_RUN: ("did not run", "bad"),
     R.MANUAL: ("to be graded by hand", "idle"),
     R.HAND_GRADED: ("graded by hand", "ok"),
+    R.NO_RESPONSE: ("no response", "bad"),  # a written answer left blank: 0 unless graded by hand
 }
 
 STYLE = """
@@ -123,7 +125,7 @@ def _message(part: R.PartResult, label: str) -> str:
     """The part's message without what its outcome label already says."""
     message = part.message or ""
     if message.lower().startswith(label.lower()):
-        message = message[len(label):].lstrip(" :")
+        message = message[len(label):].lstrip(" :.")
     if part.auto_points is not None:  # an instructor's override (handgrading.apply)
         message = (message + " " if message else "") + f"(points set by hand; autograded: {part.auto_points:g})"
     return message
@@ -154,7 +156,7 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
         f"<h1>{_esc(result.assignment)}</h1>",
         f'<p class="meta">Student {_esc(result.student_id)} &middot; graded {_esc(result.graded_at)}</p>',
         f'<p class="score"><b>{result.score:g} / {result.max_score:g}</b> autograded points{_esc(manual)}'
-        f' &middot; status: {_esc(result.status)}</p>',
+        f' &middot; {result.total_score:g} / {result.total_max:g} points in all &middot; status: {_esc(result.status)}</p>',
     ]
     if result.late:
         css = "late" if result.late_penalty else "meta"
@@ -187,7 +189,7 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
                 body.append(f'<div class="cell md"{anchor}>{_markdown(text)}</div>')
             elif cell.get("cell_type") == "code" and role == TEST_ROLE:
                 gid = cell["metadata"]["autograder"].get("grade_id")
-                visible = C.visible_part(text).replace(f"__autograder_done__ = {gid!r}", "").rstrip()
+                visible = without_trail(C.visible_part(text), gid).rstrip()
                 part = by_id.get(gid)
                 label, css = OUTCOME_LABEL.get(part.outcome, (part.outcome, "idle")) if part else ("", "idle")
                 text = _message(part, label) if part else ""

@@ -25,10 +25,11 @@ import nbformat
 
 from autograder import cells as C
 from autograder import results as R
-from autograder.assemble import GUARD_ROLE, TEST_ROLE, trail_statement
+from autograder.assemble import GUARD_ROLE, TEST_ROLE
 from autograder.errors import UsageError
 from autograder.exports import write_atomic
 from autograder.handgrading import rubric_of
+from autograder.receipt import without_trail
 
 CONFIG_NAME = "nbgrader_config.py"
 AUTOGRADED = "autograded"
@@ -81,7 +82,7 @@ def formgrader_notebook(graded_nb, source_nb) -> nbformat.NotebookNode:
         cell.metadata.pop("autograder", None)
         gid = C.grade_id(cell)
         if role == TEST_ROLE and gid:
-            cell.source = C.source(cell).replace("\n" + trail_statement(gid), "").replace(trail_statement(gid), "")
+            cell.source = without_trail(C.source(cell), gid)
         if gid and rubrics.get(gid):
             note = nbformat.v4.new_markdown_cell(
                 f"**Rubric for `{gid}`** ({C.points(cell):g} point{'' if C.points(cell) == 1 else 's'}; instructors "

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import faults, feedback, formgrader, handgrading, late, reuse, roster
+from autograder import faults, feedback, formgrader, handgrading, late, reuse, receipt, roster
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
@@ -38,7 +38,7 @@ from autograder.layout import Course, assignment_files
 from autograder.leftovers import sweep_run_dirs
 from autograder.lock import OutputLock
 from autograder.outputs import OutputFolder, folder_id
-from autograder.release import validate_source
+from autograder.release import load_source
 from autograder.usage import nothing_gradable
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
@@ -98,7 +98,7 @@ def empty_parts(source_nb) -> list[R.PartResult]:
         if gid and C.is_test(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
         elif gid and C.is_hand_graded(cell):
-            parts.append(R.PartResult(gid, C.title_of(gid), "manual", 0.0, C.points(cell), R.MANUAL, "graded by hand"))
+            parts.append(R.PartResult(gid, C.title_of(gid), R.HAND, 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
 
 
@@ -239,7 +239,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     executed = execution.notebook
                     secret = C.hidden_lines(source_nb)
                     result.parts, warnings = score_parts(assembled, execution, key, secret)
-                    result.diagnostics = [line for line in execution.receipts if line.startswith("N ")][:50]
+                    result.unanswered = sorted(assembled.unattempted)
+                    result.diagnostics = receipt.note_lines(execution.receipts)[:50]
                     result.notes += [f"integrity: {w}" for w in warnings]
                     if execution.output_truncated:
                         result.notes.append("output limit reached: later output was dropped")
@@ -254,6 +255,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
         result.reason = f"{type(error).__name__}: {error}"
         result.notes.append("grader traceback: " + traceback.format_exc(limit=4).replace("\n", " | ")[-1500:])
         result.parts = empty_parts(source_nb)
+        result.unanswered = []
     result.seconds = time.monotonic() - started
     if executed is not None:  # the notebook as graded: formgrader's copy, pages rendered again with hand grades
         result.executed_notebook = nbformat.writes(executed)
@@ -286,9 +288,7 @@ def default_workers() -> int:
 
 
 def make_context(course: Course, assignment: str, settings: Settings, sandbox_user, use_namespaces) -> tuple[AssignmentContext, nbformat.NotebookNode]:
-    source_path = course.source_notebook(assignment)
-    source_nb = nbformat.read(source_path, as_version=4)
-    validate_source(source_nb, str(source_path))
+    source_nb = load_source(course, assignment)  # checked by the assignment's rules, autotests expanded
     release_dir = course.release / assignment
     files = assignment_files(release_dir if release_dir.is_dir() else course.source / assignment)
     data_dirs = [str(p) for p in [course.root / "datasets"] if p.is_dir()]
@@ -389,8 +389,10 @@ class _Batch:
         sweep_run_dirs(default_work_base())
         writer = GradebookWriter(options.db_url or default_url(self.out_dir), batch=folder_id(self.out_dir))
         try:
-            writer.register(assignment, assignment, self.source_nb)
-            notebook = writer.notebook_name(assignment)
+            # nbgrader's notebook id: the graded notebook's name without .ipynb (an nbgrader assignment
+            # may have several, each graded into an output folder of its own)
+            notebook = Path(self.ctx.notebook_name).stem
+            writer.register(assignment, notebook, self.source_nb)
         except GradebookUnavailable as error:
             raise GradebookUnavailable(f"{error}: nobody was graded. Start the database (or pass another --db) "
                                        "and run the same command again") from None

@@ -276,7 +276,12 @@ class GradebookWriter:
                     grade.extra_credit = None
                     outcome.cleared.append(name)
                 part = by_id.get(name)
-                if part is not None and part.kind == "manual":
+                if part is not None and part.kind == R.HAND and R.is_blank(result, part):
+                    # left blank: nbgrader's "No response.", nothing to grade by hand (a manual score
+                    # given in formgrader still overrides it)
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = False
+                elif part is not None and part.kind == R.HAND:
                     grade.auto_score = None
                     grade.needs_manual_grade = result.status == R.GRADED and grade.manual_score is None
                 else:
@@ -287,7 +292,12 @@ class GradebookWriter:
                         grade.needs_manual_grade = False
             for cell in notebook.solution_cells + notebook.task_cells:
                 comment = gb.find_comment(cell.name, notebook_id, result.assignment, result.student_id)
-                comment.auto_comment = None if result.status == R.GRADED else f"{result.status}: {result.reason}"
+                if result.status != R.GRADED:
+                    comment.auto_comment = f"{result.status}: {result.reason}"
+                elif cell.name in result.unanswered:
+                    comment.auto_comment = R.NO_RESPONSE_MESSAGE
+                else:
+                    comment.auto_comment = None
                 if not handgrading.survives(cell.name, before, new):
                     comment.manual_comment = None
             session.execute(delete(RECORDS).where(key))

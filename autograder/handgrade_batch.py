@@ -21,6 +21,7 @@ from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_
 from autograder.gradebook_sync import FolderGradebook
 from autograder.lock import OutputLock
 from autograder.outputs import OutputFolder, folder_id, load_results
+from autograder.release import load_source
 
 
 @dataclass
@@ -32,6 +33,7 @@ class GradedFolder:
     db_url: str
     source_nb: nbformat.NotebookNode
     notebook: str  # the gradebook's name for the assignment's notebook
+    notebook_file: str  # the submitted notebook's file name (e.g. 01-problem-framing.ipynb)
     folder: OutputFolder | None = None  # opened for writing (under the lock)
     book: FolderGradebook | None = None
 
@@ -56,9 +58,20 @@ def inspect(out_dir: Path, course) -> GradedFolder:
     assignment = assignments[0]
     course.check_assignment(assignment)
     db_url = formgrader.read_db_url(out_dir) or default_url(out_dir)
-    source_nb = nbformat.read(course.source_notebook(assignment), as_version=4)
-    notebook = GradebookWriter(db_url).notebook_name(assignment)  # GradebookUnavailable when it is down
-    return GradedFolder(out_dir, assignment, db_url, source_nb, notebook)
+    notebook = graded_notebook_id(out_dir, assignment)
+    if notebook is not None:  # an nbgrader assignment of several notebooks: each has a folder of its own
+        course = course.with_notebook(f"{notebook}.ipynb")
+    else:
+        notebook = GradebookWriter(db_url).notebook_name(assignment)  # GradebookUnavailable when it is down
+    source_nb = load_source(course, assignment)  # as grading read it: autotests expanded, the course's stubs
+    return GradedFolder(out_dir, assignment, db_url, source_nb, notebook, course.notebook_name(assignment))
+
+
+def graded_notebook_id(out_dir: Path, assignment: str) -> str | None:
+    """Which notebook of the assignment the folder graded (formgrader's copies are named after it);
+    None when that cannot be told."""
+    names = {p.stem for p in Path(out_dir).glob(f"autograded/*/{assignment}/*.ipynb")}
+    return names.pop() if len(names) == 1 else None
 
 
 @contextmanager
@@ -71,7 +84,7 @@ def opened(out_dir: Path, course, warn=None):
     except OSError as error:
         raise disk_failure(error, graded.out_dir) from None
     try:
-        graded.folder = OutputFolder(graded.out_dir, graded.assignment, course.notebook_name(graded.assignment),
+        graded.folder = OutputFolder(graded.out_dir, graded.assignment, graded.notebook_file,
                                      graded.source_nb, graded.notebook)
         graded.folder.recover()
         writer = GradebookWriter(graded.db_url, batch=folder_id(graded.out_dir))

@@ -69,8 +69,10 @@ def run(args: argparse.Namespace, course) -> int:
         from autograder.handgrade_files import import_files
 
         done = import_files(args.out_dir, course(), args.files, warn=_warn)
+        blank = f", {done.no_response} blank answer(s) left at 0, No response." if done.no_response else ""
         print(f"imported {done.graded} hand grade(s) for {len(done.students)} student(s) "
-              f"({done.skipped} row(s) without points skipped); updated {args.out_dir}/grades.csv, results/, feedback/")
+              f"({done.skipped} row(s) without points skipped{blank}); updated {args.out_dir}/grades.csv, results/, "
+              "feedback/")
         return 0
     if args.action == "sync":
         from autograder.handgrade_batch import sync

@@ -4,7 +4,9 @@
     autograder handgrade import OUT_DIR FILE.csv [...]
 
 Each row is one student's answer to the part, with the part's rubric beside it and columns to fill
-in: `points` and `comment` (rows left without points are skipped). `answer_fingerprint` ties the
+in: `points` and `comment` (rows left without points are skipped). An answer left blank is not
+pending: its row comes filled in with 0 and "No response." (nbgrader's rule); change them to grade
+it anyway, or leave them and the import changes nothing. `answer_fingerprint` ties the
 row to the answer that was exported: if a regrade changed that answer since, the row is refused.
 An import checks every row of every file first and writes nothing unless all are valid; then the
 points go to the gradebook (where formgrader keeps them too) and into every output of the batch.
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from autograder import cells as C
 from autograder import exports, handgrading
+from autograder import results as R
 from autograder.errors import UsageError
 from autograder.handgrade_batch import bring_into_outputs, inspect, opened
 
@@ -43,9 +46,11 @@ def export(out_dir: Path, course, to_dir: Path | None = None) -> list[Path]:
         answers = handgrading.answers_of(nbformat.read(path, as_version=4)) if path.exists() else {}
         given = given_all.get(result.student_id, {})
         for part in result.parts:
-            if part.kind != "manual" or part.grade_id not in rows:
+            if part.kind != R.HAND or part.grade_id not in rows:
                 continue
             grade = given.get(part.grade_id)
+            if grade is None and R.is_blank(result, part):  # graded already: 0, "No response."
+                grade = handgrading.HandGrade(0.0, R.NO_RESPONSE_MESSAGE)
             answer = answers.get(part.grade_id)
             if answer is None:
                 answer = f"(no answer to show: the submission's status is {result.status}: {result.reason})"
@@ -70,6 +75,7 @@ def export(out_dir: Path, course, to_dir: Path | None = None) -> list[Path]:
 class Imported:
     graded: int = 0  # (student, part) pairs given points
     skipped: int = 0  # rows left without points
+    no_response: int = 0  # blank answers left at 0, "No response." (nothing to store)
     students: set[str] = field(default_factory=set)
 
 
@@ -119,8 +125,8 @@ def _import(batch, files: list[Path]) -> Imported:
                 errors.append(f"{where}: student {student!r} was not graded in {batch.out_dir}")
                 continue
             part = next((p for p in result.parts if p.grade_id == gid), None)
-            if part is None or part.kind != "manual":
-                hand = [p.grade_id for p in result.parts if p.kind == "manual"]
+            if part is None or part.kind != R.HAND:
+                hand = [p.grade_id for p in result.parts if p.kind == R.HAND]
                 errors.append(f"{where}: {gid!r} is not a hand-graded part of {result.assignment} "
                               f"(those are: {', '.join(hand) or 'none'})")
                 continue
@@ -145,6 +151,9 @@ def _import(batch, files: list[Path]) -> Imported:
             if (row.get("answer_fingerprint") or "").strip() != result.answer_fingerprints.get(gid, ""):
                 errors.append(f"{where}: the answer of {student} / {gid} changed since this file was exported "
                               "(the submission was graded again): export again and grade the new answer")
+                continue
+            if part.outcome == R.NO_RESPONSE and points == 0 and comment == R.NO_RESPONSE_MESSAGE:
+                summary.no_response += 1  # the blank answer's row as exported: it is graded already
                 continue
             grades.setdefault(student, {})[gid] = handgrading.HandGrade(points, comment)
     if errors:

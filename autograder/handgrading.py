@@ -6,7 +6,9 @@ exported file (handgrade_files.py); an instructor may also override an autograde
 formgrader. Either way the points and comments are stored where formgrader stores them: the batch's
 nbgrader gradebook (`Grade.manual_score`, `Grade.extra_credit`, `Comment.manual_comment`). From
 there they are applied to each student's result, so grades.csv, results/*.json, the feedback page
-and the commit record agree (gradebook_sync.py).
+and the commit record agree (gradebook_sync.py). A written answer left blank needs no hand grading:
+it scores 0 with "No response." (nbgrader's rule, `results.is_blank`) unless someone gives it a
+hand grade anyway.
 
 **Answer fingerprints.** Every result carries `answer_fingerprints`: for each cell of the
 gradebook, a fingerprint of what it graded - an answer cell's text, a task's work (the cells the
@@ -99,15 +101,20 @@ def survives(name: str, held: dict[str, str] | None, new: dict[str, str]) -> boo
 
 def apply(result: R.SubmissionResult, grades: dict[str, HandGrade]) -> bool:
     """Put the gradebook's hand grades on the result; True when anything changed. A hand-graded
-    part gets its points and comment; an autograded part that an instructor gave other points (an
+    part gets its points and comment (without a hand grade it is to be graded by hand, or "No
+    response." when left blank); an autograded part that an instructor gave other points (an
     override in formgrader) counts those instead of its autograded points, which come back when the
     override is gone."""
     changed = False
     for part in result.parts:
         grade = grades.get(part.grade_id)
-        if part.kind == "manual":
-            new = (0.0, R.MANUAL, "graded by hand") if grade is None else \
-                (float(grade.points), R.HAND_GRADED, grade.comment)
+        if part.kind == R.HAND:
+            if grade is None and R.is_blank(result, part):
+                new = (0.0, R.NO_RESPONSE, R.NO_RESPONSE_MESSAGE)
+            elif grade is None:
+                new = (0.0, R.MANUAL, "graded by hand")
+            else:
+                new = (float(grade.points), R.HAND_GRADED, grade.comment)
             if (part.points, part.outcome, part.message) != new:
                 part.points, part.outcome, part.message = new
                 changed = True

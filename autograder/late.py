@@ -72,15 +72,13 @@ def parse_time(text: str, zone: str = "UTC") -> datetime:
 
 
 def _config(course_root: Path):
-    from traitlets.config.loader import PyFileConfigLoader
+    """The course's nbgrader_config.py as nbgrader loads it (None without one); the one loader
+    every setting read from the course config goes through (nbgrader_course.load_config)."""
+    from autograder.nbgrader_course import CONFIG_FILE, load_config
 
-    path = Path(course_root) / "nbgrader_config.py"
-    if not path.is_file():
+    if not (Path(course_root) / CONFIG_FILE).is_file():
         return None
-    try:
-        return PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
-    except Exception as error:  # noqa: BLE001 - a broken config is the instructor's to fix
-        raise UsageError(f"{path} could not be read: {type(error).__name__}: {error}") from None
+    return load_config(Path(course_root))
 
 
 def course_policy(course_root: Path, assignment: str) -> Policy:

@@ -63,34 +63,48 @@ _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 _MARK_SCHEME_BLOCK = re.compile(r"=== BEGIN MARK SCHEME ===(.*?)=== END MARK SCHEME ===", re.S)
 
 
-def validate_source(nb: nbformat.NotebookNode, name: str) -> None:
-    """Authoring rules the grader relies on; raise SourceNotebookError naming each violation."""
-    problems = []
+def validate_source(nb: nbformat.NotebookNode, name: str, rules: str = "strict") -> list[str]:
+    """Authoring rules the grader relies on.
+
+    Under this course's `strict` rules every violation is an error (SourceNotebookError naming
+    each). Under `nbgrader` rules (an instructor's own nbgrader course) only what would make
+    grading wrong is an error (a grade id used twice, markers nbgrader cannot clear, a kernel
+    that is not Python); nbgrader's normal habits (code cells without metadata, tests without a
+    hidden block, whole-cell solutions, no `parameters` cell) are returned as warnings.
+    """
+    from autograder.nbgrader_course import kernel_problem
+
+    errors, habits = [], []
     seen: dict[str, int] = {}
     has_parameters = False
+    problem = kernel_problem(nb)
+    if problem:
+        raise SourceNotebookError(f"{name}: {problem}")
     for index, cell in enumerate(nb.cells):
         gid = C.grade_id(cell)
         if "parameters" in (cell.get("metadata", {}).get("tags") or []):
             has_parameters = True
         if gid:
             if gid in seen:
-                problems.append(f"cell {index}: grade_id {gid!r} is also used by cell {seen[gid]}")
+                errors.append(f"cell {index}: grade_id {gid!r} is also used by cell {seen[gid]}")
             seen[gid] = index
             if not re.fullmatch(r"[A-Za-z0-9_-]+", gid):
-                problems.append(f"cell {index}: grade_id {gid!r} may only use letters, digits, '_' and '-'")
+                habits.append(f"cell {index}: grade_id {gid!r} may only use letters, digits, '_' and '-'")
         if C.is_grade(cell) and C.points(cell) <= 0:
-            problems.append(f"cell {index} ({gid}): a graded cell needs points > 0")
+            habits.append(f"cell {index} ({gid}): a graded cell needs points > 0")
         if C.is_test(cell) and C.BEGIN_HIDDEN not in C.source(cell):
-            problems.append(f"cell {index} ({gid}): a test cell needs a '{C.BEGIN_HIDDEN}' block")
+            habits.append(f"cell {index} ({gid}): a test cell needs a '{C.BEGIN_HIDDEN}' block")
         if C.is_solution(cell) and cell.cell_type == "code" and "### BEGIN SOLUTION" not in C.source(cell):
-            problems.append(f"cell {index} ({gid}): a code answer cell needs '### BEGIN SOLUTION' markers")
+            habits.append(f"cell {index} ({gid}): a code answer cell needs '### BEGIN SOLUTION' markers")
         if cell.cell_type == "code" and not C.grade_id(cell):
-            problems.append(f"cell {index}: every code cell must be locked, an answer or a test "
-                            "(give it nbgrader metadata) so the grader can restore it")
+            habits.append(f"cell {index}: every code cell must be locked, an answer or a test "
+                          "(give it nbgrader metadata) so the grader can restore it")
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
-            problems.append(f"cell {index}: source notebooks are committed without outputs (clear them)")
+            habits.append(f"cell {index}: source notebooks are committed without outputs (clear them)")
     if not has_parameters:
-        problems.append("no cell is tagged 'parameters' (papermill needs one to run the notebook small)")
+        habits.append("no cell is tagged 'parameters' (papermill needs one to run the notebook small)")
+    strict = rules == "strict"
+    problems = errors + (habits if strict else [])
     if not problems:
         try:
             released = make_release_notebook(nb)
@@ -101,19 +115,42 @@ def validate_source(nb: nbformat.NotebookNode, name: str) -> None:
                 try:
                     ast.parse(TransformerManager().transform_cell(C.source(cell)))
                 except SyntaxError as error:
-                    problems.append(f"cell {index} ({C.grade_id(cell)}): the released answer cell is not valid "
-                                    f"Python ({error.msg}, line {error.lineno}); keep the solution markers around "
-                                    "whole statements")
+                    (problems if strict else habits).append(
+                        f"cell {index} ({C.grade_id(cell)}): the released answer cell is not valid "
+                        f"Python ({error.msg}, line {error.lineno}); keep the solution markers around "
+                        "whole statements")
     if problems:
         raise SourceNotebookError(f"{name} breaks the authoring rules:\n  - " + "\n  - ".join(problems))
+    return [] if strict else habits
+
+
+def load_source(course: Course, assignment: str, warnings: list[str] | None = None) -> nbformat.NotebookNode:
+    """The source notebook of `course.notebook_name(assignment)` as release and grading use it:
+    checked by the assignment's rules, AUTOTEST lines expanded, the course's answer stubs
+    recorded (see nbgrader_course.py). Warnings under nbgrader's rules go to `warnings`."""
+    from autograder.nbgrader_course import prepare_source
+
+    path = course.source_notebook(assignment)
+    nb = nbformat.read(path, as_version=4)
+    try:
+        shown = str(path.relative_to(course.root))
+    except ValueError:
+        shown = str(path)
+    found = validate_source(nb, shown, course.rules(assignment))
+    if warnings is not None:
+        warnings += [f"{shown}: {w}" for w in found]
+    return prepare_source(nb, path, course.root)
 
 
 def make_release_notebook(source_nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Apply nbgrader's release preprocessors to a copy of a source notebook."""
+    from autograder.nbgrader_course import preprocessor_config
+
     nb = copy.deepcopy(source_nb)
     resources = {"language": "python"}
+    config = preprocessor_config(source_nb)
     for preprocessor in RELEASE_PREPROCESSORS:
-        nb, resources = preprocessor().preprocess(nb, resources)
+        nb, resources = preprocessor(config=config).preprocess(nb, resources)
     for cell in nb.cells:
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("autograder", None)
@@ -121,16 +158,20 @@ def make_release_notebook(source_nb: nbformat.NotebookNode) -> nbformat.Notebook
             cell.outputs = []
             cell.execution_count = None
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("autograder", None)
     return nb
 
 
 def cleared_sources(source_nb: nbformat.NotebookNode) -> dict[str, str]:
     """Each cell with a grade id as the release shows it (answer stubs, test cells without their
     hidden blocks, task cells without their mark scheme); cheaper than the whole release."""
+    from autograder.nbgrader_course import preprocessor_config
+
     nb = copy.deepcopy(source_nb)
     resources = {"language": "python"}
+    config = preprocessor_config(source_nb)
     for preprocessor in CLEARING_PREPROCESSORS:
-        nb, resources = preprocessor().preprocess(nb, resources)
+        nb, resources = preprocessor(config=config).preprocess(nb, resources)
     return {C.grade_id(c): C.source(c) for c in nb.cells if C.grade_id(c)}
 
 
@@ -208,22 +249,22 @@ def _graded_cells(nb: nbformat.NotebookNode) -> list[str]:
             if C.is_grade(cell) or C.meta(cell).get("task")]
 
 
-def release_files(course: Course, assignment: str) -> dict[str, bytes]:
+def release_files(course: Course, assignment: str, warnings: list[str] | None = None) -> dict[str, bytes]:
     """Every file that goes to release/<assignment>/ (relative path -> bytes), each checked.
 
-    The graded notebook and every other notebook in the folder go through nbgrader's release
+    The graded notebooks (one under this course's rules, every top-level notebook of an nbgrader
+    assignment) and every other notebook in the folder go through nbgrader's release
     preprocessors; other files are copied as they are. All of them must pass the leak check
     against the secret lines of every source notebook of the assignment; otherwise
-    ReleaseLeakError lists each problem and what to do about it.
+    ReleaseLeakError lists each problem and what to do about it. Warnings of nbgrader-rule
+    notebooks are appended to `warnings`.
     """
     course.check_assignment(assignment)
     folder = course.source / assignment
-    source_path = course.source_notebook(assignment)
-    main = course.notebook_name(assignment)
-    source_nb = nbformat.read(source_path, as_version=4)
-    validate_source(source_nb, str(source_path.relative_to(course.root)))
+    graded_names = course.notebooks(assignment)
+    main = graded_names[0]
     problems: list[str] = []
-    sources = {main: source_nb}
+    sources = {name: load_source(course.with_notebook(name), assignment, warnings) for name in graded_names}
     for path in course.extra_notebooks(assignment):
         name = path.relative_to(folder).as_posix()
         try:
@@ -241,7 +282,7 @@ def release_files(course: Course, assignment: str) -> dict[str, bytes]:
 
     files: dict[str, bytes] = {}
     for name, nb in sources.items():
-        if name != main:
+        if name not in graded_names:
             graded = _graded_cells(nb)
             if graded:
                 problems.append(
@@ -274,13 +315,14 @@ def release_files(course: Course, assignment: str) -> dict[str, bytes]:
     return files
 
 
-def release_assignment(course: Course, assignment: str, overwrite: bool = False) -> Path:
+def release_assignment(course: Course, assignment: str, overwrite: bool = False,
+                       warnings: list[str] | None = None) -> Path:
     """Regenerate release/<assignment>/ from source/<assignment>/. Returns the release notebook path.
 
     Nothing is written unless every file passes the leak check; the new folder is built beside
     the old one and swapped in. A file someone edited since the last release is never replaced
     (OverwriteError says how to keep it) unless `overwrite` (see release_record.py)."""
-    files = release_files(course, assignment)
+    files = release_files(course, assignment, warnings)
     if not overwrite:
         refuse_to_overwrite(course.release, assignment, files)
     folder = course.source / assignment
@@ -301,8 +343,9 @@ def release_assignment(course: Course, assignment: str, overwrite: bool = False)
     staging.rename(final)
     shutil.rmtree(old, ignore_errors=True)
     write_record(course.release, assignment, files)
-    return final / course.notebook_name(assignment)
+    return final / course.notebooks(assignment)[0]
 
 
-def release(course: Course, assignments: list[str] | None = None, overwrite: bool = False) -> list[Path]:
-    return [release_assignment(course, a, overwrite) for a in (assignments or course.assignments())]
+def release(course: Course, assignments: list[str] | None = None, overwrite: bool = False,
+            warnings: list[str] | None = None) -> list[Path]:
+    return [release_assignment(course, a, overwrite, warnings) for a in (assignments or course.assignments())]

@@ -14,6 +14,13 @@ NOT_ATTEMPTED = "not_attempted"
 NOT_RUN = "not_run"
 MANUAL = "manual"  # to be graded by hand (no points yet)
 HAND_GRADED = "hand_graded"  # graded by hand: points and the grader's comment (see handgrading.py)
+# A written answer left as released: 0 points and "No response." (nbgrader's rule), nothing to grade
+# by hand; a hand grade (formgrader or an imported file) still overrides it.
+NO_RESPONSE = "no_response"
+NO_RESPONSE_MESSAGE = "No response."
+
+# Part kinds: "test" (autograded) or "manual" (graded by hand: a written answer or an nbgrader task).
+HAND = "manual"
 
 # Submission statuses
 GRADED = "graded"  # the notebook ran to its end (parts may still fail)
@@ -25,14 +32,12 @@ WRONG_NOTEBOOK = "wrong_notebook"
 GRADER_ERROR = "grader_error"  # not the student's doing: never reused, graded again on the next run
 ABSENT = "absent"  # on the roster (--roster) but no submission was ever graded
 
-STATUSES = (GRADED, TIMEOUT, KERNEL_DIED, INVALID_NOTEBOOK, MISSING_NOTEBOOK, WRONG_NOTEBOOK, GRADER_ERROR, ABSENT)
-
 
 @dataclass
 class PartResult:
     grade_id: str
     title: str
-    kind: str  # "test" or "manual"
+    kind: str  # "test" or "manual" (HAND: a written or code answer, or an nbgrader task cell, graded by hand)
     points: float
     max_points: float
     outcome: str
@@ -60,6 +65,7 @@ class SubmissionResult:
     graded_at: str = ""
     diagnostics: list[str] = field(default_factory=list)  # sentinel notes, for instructors
     origin: str = ""  # the entry in SUBMISSIONS this came from (its file or folder name)
+    unanswered: list[str] = field(default_factory=list)  # answer cells left as released ("No response.")
     late: dict = field(default_factory=dict)  # due date, submission time, policy (see late.py)
     # cell name -> fingerprint of what it graded (handgrading.answer_fingerprints): hand-given
     # points survive a regrade only while their part's fingerprint is unchanged
@@ -86,14 +92,25 @@ class SubmissionResult:
     def max_score(self) -> float:
         return round(sum(p.max_points for p in self.parts if p.kind == "test"), 6)
 
+    # One model of maxima and points, used by grades.csv, results json, feedback, check, the
+    # Gradescope JSON, the hand-grading export and formgrader:
+    #   max_score (autograded) + manual_max (graded by hand: written answers and tasks) = total_max
+    #   score (autograded, after any late penalty) + hand_score (given by hand so far) = total_score
+    #   manual_pending: the hand-graded points nobody has graded yet (a blank answer is not pending)
     @property
     def manual_max(self) -> float:
-        return round(sum(p.max_points for p in self.parts if p.kind == "manual"), 6)
+        """Every point graded by hand: written answers and task cells, blank or not."""
+        return round(sum(p.max_points for p in self.parts if p.kind == HAND), 6)
+
+    @property
+    def total_max(self) -> float:
+        """Every point of the assignment, autograded and by hand (nbgrader's max_score)."""
+        return round(self.max_score + self.manual_max, 6)
 
     @property
     def hand_score(self) -> float:
-        """Points given by hand so far (formgrader or an imported file)."""
-        return round(sum(p.points for p in self.parts if p.kind == "manual"), 6)
+        """Points given by hand so far (formgrader or an imported file; 0 for a blank answer)."""
+        return round(sum(p.points for p in self.parts if p.kind == HAND), 6)
 
     @property
     def total_score(self) -> float:
@@ -102,14 +119,14 @@ class SubmissionResult:
 
     @property
     def manual_pending(self) -> float:
-        """Points of hand-graded parts nobody has graded yet."""
-        return round(sum(p.max_points for p in self.parts if p.kind == "manual" and p.outcome != HAND_GRADED), 6)
+        """Points of hand-graded parts still to be graded (neither graded by hand nor left blank)."""
+        return round(sum(p.max_points for p in self.parts if p.kind == HAND and p.outcome == MANUAL), 6)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("feedback_html")
         data.pop("executed_notebook")
-        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max,
+        data.update(score=self.score, max_score=self.max_score, manual_max=self.manual_max, total_max=self.total_max,
                     raw_score=self.raw_score, late_penalty=self.late_penalty,
                     hand_score=self.hand_score, total_score=self.total_score, manual_pending=self.manual_pending)
         return data
@@ -122,3 +139,9 @@ class SubmissionResult:
         part_fields = {f.name for f in fields(PartResult)}
         data["parts"] = [PartResult(**{k: v for k, v in p.items() if k in part_fields}) for p in data.get("parts", [])]
         return cls(**data)
+
+
+def is_blank(result: SubmissionResult, part: PartResult) -> bool:
+    """A hand-graded answer the student left as released: it scores 0 with "No response." and
+    needs no hand grading, unless someone grades it by hand anyway."""
+    return part.kind == HAND and part.grade_id in result.unanswered

@@ -3,35 +3,19 @@
 A test part is passed only if a receipt for it (1) carries a valid HMAC under this run's key and
 (2) reports the sequence digest the grader computed from its own copy of the test. Nothing the
 notebook printed or displayed counts: an `execute_result` of "ok", a clean-looking output or a
-missing error proves nothing. Everything else is a failure whose message says why.
+missing error proves nothing. Everything else is a failure whose message says why. (The receipt
+protocol, from the guard cell to the signature check, is receipt.py.)
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 
+from autograder import receipt
 from autograder import results as R
 from autograder.assemble import Assembled
 from autograder.execute import NOT_RUN, TIMED_OUT, Execution
-from autograder.sandbox.sentinel import NOTE, RECEIPT
 
 MESSAGE_LIMIT = 1500
-
-
-def parse_receipts(lines: list[str], key: bytes) -> tuple[dict[str, list[tuple[str, bool]]], dict[str, list[str]]]:
-    """Receipts by cell id as (sequence digest, signature valid), and diagnostic notes by cell id."""
-    receipts: dict[str, list[tuple[str, bool]]] = {}
-    notes: dict[str, list[str]] = {}
-    for line in lines:
-        fields = line.split(" ")
-        if len(fields) == 4 and fields[0] == RECEIPT:
-            _, cell, sequence, signature = fields
-            good = hmac.new(key, f"{cell}|{sequence}".encode(), hashlib.sha256).hexdigest()
-            receipts.setdefault(cell, []).append((sequence, hmac.compare_digest(good, signature)))
-        elif len(fields) >= 3 and fields[0] == NOTE:
-            notes.setdefault(fields[1], []).append(" ".join(fields[2:]))
-    return receipts, notes
 
 
 def redact(text: str, secret_lines: set[str]) -> str:
@@ -58,19 +42,22 @@ def _clip(text: str) -> str:
 
 def score_parts(assembled: Assembled, execution: Execution, key: bytes, secret_lines: set[str]) -> tuple[list[R.PartResult], list[str]]:
     """Part results, and integrity warnings worth showing to the instructor."""
-    receipts, notes = parse_receipts(execution.receipts, key)
+    receipts = receipt.read(execution.receipts, key)
     warnings = []
-    forged = sorted(cell for cell, items in receipts.items() if any(not ok for _, ok in items))
-    if forged:
-        warnings.append(f"receipts with invalid signatures for {', '.join(forged)} (ignored)")
+    if receipts.forged:
+        warnings.append(f"receipts with invalid signatures for {', '.join(receipts.forged)} (ignored)")
     results = []
     for part in assembled.parts:
-        if part.kind == "manual":
-            results.append(R.PartResult(part.grade_id, part.title, "manual", 0.0, part.points, R.MANUAL,
+        if part.kind == R.HAND and part.grade_id in assembled.unattempted:
+            results.append(R.PartResult(part.grade_id, part.title, R.HAND, 0.0, part.points, R.NO_RESPONSE,
+                                        R.NO_RESPONSE_MESSAGE))
+            continue
+        if part.kind == R.HAND:
+            results.append(R.PartResult(part.grade_id, part.title, R.HAND, 0.0, part.points, R.MANUAL,
                                         "graded by hand"))
             continue
-        valid = [seq for seq, ok in receipts.get(part.grade_id, []) if ok]
-        if part.expected in valid:
+        valid = receipts.verified.get(part.grade_id, [])
+        if receipts.proves(part.grade_id, part.expected):
             results.append(R.PartResult(part.grade_id, part.title, "test", part.points, part.points, R.PASSED, ""))
             continue
         cell = execution.notebook.cells[part.cell_index]
@@ -99,7 +86,7 @@ def score_parts(assembled: Assembled, execution: Execution, key: bytes, secret_l
             message = ("integrity check failed: the grader could not confirm that its test code ran to the end "
                        "(something changed how the cell ran)")
             warnings.append(f"{part.grade_id}: no receipt although the cell reported no error "
-                            f"({'; '.join(notes.get(part.grade_id, [])) or 'no sentinel note'})")
+                            f"({'; '.join(receipts.notes.get(part.grade_id, [])) or 'no sentinel note'})")
         results.append(R.PartResult(part.grade_id, part.title, "test", 0.0, part.points, outcome,
                                     _clip(redact(message, secret_lines))))
     return results, warnings

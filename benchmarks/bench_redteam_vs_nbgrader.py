@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_redteam_vs_nbgrader.py
 
-Builds the tiny 00-mini course, writes every scenario of tests/test_redteam.py as a submission,
+Builds the tiny 00-mini course, writes every scenario of tests/redteam_scenarios.py as a submission,
 grades the same submissions with nbgrader 0.9 (its own generate_assignment + autograde, in the
 nbgrader course layout) and with ours, and prints one row per scenario: the score each grader
 gave, the blank score, and whether the outcome is right (attacks: no more than blank; honest
@@ -30,6 +30,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import course  # noqa: E402
 from autograder.authoring import answer, tests  # noqa: E402
 from autograder.check import check_notebook  # noqa: E402
 from autograder.errors import ReleaseLeakError  # noqa: E402
@@ -38,7 +39,7 @@ from autograder.grade import GradeOptions, grade_assignment  # noqa: E402
 from autograder.release import release_assignment  # noqa: E402
 from autograder.sandbox.isolation import Limits  # noqa: E402
 from tests import minicourse as M  # noqa: E402
-from tests import test_redteam as T  # noqa: E402
+from tests import redteam_scenarios as T  # noqa: E402
 
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
@@ -59,7 +60,7 @@ def build_submissions(course, folder: Path) -> dict[str, str]:
     for name, (answers, extra, after) in scenarios().items():
         nb = M.submission(course, answers, extra, after)
         if name in ("edited_test_cells", "deleted_and_retyped_tests"):
-            nb = T._mangle_tests(nb)
+            nb = T.mangle_tests(nb)
         (folder / name).mkdir(parents=True)
         nbformat.write(nb, folder / name / f"{M.ASSIGNMENT}.ipynb")
         kinds[name] = "attack" if name in T.ATTACKS else "honest"
@@ -240,7 +241,7 @@ def main() -> int:
         mine, our_seconds = ours(course, submissions, work)
         # what the unsandboxed stock run let scenarios leave behind on this machine
         subprocess.run(["pkill", "-f", f"sleep {T.SLEEP_MARKER}"], capture_output=True)
-        escaped = [p for p in (Path(T.ESCAPE_MARKER), Path(T.course_pkg.__file__).parent / "escape.txt") if p.exists()]
+        escaped = [p for p in (Path(T.ESCAPE_MARKER), Path(course.__file__).parent / "escape.txt") if p.exists()]
         for path in escaped:
             path.unlink()
         if escaped:

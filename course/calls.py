@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,7 @@ from course.frowns import (
     render_faces,
 )
 from course.seeding import child_seed, generator
+from course.validation import check_count, check_real
 
 __all__ = [
     "PARTICIPANT_COLUMNS",
@@ -169,24 +170,8 @@ class Frames:
 # ----------------------------------------------------------------------------------------------
 # argument checks
 # ----------------------------------------------------------------------------------------------
-def _count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _real(name: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
-    return float(value)
-
-
 def _when(name: str, value):
-    return None if value is None else _real(name, value, 0.0, math.inf)
+    return None if value is None else check_real(name, value, 0.0, math.inf)
 
 
 def _key(text: str) -> int:
@@ -218,8 +203,8 @@ def make_participants(n: int, *, seed: int) -> pd.DataFrame:
         mouth bends down from there in a frown), ``glasses`` (bool: glasses cover the eyes) and
         where the head usually sits (``seat_dx``, ``seat_dy`` in pixels, ``seat_tilt`` in radians).
     """
-    n = _count("n", n, 0)
-    seed = _count("seed", seed, 0)
+    n = check_count("n", n, 0)
+    seed = check_count("seed", seed, 0)
     tone_probs = np.array([DEFAULT_CONFIG["tone_probs"][t] for t in TONE_CATEGORIES])
     rows = []
     for i in range(n):
@@ -320,8 +305,8 @@ def _envelope(time_s: np.ndarray, spans) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _call_frames(person: pd.Series, call: dict, *, seed: int, fps: float, prevalence: float,
-                 lighting_change_at, frames_per_window: int) -> pd.DataFrame:
-    """The factor table of every frame of one call."""
+                 lighting_change_at, frames_per_window: int) -> dict:
+    """The factor table of every frame of one call: {column: array, or one value for every frame}."""
     n = int(round(call["duration_s"] * fps))
     frame = np.arange(n)
     time_s = frame / fps
@@ -383,7 +368,25 @@ def _call_frames(person: pd.Series, call: dict, *, seed: int, fps: float, preval
         "tone_value": person["tone_value"], "noise_std": call["noise_std"], "camera": call["camera"],
     }
     table.update({name: person[name] for name in SHAPE_DEFAULTS})
-    return pd.DataFrame(table, columns=FRAME_COLUMNS)
+    return table
+
+
+def _frame_table(tables: list[dict]) -> pd.DataFrame:
+    """One DataFrame of the calls' factor tables, in order (one DataFrame built once: building one
+    per call cost more than drawing the frames)."""
+    if not tables:
+        return pd.DataFrame({c: [] for c in FRAME_COLUMNS})
+    lengths = [len(table["frame"]) for table in tables]
+    columns = {}
+    for name in FRAME_COLUMNS:
+        parts = [table[name] for table in tables]
+        if any(isinstance(part, np.ndarray) for part in parts):
+            columns[name] = np.concatenate([part if isinstance(part, np.ndarray) else np.full(n, part, dtype=object)
+                                            for part, n in zip(parts, lengths)])
+        else:   # one value per call
+            columns[name] = np.repeat(np.array(parts, dtype=object), lengths)
+    frame = pd.DataFrame(columns, columns=FRAME_COLUMNS)
+    return frame.infer_objects()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -482,40 +485,39 @@ def make_frames(participants=20, calls_per_participant: int = 2, call_seconds: f
     """
     from course.spec import SPEC
 
-    seed = _count("seed", seed, 0)
-    day = _count("day", day, 0)
-    people = (make_participants(_count("participants", participants, 0), seed=seed)
+    seed = check_count("seed", seed, 0)
+    day = check_count("day", day, 0)
+    people = (make_participants(check_count("participants", participants, 0), seed=seed)
               if isinstance(participants, Integral) and not isinstance(participants, bool)
               else _check_participants(participants))
-    calls_per_participant = _count("calls_per_participant", calls_per_participant, 1)
-    fps = SPEC.analysis_fps if fps is None else _real("fps", fps, 1.0, 120.0)
+    calls_per_participant = check_count("calls_per_participant", calls_per_participant, 1)
+    fps = SPEC.analysis_fps if fps is None else check_real("fps", fps, 1.0, 120.0)
     frames_per_window = int(round(SPEC.nudge_window_s * fps))
     if abs(frames_per_window - SPEC.nudge_window_s * fps) > 1e-9:
         raise ValueError(f"fps={fps:g} does not give a whole number of frames per "
                          f"{SPEC.nudge_window_s:g}-second nudge window")
-    call_seconds = _real("call_seconds", call_seconds, SPEC.nudge_window_s, 24 * 3600)
+    call_seconds = check_real("call_seconds", call_seconds, SPEC.nudge_window_s, 24 * 3600)
     windows = call_seconds / SPEC.nudge_window_s
     if abs(windows - round(windows)) > 1e-9:
         raise ValueError(f"call_seconds must be a whole number of {SPEC.nudge_window_s:g}-second "
                          f"nudge windows, got {call_seconds:g}")
     prevalence = (SPEC.frown_prevalence if frown_prevalence is None
-                  else _real("frown_prevalence", frown_prevalence, 0.0, 0.5))
-    day_seconds = 8 * 3600.0 if day_seconds is None else _real("day_seconds", day_seconds, 0.0, 7 * 86400)
+                  else check_real("frown_prevalence", frown_prevalence, 0.0, 0.5))
+    day_seconds = 8 * 3600.0 if day_seconds is None else check_real("day_seconds", day_seconds, 0.0, 7 * 86400)
     if day_seconds < calls_per_participant * call_seconds:
         raise ValueError(f"a day of {day_seconds:g} s cannot hold {calls_per_participant} calls of "
                          f"{call_seconds:g} s each")
     lighting_change_at = _when("lighting_change_at", lighting_change_at)
     camera_change_at = _when("camera_change_at", camera_change_at)
-    lighting_fraction = _real("lighting_fraction", lighting_fraction, 0.0, 1.0)
-    size = _count("size", size, 8)
+    lighting_fraction = check_real("lighting_fraction", lighting_fraction, 0.0, 1.0)
+    size = check_count("size", size, 8)
 
     plan = _plan_calls(people, calls_per_participant, call_seconds, day_seconds, seed=seed, day=day,
                        lighting_fraction=lighting_fraction, camera_change_at=camera_change_at)
     tables = [_call_frames(call["person"], call, seed=seed, fps=fps, prevalence=prevalence,
                            lighting_change_at=lighting_change_at, frames_per_window=frames_per_window)
               for call in plan]
-    meta = (pd.concat(tables, ignore_index=True) if tables
-            else pd.DataFrame({c: [] for c in FRAME_COLUMNS}))
+    meta = _frame_table(tables)
     images = render_faces(meta, seed=child_seed(seed, "pixels", day), size=size) if render else None
     calls = pd.DataFrame([{k: call[k] for k in CALL_COLUMNS} for call in plan], columns=CALL_COLUMNS)
     frames = Frames(images=images, labels=meta["label"].to_numpy(dtype=np.int64).copy(), meta=meta,

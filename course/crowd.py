@@ -28,12 +28,13 @@ Everything is deterministic from ``seed``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 
 from course.frowns import sample_face_params
+from course.validation import check_count
 
 __all__ = [
     "MISSING",
@@ -119,14 +120,6 @@ class Crowd:
         return len(self.truth)
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_annotators(annotators) -> tuple[Annotator, ...]:
     if isinstance(annotators, str):
         if annotators not in CROWDS:
@@ -176,12 +169,12 @@ def make_crowd(n_items: int = 300, seed: int = 0, annotators="standard",
     correctly with probability ``0.5 + (p - 0.5) * min(1, |c| / 0.2)``: nearly straight mouths
     are a coin flip for everybody.
     """
-    n_items = _check_int("n_items", n_items, 0)
-    seed = _check_int("seed", seed, 0)
+    n_items = check_count("n_items", n_items, 0)
+    seed = check_count("seed", seed, 0)
     crowd = _check_annotators(annotators)
     m = len(crowd)
     if labels_per_item is not None:
-        labels_per_item = _check_int("labels_per_item", labels_per_item, 1)
+        labels_per_item = check_count("labels_per_item", labels_per_item, 1)
         if labels_per_item > m:
             raise ValueError(f"labels_per_item={labels_per_item} but the crowd has only {m} annotators")
 

@@ -17,10 +17,10 @@ Everything is deterministic from ``seed``.
 """
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
+
+from course.validation import check_count
 
 __all__ = ["EVENT_COLUMNS", "HISTORY_COLUMNS", "make_event_log", "add_history_features"]
 
@@ -56,14 +56,6 @@ _HOUR_WEIGHTS = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.5, 2.2, 2.6, 2.8, 3
                           3.2, 3.0, 2.8, 2.8, 3.0, 3.4, 4.0, 4.6, 4.8, 4.2, 3.0, 1.8])
 _USER_SPREAD = 2.0   # sd of the hidden per-user log-odds: how much users differ
 _INTERCEPT = -4.6    # sets the overall positive rate to about 8%
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def make_event_log(n_users: int = 2000, n_events: int = 40_000, days: int = 60, seed: int = 0,
@@ -105,10 +97,10 @@ def make_event_log(n_users: int = 2000, n_events: int = 40_000, days: int = 60, 
     over the period. The hidden propensity is why splitting events at random leaks: a model can
     recognise a user it has seen in training.
     """
-    n_users = _check_int("n_users", n_users, 1)
-    n_events = _check_int("n_events", n_events, 0)
-    days = _check_int("days", days, 1)
-    seed = _check_int("seed", seed, 0)
+    n_users = check_count("n_users", n_users, 1)
+    n_events = check_count("n_events", n_events, 0)
+    days = check_count("days", days, 1)
+    seed = check_count("seed", seed, 0)
     try:
         start_ts = pd.Timestamp(start).normalize()
     except (TypeError, ValueError) as err:

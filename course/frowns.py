@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd
+
+from course.validation import check_count, check_real
 
 __all__ = [
     "FACE_COLUMNS",
@@ -193,18 +195,6 @@ def _check_probs(name: str, value, categories) -> np.ndarray:
     return np.asarray(probs) / total
 
 
-def _check_number(name: str, value, low=None, high=None, low_open=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    value = float(value)
-    if low is not None and (value < low or (low_open and value == low)):
-        bound = ">" if low_open else ">="
-        raise ValueError(f"{name} must be {bound} {low:g}, got {value:g}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high:g}, got {value:g}")
-    return value
-
-
 def _check_range(name: str, value, low: float, high: float) -> tuple[float, float]:
     """Accept one number or a (low, high) pair, both inside [low, high]."""
     if isinstance(value, Real) and not isinstance(value, bool):
@@ -214,8 +204,8 @@ def _check_range(name: str, value, low: float, high: float) -> tuple[float, floa
             f"{name} must be a number or a (low, high) pair, got {value!r}; "
             f"e.g. {name}={DEFAULT_CONFIG[name]!r}"
         )
-    a = _check_number(f"{name}[0]", value[0], low, high)
-    b = _check_number(f"{name}[1]", value[1], low, high)
+    a = check_real(f"{name}[0]", value[0], low, high)
+    b = check_real(f"{name}[1]", value[1], low, high)
     if a > b:
         raise ValueError(f"{name} must be (low, high) with low <= high, got ({a:g}, {b:g})")
     return a, b
@@ -237,27 +227,19 @@ def _resolve_config(config: dict) -> dict:
         "tone_probs": _check_probs("tone_probs", merged["tone_probs"], TONE_CATEGORIES),
         "occlusion_probs": _check_probs("occlusion_probs", merged["occlusion_probs"],
                                         occlusion_kinds),
-        "occlusion_rate": _check_number("occlusion_rate", merged["occlusion_rate"], 0.0, 1.0),
-        "brightness_shift": _check_number("brightness_shift", merged["brightness_shift"],
+        "occlusion_rate": check_real("occlusion_rate", merged["occlusion_rate"], 0.0, 1.0),
+        "brightness_shift": check_real("brightness_shift", merged["brightness_shift"],
                                           -1.0, 1.0),
         "noise_std": _check_range("noise_std", merged["noise_std"], 0.0, 1.0),
-        "ambiguity": _check_number("ambiguity", merged["ambiguity"], 0.0, low_open=True),
+        "ambiguity": check_real("ambiguity", merged["ambiguity"], 0.0, low_open=True),
         "curvature_range": _check_range("curvature_range", merged["curvature_range"], -1.0, 1.0),
-        "pose_scale": _check_number("pose_scale", merged["pose_scale"], 0.0, 4.0),
+        "pose_scale": check_real("pose_scale", merged["pose_scale"], 0.0, 4.0),
     }
-
-
-def _check_count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _rng(seed, stream: int) -> np.random.Generator:
     """Independent random streams for the factors (0) and the pixel noise (1) of one seed."""
-    seed = _check_count("seed", seed, 0)
+    seed = check_count("seed", seed, 0)
     return np.random.default_rng([seed, stream])
 
 
@@ -343,7 +325,7 @@ def sample_face_params(n: int, seed: int = 0, **config) -> pd.DataFrame:
     0.25% and is set to zero), so with the default ``ambiguity=0.05`` every face with
     ``|curvature| > 0.3`` has a clean label.
     """
-    n = _check_count("n", n, 0)
+    n = check_count("n", n, 0)
     cfg = _resolve_config(config)
     rng = _rng(seed, 0)
 
@@ -531,7 +513,7 @@ def render_faces(params: pd.DataFrame, seed: int = 0, size: int = 32) -> np.ndar
             f"params must be a pandas DataFrame from sample_face_params, got "
             f"{type(params).__name__}"
         )
-    size = _check_count("size", size, 8)
+    size = check_count("size", size, 8)
     needed = [c for c in FACE_COLUMNS if c not in ("label", "lighting", "tone")]
     missing = [c for c in needed if c not in params.columns]
     if missing:

@@ -6,16 +6,17 @@ earlier one shipped:
 * :func:`frown_cnn` builds a member of the family: a per-image normalisation, two 3x3
   convolutions, a small dense head and two logits (smile, frown). ``width`` and ``hidden`` set its
   size: the default (8, 32) is the model of assignment 04; 05 compresses a wide member (8, 128)
-  and distils (8, 16) from it; (4, 8) is the student of :data:`SHIPPED_RECIPE`.
+  four ways and ships its low-rank variant (:data:`SHIPPED_RECIPE`).
 * :func:`train_frown_cnn` trains any member with mini-batch Adam, deterministically: the same
   model, data and seed give the same weights on the same machine.
 * :func:`frown_scores` turns faces into probabilities of frown.
 * :func:`choose_threshold` picks the threshold of the nudge on validation windows *reweighted to
   the production prevalence* (:func:`production_weights`), never at the prevalence of a sample
   rich in frowns; :func:`nudge_report` measures the spec's metric at a threshold.
-* :class:`Detector` bundles a model and its threshold; :func:`shipped_detector` rebuilds the
-  detector assignment 05 ships (the recipe of its reference solution), so assignment 06 and the
-  capstone work with that very model.
+* :class:`Detector` bundles a model and its threshold; :func:`shipped_detector` loads the
+  detector assignment 05 ships from the course's data (:func:`build_shipped_detector` makes it
+  from the recipe of 05's reference solution), so assignment 06 and the capstone work with that
+  very model.
 
 Typical use::
 
@@ -44,13 +45,14 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from course.validation import check_count
 
 __all__ = [
     "IMAGE_SIZE",
@@ -66,6 +68,10 @@ __all__ = [
     "choose_threshold",
     "nudge_report",
     "Detector",
+    "SHIPPED_RECIPE",
+    "SHIPPED_FILE",
+    "build_shipped_detector",
+    "write_shipped_detector",
     "shipped_detector",
 ]
 
@@ -110,12 +116,6 @@ class PerImageNorm(nn.Module):
         return (x - mean) / (std + self.eps)
 
 
-def _positive(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.Sequential:
     """A member of the course's frown CNN family, for 32x32 grayscale faces.
 
@@ -139,7 +139,7 @@ def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.S
     torch.nn.Sequential
         Untrained, in training mode. (8, 32) has 34,114 parameters; (4, 8) has 4,458.
     """
-    width, hidden = _positive("width", width), _positive("hidden", hidden)
+    width, hidden = check_count("width", width, 1), check_count("hidden", hidden, 1)
     if seed is not None:
         torch.manual_seed(seed)
     model = nn.Sequential(
@@ -182,7 +182,7 @@ def train_frown_cnn(model: nn.Module, images, labels, *, seed: int = 0, epochs: 
     y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
     if len(y) != len(x):
         raise ValueError(f"{len(x)} images but {len(y)} labels")
-    epochs, batch_size = _positive("epochs", epochs), _positive("batch_size", batch_size)
+    epochs, batch_size = check_count("epochs", epochs, 1), check_count("batch_size", batch_size, 1)
     order_rng = torch.Generator().manual_seed(int(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(epochs):
@@ -342,45 +342,127 @@ class Detector:
         return table
 
 
-#: The recipe of the detector assignment 05 ships: the teacher is the family's default member,
-#: the student a quarter of its width, distilled at this temperature and weight.
-SHIPPED_RECIPE = {"teacher": (8, 32), "student": (4, 8), "temperature": 4.0, "alpha": 0.7, "epochs": 4,
-                  "seed": 0}
+#: The recipe of the detector assignment 05 ships, as its reference solution makes it. 05 trains a
+#: wide member of the family (the teacher) on ``training`` calls, shrinks it four ways, measures
+#: every variant on ``validation`` calls against the spec, and ships the smallest exportable
+#: variant that meets it: the teacher with its big ``Linear(1024, 128)`` (layer ``low_rank.layer``)
+#: replaced by two thin layers, the best approximation of the rank that keeps ``low_rank.energy``
+#: of its singular value energy. Its threshold is chosen on the validation windows at the
+#: production prevalence (:func:`choose_threshold`). (The distilled student of 05 is smaller, but
+#: no threshold gives it the precision floor at the production prevalence, and the int8 variants
+#: cannot be exported.)
+SHIPPED_RECIPE = {
+    "model": (8, 128), "epochs": 4, "lr": 2e-3, "batch_size": 64, "seed": 0,
+    "training": {"participants": 250, "calls_per_participant": 1, "call_seconds": 12.0, "fps": 1,
+                 "frown_prevalence": 0.25, "seed": 1},
+    "validation": {"participants": 300, "calls_per_participant": 1, "call_seconds": 4.0, "fps": 5,
+                   "frown_prevalence": 0.10, "seed": 2},
+    "low_rank": {"layer": 7, "energy": 0.9},
+}
+
+#: The file in the course's data folder (``datasets/``) that holds the shipped detector: its
+#: weights, its threshold and the recipe they were made from (see :func:`write_shipped_detector`).
+SHIPPED_FILE = "shipped-frown-detector.npz"
 
 
-@functools.lru_cache(maxsize=1)
-def _shipped() -> tuple:
+def _low_rank_pair(layer: nn.Linear, rank: int) -> nn.Sequential:
+    """``Linear(in, rank, bias=False)`` then ``Linear(rank, out)``: the best rank-``rank``
+    approximation of ``layer`` (SVD, the square roots of the singular values on either side)."""
+    u, s, vh = torch.linalg.svd(layer.weight.detach(), full_matrices=False)
+    root = s[:rank].sqrt()
+    pair = _empty_pair(layer.in_features, layer.out_features, rank)
+    with torch.no_grad():
+        pair[0].weight.copy_(root[:, None] * vh[:rank])
+        pair[1].weight.copy_(u[:, :rank] * root[None, :])
+        pair[1].bias.copy_(layer.bias.detach())
+    return pair
+
+
+def _empty_pair(in_features: int, out_features: int, rank: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(in_features, rank, bias=False), nn.Linear(rank, out_features))
+
+
+def _shipped_architecture(rank: int) -> nn.Sequential:
+    """The shipped model's layers, untrained: the recipe's member with its big layer factorised."""
+    r = SHIPPED_RECIPE
+    model = frown_cnn(*r["model"], seed=None)
+    big = model[r["low_rank"]["layer"]]
+    model[r["low_rank"]["layer"]] = _empty_pair(big.in_features, big.out_features, int(rank))
+    return model
+
+
+def build_shipped_detector() -> Detector:
+    """Make the shipped detector from :data:`SHIPPED_RECIPE`, as assignment 05's solution does.
+
+    Trains the teacher (one torch thread, as the notebooks train: sums in another order differ in
+    the last bits, and training amplifies them), factorises its big layer at the rank that keeps
+    the recipe's energy, and chooses the threshold on the validation calls at the production
+    prevalence. Takes tens of seconds; notebooks load the stored result with
+    :func:`shipped_detector` instead.
+    """
     from course.calls import make_frames
     from course.nudges import window_scores, window_table
 
     r = SHIPPED_RECIPE
-    train = make_frames(**TRAINING_SET)
-    teacher = train_frown_cnn(frown_cnn(*r["teacher"], seed=r["seed"]), train.images, train.labels,
-                              seed=r["seed"], epochs=r["epochs"])
-    with torch.inference_mode():
-        teacher_logits = teacher(as_batch(train.images))
-    labels = torch.as_tensor(train.labels, dtype=torch.long)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train = make_frames(**r["training"])
+        torch.manual_seed(r["seed"])
+        teacher = train_frown_cnn(frown_cnn(*r["model"], seed=None), train.images, train.labels, seed=r["seed"],
+                                  epochs=r["epochs"], lr=r["lr"], batch_size=r["batch_size"])
+        layer = r["low_rank"]["layer"]
+        singular = torch.linalg.svdvals(teacher[layer].weight.detach()).numpy().astype(np.float64)
+        energy = np.cumsum(singular ** 2) / np.sum(singular ** 2)
+        rank = int(np.searchsorted(energy, r["low_rank"]["energy"], side="left") + 1)
+        teacher[layer] = _low_rank_pair(teacher[layer], rank)
+        model = teacher.eval()
+        valid = make_frames(**r["validation"])
+        votes = window_scores(valid.meta, frown_scores(model, valid.images))
+        threshold = choose_threshold(window_table(valid.meta)["label"].to_numpy(), votes)
+    finally:
+        torch.set_num_threads(threads)
+    return Detector(model=model, threshold=float(threshold))
 
-    def distilled(logits, idx):
-        return distillation_loss(logits, teacher_logits[idx], labels[idx], r["temperature"], r["alpha"])
 
-    student = train_frown_cnn(frown_cnn(*r["student"], seed=r["seed"]), train.images, train.labels,
-                              seed=r["seed"], epochs=r["epochs"], loss_fn=distilled)
-    valid = make_frames(**VALIDATION_SET)
-    votes = window_scores(valid.meta, frown_scores(student, valid.images))
-    threshold = choose_threshold(window_table(valid.meta)["label"].to_numpy(), votes)
-    return {k: v.clone() for k, v in student.state_dict().items()}, threshold
+def write_shipped_detector(path) -> None:
+    """Build the shipped detector (:func:`build_shipped_detector`) and save it to ``path``: the
+    recipe (JSON), the threshold, and each tensor of the model's state dict under ``state/<name>``."""
+    import json
+
+    detector = build_shipped_detector()
+    arrays = {f"state/{name}": tensor.detach().cpu().numpy() for name, tensor in detector.model.state_dict().items()}
+    np.savez(path, recipe=np.array(json.dumps(SHIPPED_RECIPE, sort_keys=True)),
+             threshold=np.array(detector.threshold), **arrays)
+
+
+@functools.lru_cache(maxsize=1)
+def _stored_shipped() -> tuple:
+    import json
+
+    from course.paths import dataset_path
+
+    with np.load(dataset_path(SHIPPED_FILE)) as data:
+        recipe = json.loads(str(data["recipe"]))
+        if recipe != json.loads(json.dumps(SHIPPED_RECIPE)):
+            raise RuntimeError(f"{SHIPPED_FILE} was made from the recipe {recipe}, not from today's "
+                               f"{SHIPPED_RECIPE}: run `python -m course.shipping` to remake it")
+        state = {key[len("state/"):]: torch.from_numpy(data[key].copy())
+                 for key in data.files if key.startswith("state/")}
+        threshold = float(data["threshold"])
+    return state, threshold
 
 
 def shipped_detector() -> Detector:
-    """The detector assignment 05 ships: the distilled student and its threshold.
+    """The detector assignment 05 ships, and its threshold: a fresh copy each call, in evaluation mode.
 
-    Rebuilt from :data:`SHIPPED_RECIPE` (train the teacher on :data:`TRAINING_SET`, distil the
-    student, choose the threshold on :data:`VALIDATION_SET` at the production prevalence and the
-    spec's precision floor), once per process (a few seconds); every call returns a fresh copy
-    of the model, in evaluation mode.
+    Loaded in milliseconds from the course's data (:data:`SHIPPED_FILE`, with its sha256 and
+    provenance in ``datasets/README.md``); :func:`build_shipped_detector` makes the same weights
+    from :data:`SHIPPED_RECIPE`, and a test checks that it still does. Raises ``RuntimeError``
+    when the file was made from another recipe.
     """
-    state, threshold = _shipped()
-    model = frown_cnn(*SHIPPED_RECIPE["student"], seed=None)
+    state, threshold = _stored_shipped()
+    layer = SHIPPED_RECIPE["low_rank"]["layer"]
+    model = _shipped_architecture(rank=state[f"{layer}.0.weight"].shape[0])
     model.load_state_dict(state)
-    return Detector(model=model.eval(), threshold=float(threshold))
+    return Detector(model=model.eval(), threshold=threshold)

@@ -29,6 +29,10 @@ STREAMS = {
     "motion": 1005,            # small frame-to-frame changes: head jitter, talking, flicker
     "pixels": 1006,            # camera noise of the rendered frames
     "events": 1007,            # production events: which calls a lighting change reaches
+    # course.production (assignment 06): labels coming back from production
+    "production-labels": 1601, # donors, nudge feedback and label delays of a replay's windows
+    "traffic": 1602,           # which calls of an hour a full-volume copy of the traffic draws
+    "traffic-labels": 1603,    # donors, nudge feedback and label delays of that traffic
 }
 
 

@@ -28,27 +28,12 @@ from __future__ import annotations
 
 import math
 import time
-from numbers import Integral, Real
 
 import numpy as np
 
+from course.validation import check_count, check_real
+
 __all__ = ["FakeClock", "SleepyModel", "zipf_requests", "poisson_arrivals"]
-
-
-def _number(name: str, value, low: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low:g}, got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
 
 
 class FakeClock:
@@ -58,14 +43,14 @@ class FakeClock:
     """
 
     def __init__(self, start: float = 0.0):
-        self.now = _number("start", start, low=-math.inf)
+        self.now = check_real("start", start, low=-math.inf)
 
     def __call__(self) -> float:
         return self.now
 
     def sleep(self, seconds: float) -> None:
         """Move the clock forward by ``seconds`` (>= 0)."""
-        self.now += _number("seconds", seconds)
+        self.now += check_real("seconds", seconds, 0.0)
 
     def __repr__(self) -> str:
         return f"FakeClock(now={self.now!r})"
@@ -104,22 +89,22 @@ class SleepyModel:
     def __init__(self, base_ms: float = 2.0, per_item_ms: float = 0.0, warmup_calls: int = 0,
                  warmup_ms: float = 0.0, jitter_ms: float = 0.0, seed: int = 0,
                  clock: FakeClock | None = None, n_outputs: int = 2):
-        self.base_ms = _number("base_ms", base_ms)
-        self.per_item_ms = _number("per_item_ms", per_item_ms)
-        self.warmup_calls = _count("warmup_calls", warmup_calls)
-        self.warmup_ms = _number("warmup_ms", warmup_ms)
-        self.jitter_ms = _number("jitter_ms", jitter_ms)
-        self.n_outputs = _count("n_outputs", n_outputs, low=1)
+        self.base_ms = check_real("base_ms", base_ms, 0.0)
+        self.per_item_ms = check_real("per_item_ms", per_item_ms, 0.0)
+        self.warmup_calls = check_count("warmup_calls", warmup_calls)
+        self.warmup_ms = check_real("warmup_ms", warmup_ms, 0.0)
+        self.jitter_ms = check_real("jitter_ms", jitter_ms, 0.0)
+        self.n_outputs = check_count("n_outputs", n_outputs, 1)
         if clock is not None and not isinstance(clock, FakeClock):
             raise TypeError(f"clock must be a FakeClock or None (real sleep), got {type(clock).__name__}")
         self.clock = clock
-        self._rng = np.random.default_rng([_count("seed", seed), 5])
+        self._rng = np.random.default_rng([check_count("seed", seed), 5])
         self.calls = 0
         self.history_ms: list[float] = []
 
     def expected_ms(self, batch_size: int) -> float:
         """Latency of a warm call without the random tail."""
-        return self.base_ms + self.per_item_ms * _count("batch_size", batch_size)
+        return self.base_ms + self.per_item_ms * check_count("batch_size", batch_size)
 
     def __call__(self, batch):
         try:
@@ -154,10 +139,10 @@ def zipf_requests(n_requests: int, n_items: int, exponent: float = 1.1, seed: in
     proportional to ``1 / k**exponent``. Which id gets which rank is shuffled by ``seed``, so the
     popular items are not simply the small ids. Returns an int64 array of shape ``(n_requests,)``.
     """
-    n_requests = _count("n_requests", n_requests)
-    n_items = _count("n_items", n_items, low=1)
-    exponent = _number("exponent", exponent)
-    rng = np.random.default_rng([_count("seed", seed), 6])
+    n_requests = check_count("n_requests", n_requests)
+    n_items = check_count("n_items", n_items, low=1)
+    exponent = check_real("exponent", exponent, 0.0)
+    rng = np.random.default_rng([check_count("seed", seed), 6])
     weights = 1.0 / np.arange(1, n_items + 1, dtype=float) ** exponent
     ranks = rng.choice(n_items, size=n_requests, p=weights / weights.sum())
     ids = rng.permutation(n_items)
@@ -170,9 +155,9 @@ def poisson_arrivals(rate_per_s: float, n: int, seed: int = 0) -> np.ndarray:
     The gaps between arrivals are exponential with mean ``1 / rate_per_s``; the first request
     arrives after one such gap. Returns a float64 array of shape ``(n,)``.
     """
-    rate = _number("rate_per_s", rate_per_s)
+    rate = check_real("rate_per_s", rate_per_s, 0.0)
     if rate <= 0:
         raise ValueError(f"rate_per_s must be > 0, got {rate_per_s!r}")
-    n = _count("n", n)
-    rng = np.random.default_rng([_count("seed", seed), 7])
+    n = check_count("n", n)
+    rng = np.random.default_rng([check_count("seed", seed), 7])
     return np.cumsum(rng.exponential(1.0 / rate, size=n))

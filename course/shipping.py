@@ -13,11 +13,10 @@ the face cropper deliver them:
   multiply-accumulate operations at :data:`REFERENCE_MACS_PER_MS`, plus a fixed cost per call.
   It is deterministic (the same model always takes the same time), so a test can hold a design
   to the spec's latency budget on any machine, however busy.
-* :func:`load_shipped_detector` loads the detector assignment 05 ships from the course's data
-  (``datasets/shipped-frown-detector.npz``), in milliseconds: rebuilding it from its recipe
-  (:func:`course.models.shipped_detector`) trains two networks, too slow for a notebook that also
-  replays production. The file is made from the recipe by ``python -m course.shipping`` and a
-  test checks that it still is what the recipe gives.
+* :func:`load_shipped_detector` is :func:`course.models.shipped_detector`: the detector assignment
+  05 ships, loaded from the course's data (``datasets/shipped-frown-detector.npz``) in
+  milliseconds. ``python -m course.shipping`` remakes that file from
+  :data:`course.models.SHIPPED_RECIPE`, and a test checks that it still is what the recipe gives.
 * :func:`replay` films a production day and returns its frame table and camera crops (cached:
   several tests of one system can replay the same day without filming it again).
 * :func:`model_size_mb` is the size of a model's parameters and buffers, in MB of float32.
@@ -31,9 +30,11 @@ the face cropper deliver them:
 from __future__ import annotations
 
 import functools
-import json
 
 import numpy as np
+
+from course.models import SHIPPED_FILE, write_shipped_detector
+from course.models import shipped_detector as load_shipped_detector  # one loader, the name 07 knows
 
 __all__ = ["SHIPPED_FILE", "load_shipped_detector", "write_shipped_detector", "replay", "CAMERA_SIZE", "REFERENCE_MACS_PER_MS", "CALL_OVERHEAD_MS", "camera_frames", "broken_mask",
            "model_latency_ms", "model_size_mb"]
@@ -155,48 +156,11 @@ def replay(seed: int, *, participants: int = 100, fps: float = 5.0, hours: float
     return meta.copy(), crops.copy()
 
 
-#: The shipped detector's weights and threshold, in the course's data folder.
-SHIPPED_FILE = "shipped-frown-detector.npz"
-
-
-def write_shipped_detector(path) -> None:
-    """Train the shipped detector from :data:`course.models.SHIPPED_RECIPE` and save it to ``path``."""
-    from course.models import SHIPPED_RECIPE, shipped_detector
-
-    detector = shipped_detector()
-    arrays = {f"state/{name}": tensor.detach().cpu().numpy() for name, tensor in detector.model.state_dict().items()}
-    np.savez(path, recipe=np.array(json.dumps(SHIPPED_RECIPE, sort_keys=True)),
-             threshold=np.array(detector.threshold), **arrays)
-
-
-def load_shipped_detector():
-    """The detector assignment 05 ships (:class:`course.models.Detector`), loaded from the course's data.
-
-    Raises ``RuntimeError`` when the file was made from another recipe than
-    :data:`course.models.SHIPPED_RECIPE` (run ``python -m course.shipping`` to remake it).
-    """
-    import torch
-
-    from course.models import SHIPPED_RECIPE, Detector, frown_cnn
-    from course.paths import dataset_path
-
-    with np.load(dataset_path(SHIPPED_FILE)) as data:
-        recipe = json.loads(str(data["recipe"]))
-        if recipe != json.loads(json.dumps(SHIPPED_RECIPE)):
-            raise RuntimeError(f"{SHIPPED_FILE} was made from the recipe {recipe}, not from today's "
-                               f"{SHIPPED_RECIPE}: run `python -m course.shipping` to remake it")
-        state = {key[len("state/"):]: torch.from_numpy(data[key].copy()) for key in data.files if key.startswith("state/")}
-        threshold = float(data["threshold"])
-    model = frown_cnn(*SHIPPED_RECIPE["student"], seed=None)
-    model.load_state_dict(state)
-    return Detector(model=model.eval(), threshold=threshold)
-
-
 if __name__ == "__main__":  # remake the data file from the recipe, on one thread as the notebooks train
     from course.paths import data_dir
     from course.torchsetup import configure_torch
 
     configure_torch(max_threads=1)
     target = data_dir() / SHIPPED_FILE
-    write_shipped_detector(target)
+    write_shipped_detector(target)   # trains on one thread whatever configure_torch says
     print(f"wrote {target}")

@@ -46,12 +46,12 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
 from course.frowns import DEFAULT_CONFIG, TONE_CATEGORIES, render_faces, sample_face_params
+from course.validation import check_count, check_real
 
 __all__ = [
     "IMAGE_SIZE",
@@ -173,26 +173,10 @@ def new_model():
 # ----------------------------------------------------------------------------------------------
 # argument checks
 # ----------------------------------------------------------------------------------------------
-def _count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _number(name: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
-    return float(value)
-
-
 def _event(name: str, value, n_windows: int):
     if value is None:
         return None
-    value = _count(name, value, 0)
+    value = check_count(name, value, 0)
     return value  # an event after the end of the stream simply never happens
 
 
@@ -252,9 +236,9 @@ def make_faces_table(n: int, seed: int = 0, *, overhead_fraction: float = 0.0,
     changed ceiling light, else the usual lighting category), ``camera`` (``"old"``/``"new"``)
     and ``label``; ``X`` holds the model features, shape (n, 128).
     """
-    n = _count("n", n, 0)
-    seed = _count("seed", seed, 0)
-    fraction = _number("overhead_fraction", overhead_fraction, 0.0, 1.0)
+    n = check_count("n", n, 0)
+    seed = check_count("seed", seed, 0)
+    fraction = check_real("overhead_fraction", overhead_fraction, 0.0, 1.0)
     probs = _tone_probs("tone_probs", tone_probs or DEFAULT_CONFIG["tone_probs"])
     rng = np.random.default_rng([seed, 3])
     overhead = rng.random(n) < fraction
@@ -395,8 +379,8 @@ class ProductionStream:
         """A copy in which every label that arrives after window ``after`` is flipped
         (1 <-> 0) with probability one half. Predictions for windows up to ``after`` made
         by an honest policy are the same on both streams."""
-        after = _count("after", after, -1)
-        rng = np.random.default_rng([_count("seed", seed, 0), 17])
+        after = check_count("after", after, -1)
+        rng = np.random.default_rng([check_count("seed", seed, 0), 17])
         log = self._log.copy()
         late = log["arrival"].to_numpy() > after
         flip = late & (rng.random(len(log)) < 0.5)
@@ -407,7 +391,7 @@ class ProductionStream:
         return other
 
     def _window(self, t) -> int:
-        t = _count("t", t, 0)
+        t = check_count("t", t, 0)
         if t >= self.n_windows:
             raise IndexError(f"window {t} is out of range: the stream has {self.n_windows} "
                              f"windows, 0..{self.n_windows - 1}")
@@ -477,13 +461,13 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
         different days of production for the same deployed model (and are faster to build: the
         deployment is computed once and reused).
     """
-    seed = _count("seed", seed, 0)
-    n_windows = _count("n_windows", n_windows, 1)
-    window_size = _count("window_size", window_size, 1)
+    seed = check_count("seed", seed, 0)
+    n_windows = check_count("n_windows", n_windows, 1)
+    window_size = check_count("window_size", window_size, 1)
     shift_at = _event("lighting_shift_at", lighting_shift_at, n_windows)
     camera_at = _event("camera_change_at", camera_change_at, n_windows)
-    fraction = _number("lighting_fraction", lighting_fraction, 0.0, 1.0)
-    brightness = _number("lighting_brightness", lighting_brightness, -1.0, 1.0)
+    fraction = check_real("lighting_fraction", lighting_fraction, 0.0, 1.0)
+    brightness = check_real("lighting_brightness", lighting_brightness, -1.0, 1.0)
     start = _tone_probs("tone_start", tone_start or DEFAULT_CONFIG["tone_probs"])
     end = _tone_probs("tone_end", tone_end or {"light": 0.15, "medium": 0.35, "dark": 0.5})
     if label_delay is None:
@@ -492,14 +476,14 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
         label_delay = SPEC.label_delay
     if not isinstance(label_delay, (tuple, list)) or len(label_delay) != 2:
         raise TypeError(f"label_delay must be a pair (min, max) of windows, got {label_delay!r}")
-    d_low = _count("label_delay[0]", label_delay[0], 1)
-    d_high = _count("label_delay[1]", label_delay[1], d_low)
-    n_train = _count("n_train", n_train, 2)
-    n_reference = _count("n_reference", n_reference, 1)
+    d_low = check_count("label_delay[0]", label_delay[0], 1)
+    d_high = check_count("label_delay[1]", label_delay[1], d_low)
+    n_train = check_count("n_train", n_train, 2)
+    n_reference = check_count("n_reference", n_reference, 1)
     old_noise = DEFAULT_CONFIG["noise_std"]
 
     # before deployment: training data, the deployed model and a drift-free reference log
-    deployment_seed = _count("deployment_seed", deployment_seed, 0)
+    deployment_seed = check_count("deployment_seed", deployment_seed, 0)
     train_X, train_y, model, reference = _deployment(deployment_seed, n_train, n_reference,
                                                      tuple(start.tolist()))
     train_X, train_y = train_X.copy(), train_y.copy()

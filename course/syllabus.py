@@ -38,8 +38,8 @@ SYLLABUS: tuple[Assignment, ...] = (
         "model accounting", "latency harness", "quantization", "pruning", "low-rank factorization",
         "distillation", "export", "choosing what to ship", "caching and dynamic batching")),
     Assignment("06-monitoring-and-iteration", "Monitoring and iteration", "operations and improvement", (
-        "drift statistics", "windowed monitors and alerts", "delayed labels", "prequential evaluation and retraining",
-        "shadow and canary", "what to label next", "regression gates")),
+        "drift statistics", "windowed monitors and alerts", "delayed and biased labels (inverse-propensity weighting)",
+        "retraining candidates", "regression gates", "shadow and canary", "what to label next", "what pages whom")),
     Assignment("07-capstone", "Capstone", "the whole design process", (
         "a system as one object: preprocessing, model, threshold, vote, fallback, monitor",
         "judged on unseen production days against the spec", "an interview before a design",

@@ -166,6 +166,18 @@ def with_memory_mistake(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def honest_with_memory_mistake(assignment: str) -> nbformat.NotebookNode:
+    """One notebook for two promises, graded once (a whole notebook costs half a minute of CPU):
+    a correct submission whose helpers read globals named like the tests' temporaries
+    (tests/honest_globals.py), whose first answer cell then runs out of memory. Check it with both
+    `honest_globals.check_full_marks` and `check_memory_mistake`."""
+    from tests import honest_globals as HG
+
+    # the memory mistake first: the honest student then leaves alone the names it uses (range...)
+    source = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
+    return HG.variant(source, with_memory_mistake(example(assignment, "perfect")))
+
+
 def check_memory_mistake(result, may: set[str] = frozenset()) -> None:
     """The cell that ran out of memory failed with a MemoryError; the kernel lived on and every
     part kept its points (the mistake comes after the answer's definitions) except those in `may`."""

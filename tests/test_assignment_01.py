@@ -126,12 +126,12 @@ def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("grade01"), wrong_a=H.with_mistakes(perfect, WRONG_A),
                             wrong_b=H.with_mistakes(perfect, WRONG_B), wrong_c=H.with_mistakes(perfect, WRONG_C),
-                            honest_globals=HG.for_assignment(A), memory_mistake=H.with_memory_mistake(perfect))
+                            honest_and_memory=H.honest_with_memory_mistake(A))
 
 
 def test_honest_globals_named_like_test_names_keep_full_marks(graded):
     """Issue 19: a test's temporaries and the grader's aliases never reach the student's globals."""
-    HG.check_full_marks(graded["honest_globals"])
+    HG.check_full_marks(graded["honest_and_memory"])
 
 
 def test_source_shape():
@@ -162,7 +162,7 @@ def test_partial_is_in_between(graded):
 
 
 def test_memory_mistake_costs_no_other_part(graded):
-    H.check_memory_mistake(graded["memory_mistake"])
+    H.check_memory_mistake(graded["honest_and_memory"])
 
 
 @pytest.mark.parametrize("variant, mistakes", [("wrong_a", WRONG_A), ("wrong_b", WRONG_B), ("wrong_c", WRONG_C)])

@@ -146,13 +146,12 @@ def _must_and_may(wrong: dict):
 def graded(tmp_path_factory):
     perfect = H.example(A, "perfect")
     return H.grade_examples(A, tmp_path_factory.mktemp("a05"), wrong_a=_variant(perfect, WRONG_A),
-                            wrong_b=_variant(perfect, WRONG_B), honest_globals=HG.for_assignment(A),
-                            memory_mistake=H.with_memory_mistake(perfect))
+                            wrong_b=_variant(perfect, WRONG_B), honest_and_memory=H.honest_with_memory_mistake(A))
 
 
 def test_honest_globals_named_like_test_names_keep_full_marks(graded):
     """Issue 19: a test's temporaries and the grader's aliases never reach the student's globals."""
-    HG.check_full_marks(graded["honest_globals"])
+    HG.check_full_marks(graded["honest_and_memory"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,7 +174,7 @@ def test_partial_is_in_between(graded):
 
 @pytest.mark.slow
 def test_memory_mistake_costs_no_other_part(graded):
-    H.check_memory_mistake(graded["memory_mistake"])
+    H.check_memory_mistake(graded["honest_and_memory"])
 
 
 # ---------------------------------------------------------------------------------------------

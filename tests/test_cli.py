@@ -1,4 +1,5 @@
-"""The CLI contract of DESIGN.md: commands, files, columns, JSON fields, exit codes, statuses."""
+"""The CLI contract (README.md, "For instructors"): commands, files, columns, JSON fields, exit codes,
+statuses."""
 from __future__ import annotations
 
 import csv
@@ -54,17 +55,28 @@ def test_grades_csv_columns_and_rows(graded):
     assert float(by["cy"]["score"]) == 0 and by["cy"]["status"] == R.GRADED
     assert float(by["bob"]["score"]) < 7
     assert by["dee"]["status"] == R.INVALID_NOTEBOOK and by["dee"]["reason"]
-    assert all(r["manual_points_pending"] == "2" for r in rows), "the written answer and the task, by hand"
+    # the task cell is graded by hand; the written answer was left blank: 0, "No response.", not pending;
+    # a notebook that could not be read has both still to be graded by hand
+    assert all(r["manual_points_pending"] == ("1" if r["status"] == R.GRADED else "2") for r in rows)
+    assert all(r["total_max_score"] == "9" for r in rows), "7 autograded + 1 written + 1 task"
+    assert "why=no response/1" in by["ada"]["hand_parts"] and "task_edge_cases=pending/1" in by["ada"]["hand_parts"]
+    assert (by["ada"]["hand_points"], by["ada"]["total_score"]) == ("0", "7")
 
 
 def test_gradescope_results_json(graded):
     data = json.loads((graded["out"] / "results" / "ada.json").read_text())
     assert data["score"] == 7
     assert {"score", "tests", "output", "execution_time"} <= set(data)
-    assert len(data["tests"]) == 3
-    for test in data["tests"]:
+    autograded = [t for t in data["tests"] if "graded by hand" not in t["name"]]
+    assert len(autograded) == 3
+    for test in autograded:
         assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
         assert test["status"] == "passed"
+    # the hand-graded parts are there too: the blank answer scored, the task still to be graded
+    hand = {t["tags"][0]: t for t in data["tests"] if "graded by hand" in t["name"]}
+    assert (hand["why"]["score"], hand["why"]["output"]) == (0, "No response.")
+    assert "score" not in hand["task_edge_cases"] and hand["task_edge_cases"]["max_score"] == 1
+    assert sum(t["max_score"] for t in data["tests"]) == 9
     bob = json.loads((graded["out"] / "results" / "bob.json").read_text())
     assert any(t["status"] == "failed" and t["output"] for t in bob["tests"])
 

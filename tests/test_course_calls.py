@@ -246,7 +246,7 @@ def test_a_resting_face_baseline_helps(frames):
 # --- bad arguments ------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs, error, words", [
     ({"call_seconds": 5}, ValueError, "whole number"),
-    ({"call_seconds": 1}, ValueError, "between"),
+    ({"call_seconds": 1}, ValueError, "call_seconds must be >= 2 and <= 86400"),
     ({"frown_prevalence": 0.7}, ValueError, "frown_prevalence"),
     ({"fps": 7.3}, ValueError, "whole number of frames"),
     ({"participants": 2.5}, TypeError, "participants"),
@@ -261,3 +261,22 @@ def test_bad_arguments_say_what_is_wrong(kwargs, error, words):
     args.update(kwargs)
     with pytest.raises(error, match=words):
         make_frames(**args)
+
+
+def test_the_frame_table_is_built_once_as_one_frame_per_call_would_be():
+    """make_frames builds its frame table in one go (a DataFrame per call cost more than drawing the
+    frames); the result is the concatenation of one DataFrame per call, dtypes included."""
+    import course.calls as calls
+
+    kept = []
+    original = calls._call_frames
+    try:
+        calls._call_frames = lambda *a, **k: kept.append(original(*a, **k)) or kept[-1]
+        frames = make_frames(6, calls_per_participant=2, call_seconds=6.0, seed=4, fps=5,
+                             lighting_change_at=10.0, camera_change_at=20.0, day_seconds=60.0, render=False)
+    finally:
+        calls._call_frames = original
+    assert len(kept) == 12
+    per_call = pd.concat([pd.DataFrame(table, columns=calls.FRAME_COLUMNS) for table in kept], ignore_index=True)
+    pd.testing.assert_frame_equal(frames.meta, per_call, check_exact=True)
+    assert (frames.meta["lighting"] == "overhead").any() and (frames.meta["camera"] == "new").any()

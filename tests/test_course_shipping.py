@@ -43,30 +43,56 @@ def test_size_counts_float32_parameters_and_buffers():
     assert model_size_mb(model) == pytest.approx(4 * count / 1e6)
 
 
-def test_the_shipped_file_loads_fast_and_is_a_detector_of_the_family():
-    from course.models import Detector
-    from course.shipping import load_shipped_detector
+def test_one_loader_for_the_shipped_detector():
+    """05's story, 06 and 07 load the same stored detector through one function."""
+    from course import production, shipping
+    from course.models import SHIPPED_RECIPE, Detector, shipped_detector
+    from course.spec import SPEC
 
-    detector = load_shipped_detector()
-    assert isinstance(detector, Detector) and 0 < detector.threshold < 1
-    assert model_size_mb(detector.model) < 0.1
+    assert shipping.load_shipped_detector is shipped_detector
+    assert not hasattr(production, "shipped"), "a second loader of the shipped detector"
+    first, second = shipped_detector(), shipped_detector()
+    assert isinstance(first, Detector) and 0 < first.threshold < 1
+    assert first.model is not second.model, "every call returns a fresh copy"
+    assert not first.model.training
+    assert model_size_mb(first.model) <= SPEC.model_mb and model_latency_ms(first.model) <= SPEC.latency_budget_ms
+    pair = first.model[SHIPPED_RECIPE["low_rank"]["layer"]]
+    assert isinstance(pair, nn.Sequential) and pair[0].bias is None, "the big layer is stored factorised"
+    assert pair[0].out_features < pair[1].out_features, "at a rank below the layer's width"
+
+
+def test_a_file_from_another_recipe_is_refused(tmp_path, monkeypatch):
+    import json
+
+    from course import models
+    from course.paths import dataset_path
+
+    with np.load(dataset_path(models.SHIPPED_FILE)) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["recipe"] = np.array(json.dumps({**models.SHIPPED_RECIPE, "epochs": 9}, sort_keys=True))
+    np.savez(tmp_path / models.SHIPPED_FILE, **arrays)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    models._stored_shipped.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="python -m course.shipping"):
+            models.shipped_detector()
+    finally:
+        monkeypatch.delenv("COURSE_DATA_DIR")
+        models._stored_shipped.cache_clear()
 
 
 @pytest.mark.slow
 def test_the_shipped_file_is_what_the_recipe_gives():
-    """The committed weights are not a second source of truth: retraining from the recipe gives them."""
-    from course.models import shipped_detector
-    from course.shipping import load_shipped_detector
+    """The committed weights are not a second source of truth: rebuilding from 05's recipe gives them
+    (same rank, same threshold, same weights up to the last bits). About 30 s of CPU."""
+    from course.models import build_shipped_detector, shipped_detector
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as `python -m course.shipping` made it: sums in another order differ in the last bits
-    try:
-        stored, rebuilt = load_shipped_detector(), shipped_detector()
-    finally:
-        torch.set_num_threads(threads)
+    stored, rebuilt = shipped_detector(), build_shipped_detector()
     assert stored.threshold == pytest.approx(rebuilt.threshold, abs=1e-6)
-    for (name, a), (_, b) in zip(stored.model.state_dict().items(), rebuilt.model.state_dict().items()):
-        assert torch.allclose(a, b, atol=1e-5), name
+    stored_state, rebuilt_state = stored.model.state_dict(), rebuilt.model.state_dict()
+    assert {k: tuple(v.shape) for k, v in stored_state.items()} == {k: tuple(v.shape) for k, v in rebuilt_state.items()}
+    for name, tensor in stored_state.items():
+        assert torch.allclose(tensor, rebuilt_state[name], atol=1e-5), name
 
 
 def test_every_data_file_has_a_readme_row_with_its_sha256():

@@ -209,6 +209,27 @@ def _run(python: Path, *args, cwd: Path, env: dict | None = None):
                           env={**clean, **(env or {})})
 
 
+def _lab_starts(jupyter: Path, folder: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "COURSE_", "PYTHON"))}
+    proc = subprocess.Popen([str(jupyter), "lab", "--no-browser", "--port=0", "--ServerApp.token=", str(folder)],
+                            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean)
+    seen = []
+    try:
+        for line in proc.stdout:  # ends when the server exits
+            seen.append(line)
+            if "is running at" in line:
+                break
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert any("is running at" in line for line in seen), "jupyter lab did not start as root:\n" + "".join(seen)
+    assert not any("nbgrader" in line for line in seen), "no nbgrader server extension is loaded:\n" + "".join(seen)
+
+
 @pytest.mark.slow
 def test_a_student_installs_the_distribution_fetches_and_checks_without_the_course(tmp_path):
     """The student's whole path: build the distribution, pip install it into a fresh venv, fetch
@@ -217,9 +238,27 @@ def test_a_student_installs_the_distribution_fetches_and_checks_without_the_cour
     proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course.root), "student-dist",
                            "--out", str(tmp_path / "dist")], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    python = borrowed_venv(tmp_path / "student" / "venv")
+    python = borrowed_venv(tmp_path / "student" / "venv", jupyter_data=True)
+    jupyter = python.parent / "jupyter"
+    before_install = _run(jupyter, "labextension", "list", cwd=tmp_path)
+    assert re.search(r"@jupyter/nbgrader\S* .*enabled", before_install.stdout + before_install.stderr), \
+        "nbgrader's lab extension is there to be turned off:\n" + before_install.stdout + before_install.stderr
     installed = pip_install(python, str(tmp_path / "dist"))
     assert installed.returncode == 0, installed.stderr
+
+    # JupyterLab without the instructor's tools: nbgrader's lab extension and server extensions off,
+    # and `jupyter lab` allowed to start as root
+    lab = _run(jupyter, "labextension", "list", cwd=tmp_path)
+    assert re.search(r"@jupyter/nbgrader\S* .*disabled", lab.stdout + lab.stderr), lab.stdout + lab.stderr
+    server = _run(jupyter, "server", "extension", "list", cwd=tmp_path)
+    for extension in ("formgrader", "validate_assignment", "assignment_list", "course_list"):
+        assert re.search(rf"nbgrader\.server_extensions\.{extension}\S* .*disabled", server.stdout + server.stderr), \
+            server.stdout + server.stderr
+    allowed = _run(python, "-c", "from jupyter_server.serverapp import ServerApp; app = ServerApp(); "
+                   "app.load_config_file(); print(app.allow_root)", cwd=tmp_path)
+    assert allowed.stdout.strip() == "True", allowed.stdout + allowed.stderr
+    if os.geteuid() == 0:  # the README's command, as root: it starts, where it used to refuse
+        _lab_starts(jupyter, tmp_path)
     home = tmp_path / "student" / "home"
     home.mkdir()
     where = _run(python, "-c", "import course, autograder; print(course.__file__); print(autograder.__file__)", cwd=home)

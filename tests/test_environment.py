@@ -1,5 +1,7 @@
 """The two ways to install agree, and the pins are exact."""
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -38,3 +40,32 @@ def test_constraints_cover_every_direct_dependency():
     constraints = _pins(lines)
     for name, version in declared.items():
         assert constraints.get(name) == version, f"constraints.txt pins {name}=={constraints.get(name)}, pyproject {version}"
+
+
+def _make_venv_python(venv: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "venv-python", f"VENV={venv}",
+                           f"PYTHON={sys.executable}"], capture_output=True, text=True, timeout=120)
+
+
+def test_make_removes_a_venv_made_by_another_python_and_keeps_a_good_one(tmp_path):
+    """`make setup` first removes a .venv whose Python is not the one it builds with, so the
+    environment is rebuilt from nothing (make's own target, run on throwaway environments)."""
+    wrong = tmp_path / "wrong"
+    (wrong / "bin").mkdir(parents=True)
+    (wrong / "bin" / "python").write_text("#!/bin/sh\necho 3.99\n")
+    (wrong / "bin" / "python").chmod(0o755)
+    (wrong / ".installed").touch()
+    gone = tmp_path / "gone"
+    (gone / "bin").mkdir(parents=True)
+    (gone / "bin" / "python").symlink_to(tmp_path / "no-such-python3.11")
+    good = tmp_path / "good"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(good)], check=True, timeout=120)
+
+    for venv, why in ((wrong, "Python 3.99"), (gone, "none that runs")):
+        made = _make_venv_python(venv)
+        assert made.returncode == 0, made.stderr
+        assert not venv.exists(), f"{venv.name} should be removed"
+        assert why in made.stderr and "removing it to rebuild it" in made.stderr, made.stderr
+    made = _make_venv_python(good)
+    assert made.returncode == 0 and made.stderr == "", made.stderr
+    assert (good / "bin" / "python").exists(), "a venv of the right Python is kept"

@@ -86,6 +86,14 @@ def test_results_show_visible_tests_now_and_scores_after_the_due_date():
         [(2.0, 2.0, "after_due_date"), (0.0, 3.0, "after_due_date")]
     assert "mean of one value" not in json.dumps(checks), "a hidden test's message waits for the due date"
     assert merged["stdout_visibility"] == "hidden"
+    # a part graded by hand (here a blank written answer: 0, "No response.") has no tests to show
+    # twice: it is passed through once, as the grade wrote it
+    hand = {"name": "why (graded by hand)", "number": "3", "max_score": 1.0, "score": 0.0, "status": "failed",
+            "output": "No response.", "tags": ["why", "no_response"], "visibility": "visible"}
+    merged = merge_results({**graded, "tests": graded["tests"] + [hand]},
+                           {**visible, "tests": visible["tests"] + [hand]}, "after_due_date")
+    assert [t for t in merged["tests"] if t["name"].startswith("why")] == [hand]
+    assert len([t for t in merged["tests"] if t["name"].endswith("visible tests")]) == 2
     broken = merge_results(None, None, "after_due_date", "0 submissions found")
     assert broken["score"] == 0.0 and "could not grade" in broken["output"] and broken["tests"] == []
 

@@ -1,6 +1,6 @@
 """Hand grading finishes the grade: formgrader's layout, the CSV path, and regrades that keep
-hand-given points only for unchanged answers (DESIGN.md). Real grading runs of the mini course,
-real nbgrader gradebooks and nbgrader's own formgrader API."""
+hand-given points only for unchanged answers (README.md, "Grade written answers by hand"). Real
+grading runs of the mini course, real nbgrader gradebooks and nbgrader's own formgrader API."""
 from __future__ import annotations
 
 import csv
@@ -102,8 +102,11 @@ def give_in_gradebook(out: Path, student: str, part: str, points: float, comment
 def test_written_answers_and_tasks_are_pending_until_graded_by_hand(graded):
     by = rows(graded["out"])
     assert set(by) == {"ann", "bob", "cy"}
-    assert all(r["manual_points_pending"] == "2" for r in by.values()), "the written answer and the task"
+    assert by["ann"]["manual_points_pending"] == by["bob"]["manual_points_pending"] == "2", "the answer and the task"
+    assert by["cy"]["manual_points_pending"] == "1", "cy left the written answer blank: 0, No response."
     assert by["ann"]["hand_points"] == "0" and by["ann"]["total_max_score"] == f"{M.MAX_SCORE + 2:g}"
+    assert by["ann"]["hand_parts"] == "why=pending/1 task_edge_cases=pending/1"
+    assert by["cy"]["hand_parts"] == "why=no response/1 task_edge_cases=pending/1"
 
 
 def test_formgrader_sees_every_graded_submission(graded):
@@ -147,6 +150,10 @@ def test_csv_export_shows_every_answer_with_its_rubric(batch):
     task = {r["student_id"]: r for r in csv.DictReader(open(folder / "task_edge_cases.csv"))}
     assert task["ann"]["answer"] == TASK_WORK and task["ann"]["rubric"] == M.MARK_SCHEME
     assert task["bob"]["answer"] == ""
+    # a blank written answer is graded already (0, "No response."), so its row is not pending;
+    # a task is always graded by hand
+    assert (why["cy"]["points"], why["cy"]["comment"]) == ("0", "No response.")
+    assert (task["cy"]["points"], task["cy"]["comment"]) == ("", "")
 
 
 def _fill(path: Path, values: dict[str, tuple[str, str]]) -> None:
@@ -272,6 +279,63 @@ def test_regrade_keeps_hand_points_only_for_unchanged_answers(batch):
     assert "Say why." not in (out / "feedback" / "bob" / f"{M.ASSIGNMENT}.html").read_text()
     bob_nb = nbformat.read(out / "autograded" / "bob" / M.ASSIGNMENT / f"{M.ASSIGNMENT}.ipynb", as_version=4)
     assert "Hard-coded answers pass fixed inputs." in [C.source(c) for c in bob_nb.cells], "formgrader shows the new answer"
+
+
+def _gradebook_row(out: Path, student: str, part: str):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out}/gradebook.db") as gb:
+        grade = gb.find_grade(part, M.ASSIGNMENT, M.ASSIGNMENT, student)
+        comment = gb.find_comment(part, M.ASSIGNMENT, M.ASSIGNMENT, student)
+        return grade.auto_score, grade.manual_score, grade.needs_manual_grade, comment.comment
+
+
+def _part(out: Path, student: str, gid: str) -> dict:
+    return next(p for p in json.loads((out / "state" / f"{student}.json").read_text())["parts"] if p["grade_id"] == gid)
+
+
+def test_a_blank_answer_scores_zero_and_an_import_can_still_grade_it(batch):
+    out, root = batch["out"], batch["course"].root
+    assert _gradebook_row(out, "cy", "why") == (0.0, None, False, "No response."), "nbgrader's rule, in the gradebook"
+    assert _gradebook_row(out, "bob", "why")[2] is True
+    assert run("--course", root, "handgrade", "export", out).returncode == 0
+    why = out / "handgrading" / "why.csv"
+    proc = run("--course", root, "handgrade", "import", out, why)  # cy's row as exported: nothing changes
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 0 hand grade(s)" in proc.stdout and "1 blank answer(s) left at 0" in proc.stdout, proc.stdout
+    assert _part(out, "cy", "why")["outcome"] == "no_response"
+    assert _gradebook_row(out, "cy", "why")[1] is None, "no hand grade stored for an unchanged row"
+
+    _fill(why, {"cy": ("0.5", "Blank here, but the task shows you know why.")})
+    proc = run("--course", root, "handgrade", "import", out, why)
+    assert proc.returncode == 0, proc.stderr
+    by = rows(out)
+    assert (by["cy"]["hand_points"], by["cy"]["manual_points_pending"]) == ("0.5", "1")
+    assert by["cy"]["hand_parts"] == "why=0.5/1 task_edge_cases=pending/1"
+    assert (_part(out, "cy", "why")["outcome"], _part(out, "cy", "why")["points"]) == ("hand_graded", 0.5)
+    assert _gradebook_row(out, "cy", "why")[1:3] == (0.5, False)
+    hand = {t["tags"][0]: t for t in json.loads((out / "results" / "cy.json").read_text())["tests"]
+            if "graded by hand" in t["name"]}
+    assert hand["why"]["score"] == 0.5 and "score" not in hand["task_edge_cases"]
+    assert "Blank here, but the task shows you know why." in (out / "feedback" / "cy" / f"{M.ASSIGNMENT}.html").read_text()
+
+
+def test_formgrader_can_grade_a_blank_answer_and_a_regrade_keeps_it(batch):
+    out, subs, course = batch["out"], batch["subs"], batch["course"]
+    give_in_gradebook(out, "cy", "why", 1, "Answered in the task.")
+    proc = run("--course", course.root, "handgrade", "sync", out)
+    assert proc.returncode == 0, proc.stderr
+    assert (rows(out)["cy"]["hand_points"], rows(out)["cy"]["total_score"]) == ("1", "1")
+    results = grade(course, subs, out, force=True)  # the blank answer is unchanged: the hand grade stays
+    assert results["cy"].hand_score == 1 and results["cy"].manual_pending == 1
+    assert _gradebook_row(out, "cy", "why")[1:3] == (1.0, False)
+    # cleared by hand again: back to "No response.", still nothing to grade by hand
+    from autograder import handgrading
+
+    handgrading.write(f"sqlite:///{out}/gradebook.db", M.ASSIGNMENT, "cy", {"why": None}, M.ASSIGNMENT, {"why"})
+    assert run("--course", course.root, "handgrade", "sync", out).returncode == 0
+    assert rows(out)["cy"]["hand_parts"] == "why=no response/1 task_edge_cases=pending/1"
+    assert _gradebook_row(out, "cy", "why") == (0.0, None, False, "No response.")
 
 
 def test_formgrader_command_refuses_a_folder_that_was_not_graded(tmp_path):

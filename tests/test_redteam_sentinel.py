@@ -244,7 +244,7 @@ def test_sys_path_is_pristine_while_a_test_runs(batch):
 
 def test_a_failing_test_after_many_prints_reports_its_error(batch):
     result = batch["results"]["failing_test_after_many_prints"]
-    assert any("output limit" in n for n in result.notes), result.notes  # the flood did reach the cap
+    assert any("output limit" in n for n in result.notes), (result.status, result.reason, result.notes, why(result))  # the flood did reach the cap
     by_id = {p.grade_id: p for p in result.parts}
     for gid in ("test_add", "test_mean", "test_scale", "test_half"):
         assert by_id[gid].outcome == "failed", why(result)

@@ -8,18 +8,21 @@ own `course` and `autograder` (they are installed here in editable mode, through
 runs there. `pip` and `setuptools` come from the borrowed packages; installs use
 `--no-index --no-build-isolation`, so nothing is downloaded. The borrowed packages' commands
 (`alembic`, `jupyter`, ...) are copied into the new venv's bin/ with its own python, as an install
-would put them there.
+would put them there. With ``jupyter_data=True`` it also gets the borrowed packages' Jupyter
+settings (``etc/jupyter``, copied) and lab extensions (``share/jupyter/labextensions``, linked), as
+their wheels would have installed them, so `jupyter lab` there sees what a student's would.
 """
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 
-def borrowed_venv(folder: Path) -> Path:
+def borrowed_venv(folder: Path, jupyter_data: bool = False) -> Path:
     """Create the venv; returns its python."""
     folder = Path(folder)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=300)
@@ -37,6 +40,12 @@ def borrowed_venv(folder: Path) -> Path:
             body = script.read_text().split("\n", 1)[1]
             target.write_text(f"#!{python}\n{body}")
             target.chmod(0o755)
+    if jupyter_data:
+        shutil.copytree(Path(sys.prefix, "etc", "jupyter"), folder / "etc" / "jupyter", dirs_exist_ok=True)
+        extensions = Path(sys.prefix, "share", "jupyter", "labextensions")
+        (folder / "share" / "jupyter" / "labextensions").mkdir(parents=True, exist_ok=True)
+        for package in sorted(extensions.glob("*")):
+            (folder / "share" / "jupyter" / "labextensions" / package.name).symlink_to(package)
     return python
 
 

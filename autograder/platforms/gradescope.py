@@ -43,6 +43,7 @@ import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions
 
 from autograder import cells as C
+from autograder import results as R
 from autograder.distribution import leaks, student_files
 from autograder.errors import UsageError
 from autograder.layout import Course
@@ -52,6 +53,7 @@ ROOT_ENV = "GRADESCOPE_ROOT"
 SUBMISSION_ID = "submission"
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 CONFIG = "gradescope.json"
+HAND_OUTCOMES = (R.MANUAL, R.HAND_GRADED, R.NO_RESPONSE)  # a part graded by hand (exports.gradescope_json)
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder's image (see the autograder
@@ -199,6 +201,10 @@ def merge_results(graded: dict | None, visible: dict | None, hidden_visibility: 
     checks = {(t.get("number"), t.get("name")): t for t in (visible or {}).get("tests", [])}
     for index, part in enumerate(graded.get("tests", []), start=1):
         number = part.get("number") or str(index)
+        tags = part.get("tags") or []
+        if len(tags) > 1 and tags[1] in HAND_OUTCOMES:
+            tests.append({**part, "number": number})  # graded by hand: no tests to run, nothing hidden
+            continue
         check = checks.get((part.get("number"), part.get("name")))
         if check is not None:
             tests.append({"name": f"{part['name']}: visible tests", "number": f"{number}.1",

@@ -25,22 +25,25 @@ def make_code_digest():
     """Build a `code_digest(code) -> str` function bound to the primitives it needs right now.
 
     Inside the kernel the sentinel calls this before any student code runs, so later changes to
-    builtins or to this module cannot change how digests are computed. Only constants of the
+    builtins or to this module cannot change how digests are computed: the functions made here
+    look up no global name when they run (one that did, `_FLAG_MASK`, let code a test called
+    replace it with an object whose `__rand__` then ran inside the sentinel's hook). Only constants of the
     immutable types a compiler emits are rendered with repr; anything else (a code object built
     by hand with an exotic constant) gets a fixed token and so can never match real test code.
     """
     sha256 = hashlib.sha256
     CodeType = types.CodeType
-    _type, _repr, _sorted, _len = type, repr, sorted, len
+    _type, _repr, _sorted, _len, _frozenset, _tuple = type, repr, sorted, len, frozenset, tuple
+    flag_mask = _FLAG_MASK
     plain = frozenset((str, bytes, int, float, complex, bool, type(None), type(Ellipsis)))
 
     def const_token(value) -> bytes:
         kind = _type(value)
         if kind is CodeType:
             return b"code:" + code_digest(value).encode()
-        if kind is frozenset:
+        if kind is _frozenset:
             return b"frozenset(" + b",".join(_sorted([const_token(v) for v in value])) + b")"
-        if kind is tuple:
+        if kind is _tuple:
             return b"tuple(" + b",".join([const_token(v) for v in value]) + b")"
         if kind in plain:
             return kind.__name__.encode() + b":" + _repr(value).encode()
@@ -58,7 +61,7 @@ def make_code_digest():
             _repr(code.co_freevars).encode(),
             _repr(code.co_cellvars).encode(),
             _repr((code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount)).encode(),
-            _repr(code.co_flags & _FLAG_MASK).encode(),
+            _repr(code.co_flags & flag_mask).encode(),
             _repr(code.co_name).encode(),
         ):
             h.update(_len(part).to_bytes(8, "little"))
@@ -95,8 +98,3 @@ def statement_digests(source: str, filename: str = "<test>") -> list[str]:
             mode = "exec"
         digests.append(code_digest(compile(module, filename, mode, dont_inherit=True)))
     return digests
-
-
-def sequence_digest(digests: list[str]) -> str:
-    """One digest for an ordered list of statement digests (what a receipt carries)."""
-    return hashlib.sha256("\n".join(digests).encode()).hexdigest()

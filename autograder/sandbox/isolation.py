@@ -280,7 +280,7 @@ def kernel_environment(scratch: Path, threads: int, extra: dict | None = None, t
         "OPENBLAS_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
         "NUMEXPR_NUM_THREADS": str(threads),
-        "AUTOGRADER_GRADING": "1",
+        "NBGRADER_EXECUTION": "autograde",  # nbgrader's documented switch (a check sets "validate")
     }
     if os.environ.get("COURSE_DATA_DIR"):
         env["COURSE_DATA_DIR"] = os.environ["COURSE_DATA_DIR"]

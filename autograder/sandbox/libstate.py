@@ -8,12 +8,16 @@
   a dictionary: closure cells, a property's getter/setter/deleter, a staticmethod's or
   classmethod's function, a functools.partial's function and arguments.
 
-It returns three functions the sentinel calls from its audit hook:
+It returns a record of three functions the sentinel calls from its audit hook:
 
 * `restore(notes)`: put back every changed entry (before a test); returns how many;
 * `judge(used, problems)`: add to `problems` what changed since `restore` in a way a test's
   verdict could rest on (after the test);
-* `lazy()`: the changes `judge` let pass, for diagnostics.
+* `lazy()`: the changes `judge` let pass, for diagnostics;
+
+and, for diagnostics and benchmarks, `moved()`: the dictionaries the fast check below cannot
+clear right now (they are compared entry by entry), and `functions` and `classes`: the ids of
+every function and class that existed at start-up.
 
 Cost. Comparing every entry of every protected dictionary (about 100,000 with torch) takes tens
 of milliseconds. Instead each dictionary's version tag (PEP 509: CPython gives a dictionary a new
@@ -72,11 +76,11 @@ def _version_reader(dicts: list):
     return read
 
 
-def make_library_state(modules: dict, protected) -> tuple:
+def make_library_state(modules: dict, protected) -> types.SimpleNamespace:
     """`modules`: {name: (module, {entry: value at start-up})}; `protected(name) -> bool`.
 
-    Returns (restore, judge, lazy, functions, classes): the three functions described in the
-    module docstring, and the ids of every function and every class that existed at start-up.
+    Returns the record described in the module docstring: restore, judge, lazy, moved, functions
+    and classes.
     """
     import gc
 
@@ -95,6 +99,7 @@ def make_library_state(modules: dict, protected) -> tuple:
     # Everything below that runs after start-up uses only the names captured above: student code
     # may have replaced builtins (type, range...) by the time a test ends.
     _partial, _partial_setstate = functools.partial, functools.partial.__setstate__
+    interpreter_caches = INTERPRETER_CACHES
     MISSING = object()
     import builtins
 
@@ -221,7 +226,7 @@ def make_library_state(modules: dict, protected) -> tuple:
         """An attribute added to `cls` that changes what its instances do: it hides one of a base
         class and is a method, descriptor or class, or a special (dunder) name that is not an
         interpreter cache (`__array_ufunc__ = None` changes how numpy treats operators)."""
-        if key in INTERPRETER_CACHES or not (behavioural(value) or (key.startswith("__") and key.endswith("__"))):
+        if key in interpreter_caches or not (behavioural(value) or (key.startswith("__") and key.endswith("__"))):
             return False
         for klass in _mro(cls)[1:]:
             if key in _class_dict(klass):
@@ -313,13 +318,18 @@ def make_library_state(modules: dict, protected) -> tuple:
 
     def restore(notes: list) -> int:
         changed = 0
-        for index in changed_indexes():
+        moved_now = changed_indexes()
+        for index in moved_now:
             changed += restore_container(index, notes)
         for index in inner_changed():
             restore_inner(index, notes)
             changed += 1
-        if read_versions is not None:
+        if read_versions is not None and moved_now:  # (putting back cells and descriptors moves no tag)
             state["versions"] = read_versions()
         return changed
 
-    return restore, judge, lazy, functions, class_ids
+    def moved() -> list:
+        return [containers[i][0] for i in changed_indexes()]
+
+    return types.SimpleNamespace(restore=restore, judge=judge, lazy=lazy, moved=moved,
+                                 functions=functions, classes=class_ids)
