@@ -39,7 +39,7 @@ class FolderGradebook:
             return committed
         result = committed.result
         try:
-            outcome = self.writer.record(result, self.folder.assignment, committed.digest)
+            outcome = self.writer.record(result, self.notebook_id, committed.digest)
         except GradebookUnavailable as error:
             self._failed(error)
             return committed
