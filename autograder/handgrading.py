@@ -195,7 +195,8 @@ def read_all(db_url: str, assignment: str, student_ids=None) -> dict[str, dict[s
 def write(db_url: str, assignment: str, grades: dict[str, dict[str, HandGrade | None]],
           notebook: str | None = None) -> None:
     """Store hand grades (student -> cell name -> grade) as formgrader does, all in one transaction
-    (None clears a part's hand grade)."""
+    (None clears a part's hand grade: a written answer is to be graded by hand again, unless it was
+    left blank)."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     notebook = notebook or notebook_id(db_url, assignment)
@@ -211,7 +212,9 @@ def write(db_url: str, assignment: str, grades: dict[str, dict[str, HandGrade | 
                             row.manual_score = None
                             row.extra_credit = None
                             comment.manual_comment = None
-                            row.needs_manual_grade = True
+                            # to be graded by hand again, unless the grader scored the cell: an
+                            # autograded part, or a written answer left blank (0, "No response.")
+                            row.needs_manual_grade = row.auto_score is None
                         else:
                             row.manual_score = float(grade.points)
                             row.extra_credit = None

@@ -332,7 +332,7 @@ def test_formgrader_can_grade_a_blank_answer_and_a_regrade_keeps_it(batch):
     # cleared by hand again: back to "No response.", still nothing to grade by hand
     from autograder import handgrading
 
-    handgrading.write(f"sqlite:///{out}/gradebook.db", M.ASSIGNMENT, "cy", {"why": None}, M.ASSIGNMENT, {"why"})
+    handgrading.write(f"sqlite:///{out}/gradebook.db", M.ASSIGNMENT, {"cy": {"why": None}}, M.ASSIGNMENT)
     assert run("--course", course.root, "handgrade", "sync", out).returncode == 0
     assert rows(out)["cy"]["hand_parts"] == "why=no response/1 task_edge_cases=pending/1"
     assert _gradebook_row(out, "cy", "why") == (0.0, None, False, "No response.")
