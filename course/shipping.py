@@ -56,12 +56,15 @@ def camera_frames(frames, *, broken_share: float = 0.0, seed: int = 0) -> np.nda
     drawn from ``seed``. The frames' labels and meta are unchanged: a broken frame of a frown is
     still a frown nobody can see.
     """
-    images = np.asarray(frames.images if hasattr(frames, "images") else frames, dtype=np.float64)
+    images = np.asarray(frames.images if hasattr(frames, "images") else frames)
     if images.ndim != 3:
         raise ValueError(f"expected images of shape (n, H, W), got {images.shape}")
     if not 0.0 <= float(broken_share) <= 1.0:
         raise ValueError(f"broken_share must lie in [0, 1], got {broken_share!r}")
-    crops = np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+    scaled = np.multiply(images, 255.0, dtype=np.float64)   # one float64 buffer, rounded and clipped in place
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    crops = scaled.astype(np.uint8)
     rng = np.random.default_rng([int(seed), 7101])
     broken = rng.random(len(crops)) < float(broken_share)
     crops[broken] = rng.integers(0, 40, size=int(broken.sum()), dtype=np.uint8)[:, None, None]
@@ -72,7 +75,7 @@ def broken_mask(crops) -> np.ndarray:
     """True for each crop whose pixels are all equal (what :func:`camera_frames` breaks)."""
     crops = np.asarray(crops)
     flat = crops.reshape(len(crops), -1)
-    return (flat == flat[:, :1]).all(axis=1)
+    return flat.min(axis=1) == flat.max(axis=1)
 
 
 def _macs(model, image_size: int) -> int:
