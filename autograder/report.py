@@ -3,8 +3,9 @@
 Reads the per-student results a grading batch wrote (OUT_DIR/state/*.json) and writes
 OUT_DIR/report.html: first the isolation layers the batch ran under (and any that were missing),
 then the score distribution, statuses, the parts most students failed with their most common
-messages, the pass rate of every part in the notebook's order, and one row per student with a link
-to their feedback page. Plots are matplotlib PNGs embedded in the page; the links are relative, so
+messages, the leaderboard of what the hidden tests measured (leaderboard.py; when tests report
+measurements), the pass rate of every part in the notebook's order, and one row per student with a
+link to their feedback page. Plots are matplotlib PNGs embedded in the page; the links are relative, so
 keep the page inside OUT_DIR (or pass --html a path there) for them to work.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from autograder import outputs, roster  # noqa: E402
+from autograder import leaderboard, outputs, roster  # noqa: E402
 from autograder import results as R  # noqa: E402
 from autograder.errors import UsageError  # noqa: E402
 from autograder.exports import write_atomic  # noqa: E402
@@ -104,6 +105,51 @@ def student_rows(results: list[R.SubmissionResult], links: dict[str, str]) -> st
             "<th>reason</th></tr>" + "".join(rows) + "</table>")
 
 
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def leaderboard_table(results: list[R.SubmissionResult], links: dict[str, str]) -> str:
+    """What each student's hidden tests measured (signed measurements only, see measure.py), one
+    column per measured quantity with its unit and target, cells that miss the target marked."""
+    board = leaderboard.build(results)
+    if not board:
+        return ""
+    esc = html.escape
+    head = []
+    for c in board.columns:
+        sign = "&ge;" if c.better == "higher" else "&le;"
+        target = f"<br>target {sign} {_number(c.target)}" if c.target is not None else ""
+        unit = f" ({esc(c.unit)})" if c.unit else ""
+        role = f" <i>{esc(c.role)}</i>" if c.role in ("primary", "guardrail") else ""
+        head.append(f'<th data-column="{esc(c.key)}">{esc(c.name)}{unit}{role}{target}'
+                    f'<br><small>{esc(c.part_title)}</small></th>')
+    rows = []
+    for row in board.rows:
+        name = esc(row.student_id)
+        if row.student_id in links:
+            name = f'<a href="{esc(links[row.student_id])}">{name}</a>'
+        cells = []
+        for c in board.columns:
+            if c.key not in row.values:
+                cells.append(f'<td data-column="{esc(c.key)}" class="none">&mdash;</td>')
+            elif row.values[c.key] is None:
+                cells.append(f'<td data-column="{esc(c.key)}" class="miss" title="the test could not measure it">'
+                             "n/a &#x2717;</td>")
+            elif c.key in row.misses:
+                cells.append(f'<td data-column="{esc(c.key)}" class="miss" title="misses the target">'
+                             f"{_number(row.values[c.key])} &#x2717;</td>")
+            else:
+                cells.append(f'<td data-column="{esc(c.key)}">{_number(row.values[c.key])}</td>')
+        rows.append(f'<tr data-student="{esc(row.student_id)}"><td>{row.rank}</td><td>{name}</td>{"".join(cells)}</tr>')
+    return (f"<h2>Leaderboard: what the hidden tests measured</h2><p>{esc(leaderboard.ranking_rule(board))} "
+            "Cells marked &#x2717; miss their target; n/a: the test could not measure it (a monitor that never "
+            "alarmed has no delay); &mdash;: not measured (the test stopped before it, or the "
+            "notebook did not run). Only measurements signed by the grader's sandbox count.</p>"
+            "<table class=leaderboard><tr><th>rank</th><th>student</th>" + "".join(head) + "</tr>"
+            + "".join(rows) + "</table>")
+
+
 def feedback_links(out_dir: Path, target: Path, results: list[R.SubmissionResult]) -> dict[str, str]:
     """Each student's feedback page, relative to where the report is written."""
     links = {}
@@ -164,11 +210,13 @@ def render_report(results: list[R.SubmissionResult], links: dict[str, str] | Non
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2rem auto;padding:0 1rem}}
 table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}}
 th{{background:#f5f5f7}}.isolation{{background:#eef3ff;padding:.4rem 1rem;border-radius:.4rem}}
-li.missing{{color:#8a1111;font-weight:bold}}</style></head><body>
+li.missing{{color:#8a1111;font-weight:bold}}td.miss{{background:#fde2e2;color:#8a1111;font-weight:bold}}
+td.none{{color:#888}}</style></head><body>
 <h1>Class report: {esc(assignment)}</h1>
 <div class="isolation"><b>Isolation in force</b><ul>{isolation}</ul></div>
 <p>{len(results)} submissions &middot; mean {mean:.1f} &middot; median {median:g} of {max_score:g} autograded points</p>
 <img alt="score distribution" src="data:image/png;base64,{score_png}">
+{leaderboard_table(results, links or {})}
 <h2>Statuses</h2><table><tr><th>status</th><th>submissions</th></tr>{status_rows}</table>
 <h2>Parts most students failed</h2>
 <table><tr><th>part</th><th>pass rate</th><th>most common messages</th></tr>{hard_rows}</table>
