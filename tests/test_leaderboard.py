@@ -1,5 +1,6 @@
 """What hidden tests measured reaches the class report as a leaderboard, and only through the
-receipt channel (autograder/measure.py).
+receipt channel (autograder/measure.py); the report's student table agrees with grades.csv,
+hand-graded points and the total included.
 
 A real batch of a small course whose hidden tests report precision, recall and a cost: a student
 who ships the right threshold, one who chose it at a balanced prevalence, one who left it blank,
@@ -8,6 +9,7 @@ audit event raised by hand, the grader's report() called from their own code).
 """
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
@@ -50,6 +52,10 @@ def detect(scores):
 def run(*args, **kwargs):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True,
                           timeout=900, **kwargs)
+
+
+def csv_rows(out):
+    return {row["student_id"]: row for row in csv.DictReader(open(out / "grades.csv"))}
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +148,36 @@ def test_report_shows_a_leaderboard_ranked_by_the_primary_metric_among_guardrail
     bob = next(r for r in rows if r["student"] == "bob")
     assert bob["test_quality.precision"].endswith("✗"), "a value missing its target is marked"
     assert "Ranked by fewest guardrail targets missed (precision), then highest recall." in page
+
+
+def test_report_agrees_with_grades_csv_hand_points_and_total_included(batch):
+    out, course = batch["out"], batch["course"]
+    assert run("--course", course.root, "handgrade", "export", out).returncode == 0
+    path = out / "handgrading" / "memo.csv"
+    table = list(csv.DictReader(open(path)))
+    for row in table:
+        if row["student_id"] == "ada":
+            row["points"], row["comment"] = "2", "Names the prevalence."
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    proc = run("--course", course.root, "handgrade", "import", out, path)
+    assert proc.returncode == 0, proc.stderr
+    assert run("report", out).returncode == 0
+    page = (out / "report.html").read_text()
+    students = page.split("<table class=students>")[1].split("</table>")[0]
+    shown = {}
+    for student, cells in re.findall(r'<tr data-student="([^"]+)">(.*?)</tr>', students):
+        text = {k: re.sub(r"<[^>]+>", " ", v) for k, v in re.findall(r'<td class="([\w-]+)">(.*?)</td>', cells)}
+        shown[student] = {k: " ".join(html.unescape(v).split()) for k, v in text.items()}
+    by = csv_rows(out)
+    assert set(shown) == set(by)
+    for student, row in by.items():
+        assert shown[student]["score"] == f"{row['score']} / {row['max_score']}", student
+        assert shown[student]["total"] == f"{row['total_score']} / {row['total_max_score']}", student
+        pending = f" ({row['manual_points_pending']} pending)" if row["manual_points_pending"] != "0" else ""
+        assert shown[student]["hand"] == f"{row['hand_points']} / 2{pending}", student
+    assert by["ada"]["hand_points"] == "2" and shown["ada"]["hand-parts"] == "memo: 2 / 2"
+    assert by["bob"]["manual_points_pending"] == "2" and shown["bob"]["hand-parts"] == "memo: pending / 2"
+    assert shown["cy"]["hand-parts"] == "memo: no response / 2" and by["cy"]["manual_points_pending"] == "0"
