@@ -166,8 +166,8 @@ def leaderboard_table(results: list[R.SubmissionResult], links: dict[str, str]) 
             "Cells marked &#x2717; miss their target; n/a: the test could not measure it (a monitor that never "
             "alarmed has no delay); &mdash;: not measured (the test stopped before it, or the "
             "notebook did not run). Only measurements signed by the grader's sandbox count.</p>"
-            "<table class=leaderboard><tr><th>rank</th><th>student</th>" + "".join(head) + "</tr>"
-            + "".join(rows) + "</table>")
+            "<div class=wide><table class=leaderboard><tr><th>rank</th><th>student</th>" + "".join(head) + "</tr>"
+            + "".join(rows) + "</table></div>")
 
 
 def feedback_links(out_dir: Path, target: Path, results: list[R.SubmissionResult]) -> dict[str, str]:
@@ -231,7 +231,8 @@ def render_report(results: list[R.SubmissionResult], links: dict[str, str] | Non
 table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}}
 th{{background:#f5f5f7}}.isolation{{background:#eef3ff;padding:.4rem 1rem;border-radius:.4rem}}
 li.missing{{color:#8a1111;font-weight:bold}}td.miss{{background:#fde2e2;color:#8a1111;font-weight:bold}}
-td.none{{color:#888}}.pending{{color:#8a5a00;font-weight:bold}}</style></head><body>
+td.none{{color:#888}}.wide{{overflow-x:auto}}table.leaderboard{{font-size:.88em}}
+table.leaderboard th small{{font-weight:normal;color:#555}}.pending{{color:#8a5a00;font-weight:bold}}</style></head><body>
 <h1>Class report: {esc(assignment)}</h1>
 <div class="isolation"><b>Isolation in force</b><ul>{isolation}</ul></div>
 <p>{len(results)} submissions &middot; mean {mean:.1f} &middot; median {median:g} of {max_score:g} autograded points</p>
