@@ -90,16 +90,22 @@ def declarations(test_text: str, aliases: dict[str, tuple[str, str | None]], gra
     inside a loop, a function or another expression) is refused with a DeclarationError, so an
     author learns it when the assignment is loaded, not when a leaderboard stays empty.
     """
-    report_names = {name for name, (module, attr) in aliases.items() if (module, attr) == (__name__, "report")}
-    module_names = {name for name, (module, attr) in aliases.items() if attr is None and module == __name__}
     found: dict[int, Declaration] = {}
     tree = ast.parse(test_text)
 
+    def dotted(node: ast.expr) -> str | None:
+        """What a name or attribute chain refers to, through the aliases (`_m.report` with `_m`
+        bound to this module: "autograder.measure.report")."""
+        if isinstance(node, ast.Attribute):
+            base = dotted(node.value)
+            return None if base is None else f"{base}.{node.attr}"
+        if isinstance(node, ast.Name) and node.id in aliases:
+            module, attr = aliases[node.id]
+            return module if attr is None else f"{module}.{attr}"
+        return None
+
     def is_report(func: ast.expr) -> bool:
-        if isinstance(func, ast.Name):
-            return func.id in report_names
-        return isinstance(func, ast.Attribute) and func.attr == "report" and isinstance(func.value, ast.Name) \
-            and func.value.id in module_names
+        return dotted(func) == f"{__name__}.report"
 
     for index, statement in enumerate(tree.body):
         calls = [node for node in ast.walk(statement) if isinstance(node, ast.Call) and is_report(node.func)]

@@ -181,3 +181,24 @@ def test_report_agrees_with_grades_csv_hand_points_and_total_included(batch):
     assert by["ada"]["hand_points"] == "2" and shown["ada"]["hand-parts"] == "memo: 2 / 2"
     assert by["bob"]["manual_points_pending"] == "2" and shown["bob"]["hand-parts"] == "memo: pending / 2"
     assert shown["cy"]["hand-parts"] == "memo: no response / 2" and by["cy"]["manual_points_pending"] == "0"
+
+
+@pytest.mark.parametrize("hidden, message", [
+    ("from autograder.measure import report as _m\nfor _x in (1, 2):\n    _m('x', float(_x))",
+     "call report() as a statement of its own at the top level"),
+    ("from autograder.measure import report as _m\n_name = 'x'\n_m(_name, 1.0)", "report()'s name must be a string literal"),
+    ("from autograder.measure import report as _m\n_m('x', 1.0, better='up')", "better= is 'higher' or 'lower'"),
+    ("import autograder.measure\nautograder.measure.report('not an id', 1.0)", "must be an identifier"),
+])
+def test_the_release_refuses_a_report_the_grader_cannot_read(tmp_path, hidden, message):
+    from autograder.authoring import tests as test_cell
+    from autograder.release import SourceNotebookError
+
+    course = MC.build(tmp_path / "course")
+    nb = MC.source_notebook()
+    nb.cells.append(test_cell("test_bad", 1, visible="assert True", hidden=hidden))
+    nbformat.write(nb, course.source_notebook(MC.ASSIGNMENT))
+    with pytest.raises(SourceNotebookError, match=re.escape(message)):
+        from autograder.release import release_assignment
+
+        release_assignment(course, MC.ASSIGNMENT)
