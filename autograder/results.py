@@ -45,6 +45,9 @@ class PartResult:
     # a test part whose points an instructor set by hand (formgrader): the autograded points, kept
     # so that they come back when the override is cleared (handgrading.apply); None otherwise
     auto_points: float | None = None
+    # what the part's test measured, as its report() calls declared it (measure.py), carried through
+    # the receipt channel: name -> {"value", "target", "unit", "better", "role"}
+    measured: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
