@@ -208,9 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
                                            "ID number, Username or User ID, the first the roster has)")
     p.add_argument("--title", help="the grade column's title (default: the assignment); Canvas: `Title (id)` fills an "
                                    "existing assignment")
-    p.add_argument("--score-column", default="score", help="the grades.csv column to export (default: score)")
-    p.add_argument("--points-possible", type=_positive(float), help="Canvas: points of a new assignment "
-                                                                    "(default: the batch's max_score)")
+    p.add_argument("--score-column", default="total_score",
+                   help="the grades.csv column to export (default: total_score, the whole grade: autograded and "
+                        "hand-given points after any late penalty; `score` for the autograded points only)")
+    p.add_argument("--points-possible", type=_positive(float),
+                   help="Canvas: points of a new assignment (default: the batch's total_max_score, or max_score "
+                        "with --score-column score)")
     p.add_argument("--skip-unmatched", action="store_true", help="leave out graded students missing from the roster")
     p.add_argument("--output", type=Path, metavar="CSV", help="default: OUT_DIR/<lms>-grades.csv")
     from autograder import handgrade_cli

@@ -20,8 +20,9 @@ from autograder.leftovers import temp_name
 # One model of points (results.SubmissionResult): score/max_score are the autograded points (score
 # after any late penalty, raw_score before it); hand_points: given by hand so far (formgrader or an
 # imported file; a blank answer scores 0, "No response."); manual_points_pending: hand-graded points
-# nobody has graded yet; total_score/total_max_score: both kinds together (total_max_score is
-# nbgrader's max_score); hand_parts: each hand-graded part (written answers and task cells) as
+# nobody has graded yet; total_score/total_max_score: both kinds together, total_score after the late
+# penalty, which is taken off the whole grade (raw_score + hand_points - late_penalty, late.py), and
+# total_max_score is nbgrader's max_score; hand_parts: each hand-graded part (written answers and task cells) as
 # `grade_id=points/max`, `grade_id=pending/max` or `grade_id=no response/max`; origin: the entry of
 # the submissions folder it came from; on_roster: yes/no against the class list (empty without one).
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason",
