@@ -117,6 +117,8 @@ class OutputFolder:
         self.stem = notebook_name[:-6] if notebook_name.endswith(".ipynb") else notebook_name
         self.source_nb = source_nb
         self.secret = C.hidden_lines(source_nb) if source_nb is not None else set()
+        # parts whose results json entry waits for the due date (None: unknown, so every one waits)
+        self.hidden_parts = C.parts_with_hidden_tests(source_nb) if source_nb is not None else None
         self.gradebook_notebook = gradebook_notebook or assignment
         self.committed: dict[str, Committed] = {}
 
@@ -219,7 +221,7 @@ class OutputFolder:
         """Every file output of `result` (`graded`: the notebook as graded, JSON, if there is one)."""
         student = result.student_id
         page = result.feedback_html or _summary_page(result)
-        files = {self.results_path(student): exports.gradescope_text(result).encode(),
+        files = {self.results_path(student): exports.gradescope_text(result, self.hidden_parts).encode(),
                  self.feedback_path(student): page.encode()}
         if graded:
             files[self.graded_path(student)] = graded.encode()

@@ -86,13 +86,22 @@ def test_results_show_visible_tests_now_and_scores_after_the_due_date():
         [(2.0, 2.0, "after_due_date"), (0.0, 3.0, "after_due_date")]
     assert "mean of one value" not in json.dumps(checks), "a hidden test's message waits for the due date"
     assert merged["stdout_visibility"] == "hidden"
-    # a part graded by hand (here a blank written answer: 0, "No response.") has no tests to show
-    # twice: it is passed through once, as the grade wrote it
-    hand = {"name": "why (graded by hand)", "number": "3", "max_score": 1.0, "score": 0.0, "status": "failed",
-            "output": "No response.", "tags": ["why", "no_response"], "visibility": "visible"}
-    merged = merge_results({**graded, "tests": graded["tests"] + [hand]},
-                           {**visible, "tests": visible["tests"] + [hand]}, "after_due_date")
-    assert [t for t in merged["tests"] if t["name"].startswith("why")] == [hand]
+    # parts graded by hand never get their points inside Gradescope (no gradebook reaches it): they
+    # are left out of the autograder's scored tests, and one note (no score) says to grade them with
+    # Gradescope's own manually graded questions, with their points
+    hand = [{"name": "why (graded by hand)", "number": "3", "max_score": 1.0, "score": 0.0,
+             "output": "to be graded by hand later; counts 0 until then", "tags": ["why", "manual"],
+             "visibility": "visible"},
+            {"name": "task (graded by hand)", "number": "4", "max_score": 2.0, "score": 0.0, "status": "failed",
+             "output": "No response.", "tags": ["task", "no_response"], "visibility": "visible"}]
+    merged = merge_results({**graded, "tests": graded["tests"] + hand},
+                           {**visible, "tests": visible["tests"] + hand}, "after_due_date")
+    assert not [t for t in merged["tests"] if t.get("tags", [None, None])[1] in ("manual", "no_response")]
+    assert sum(t.get("max_score", 0) for t in merged["tests"]) == 5.0, "the autograder's maximum: autograded parts"
+    note = next(t for t in merged["tests"] if t["name"] == "Graded by hand on Gradescope")
+    assert "score" not in note and "max_score" not in note and note["visibility"] == "visible"
+    assert "why (graded by hand): 1 point" in note["output"] and "task (graded by hand): 2 points" in note["output"]
+    assert "left blank" in note["output"]
     assert len([t for t in merged["tests"] if t["name"].endswith("visible tests")]) == 2
     broken = merge_results(None, None, "after_due_date", "0 submissions found")
     assert broken["score"] == 0.0 and "could not grade" in broken["output"] and broken["tests"] == []
@@ -163,3 +172,48 @@ def test_run_autograder_in_a_gradescope_root_writes_results_json(tmp_path):
     empty = _submit(root, None)
     assert empty["score"] == 0, empty
     assert empty["output"], "an empty submission still gets a results.json that says what happened"
+
+
+def _course_with_a_visible_only_part(root: Path):
+    """The mini course under nbgrader's authoring rules, its `add` test without hidden tests."""
+    from autograder.layout import Course
+    from autograder.release import release_assignment
+
+    nb = M.source_notebook()
+    for cell in nb.cells:
+        if C.grade_id(cell) == "test_add":
+            cell.source = C.visible_part(C.source(cell))
+    (root / "source" / M.ASSIGNMENT).mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text('c = get_config()\nc.Autograder.authoring_rules = "nbgrader"\n')
+    nbformat.write(nb, root / "source" / M.ASSIGNMENT / f"{M.ASSIGNMENT}.ipynb")
+    course = Course(root)
+    release_assignment(course, M.ASSIGNMENT)
+    return course
+
+
+def test_a_graded_batch_results_json_is_valid_and_hides_hidden_tests_until_the_due_date(tmp_path):
+    """results/<student>.json of `autograder grade` in Gradescope's format: a part whose test cell has
+    hidden tests shows after the due date (its message may come from a hidden test), a part with
+    visible tests only shows now; a written answer still to be graded by hand scores 0 and says so,
+    so every test has a score and they add up to the total."""
+    course = _course_with_a_visible_only_part(tmp_path / "course")
+    nb = M.submission(course, {**M.PERFECT, "mean": M.WRONG["mean"]})
+    for cell in nb.cells:
+        if C.grade_id(cell) == "why":
+            cell.source = "Fresh inputs catch hard-coded answers."
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "subs" / "ann" / f"{M.ASSIGNMENT}.ipynb")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course.root), "grade", M.ASSIGNMENT,
+                           str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--quiet"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "out" / "results" / "ann.json").read_text())
+    by_part = {t["tags"][0]: t for t in data["tests"]}
+    assert all(isinstance(t.get("score"), (int, float)) and "max_score" in t for t in data["tests"]), data["tests"]
+    assert sum(t["score"] for t in data["tests"]) == data["score"] == M.MAX_SCORE - 3
+    assert by_part["test_add"]["visibility"] == "visible", "visible tests only: nothing to hide"
+    assert by_part["test_mean"]["visibility"] == by_part["test_scale"]["visibility"] == "after_due_date"
+    assert by_part["test_mean"]["score"] == 0
+    why = by_part["why"]
+    assert (why["score"], why["max_score"]) == (0, 1) and "graded by hand later" in why["output"]
+    assert "status" not in why, "neither passed nor failed while it waits for a grader"

@@ -190,20 +190,43 @@ def _grade(course_dir: Path, assignment: str, submissions: Path, out: Path, grad
     return None, reason
 
 
+HAND_NOTE = "Graded by hand on Gradescope"
+
+
+def hand_graded_note(parts: list[dict], number: str) -> dict:
+    """The parts graded by hand (written answers, tasks), left out of the autograder's scored tests.
+
+    Inside Gradescope no hand grade ever reaches run_autograder (the grader's gradebook, formgrader
+    and `handgrade import` are not there), so a pending entry would stay pending for good, and its
+    maximum would count towards the autograder's score. Gradescope grades them itself: the
+    assignment's manually graded questions (Edit Outline), one per part with its points. This entry
+    (no score: informational) tells students and graders which parts those are."""
+    lines = ["These parts are graded by hand, in Gradescope's manually graded questions; the autograder's "
+             "score does not include them:"]
+    for part in parts:
+        points = part.get("max_score", 0)
+        line = f"- {part.get('name', '?')}: {points:g} point{'' if points == 1 else 's'}"
+        if (part.get("tags") or [None, None])[1] == R.NO_RESPONSE:
+            line += " (left blank: No response.)"
+        lines.append(line)
+    return {"name": HAND_NOTE, "number": number, "status": "passed", "output": "\n".join(lines),
+            "visibility": "visible"}
+
+
 def merge_results(graded: dict | None, visible: dict | None, hidden_visibility: str, problem: str = "") -> dict:
     """One results.json: each part's visible tests now, its score (all tests) per `hidden_visibility`."""
     if graded is None:
         return {"score": 0.0, "output": "The autograder could not grade this submission. " + (problem or "")
                 + "\nUpload the assignment's notebook (.ipynb) as you received it, with your answers filled in.",
                 "stdout_visibility": "hidden", "tests": []}
-    tests = []
+    tests, by_hand = [], []
     # both runs grade the same parts in the same order: a part is known by its number and name
     checks = {(t.get("number"), t.get("name")): t for t in (visible or {}).get("tests", [])}
     for index, part in enumerate(graded.get("tests", []), start=1):
         number = part.get("number") or str(index)
         tags = part.get("tags") or []
         if len(tags) > 1 and tags[1] in HAND_OUTCOMES:
-            tests.append({**part, "number": number})  # graded by hand: no tests to run, nothing hidden
+            by_hand.append(part)  # graded on Gradescope itself (hand_graded_note)
             continue
         check = checks.get((part.get("number"), part.get("name")))
         if check is not None:
@@ -212,7 +235,9 @@ def merge_results(graded: dict | None, visible: dict | None, hidden_visibility: 
                           "visibility": "visible"})
         tests.append({**part, "name": f"{part['name']}: all tests", "number": f"{number}.2",
                       "visibility": hidden_visibility})
-    tests.append({"name": "Grading notes", "number": f"{len(graded.get('tests', [])) + 1}",
+    if by_hand:
+        tests.append(hand_graded_note(by_hand, str(len(graded.get("tests", [])) + 1)))
+    tests.append({"name": "Grading notes", "number": f"{len(graded.get('tests', [])) + 2}",
                   "status": "passed", "output": graded.get("output", ""), "visibility": hidden_visibility})
     when = {"after_due_date": "after the due date", "after_published": "when grades are published",
             "hidden": "from your instructor", "visible": "now"}[hidden_visibility]
