@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"({len(dist.files)} files; students install it with `pip install {dist.folder}`)")
             return 0
         if args.command == "gradescope":
-            from autograder.platforms.gradescope import BundleOptions, build_bundle
+            from autograder.platforms.gradescope import BundleOptions, build_bundle, hand_graded_parts
 
             grade_args = []
             for flag, value in (("--cell-timeout", args.cell_timeout), ("--timeout", args.timeout),
@@ -348,9 +348,16 @@ def main(argv: list[str] | None = None) -> int:
                     grade_args.append(f"{flag}={value}")
             if args.no_namespaces:
                 grade_args.append("--no-namespaces")
-            out = build_bundle(_course(args), args.assignment, args.out,
+            course = _course(args)
+            out = build_bundle(course, args.assignment, args.out,
                                BundleOptions(hidden_visibility=args.hidden_visibility, grade_args=grade_args))
             print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
+            hand = hand_graded_parts(course, args.assignment)
+            if hand:
+                print("the autograder's score leaves out the parts graded by hand; add a manually graded question "
+                      "for each (Edit Outline):")
+                for notebook, part, points in hand:
+                    print(f"  {notebook} {part}: {points:g} point{'' if points == 1 else 's'}")
             return 0
         if args.command == "classroom":
             from autograder.platforms.classroom import layout_repository

@@ -27,13 +27,13 @@ SOLUTION_LINES = ["return sum(xs) / len(xs)", "return np.asarray(values, dtype=f
 VISIBLE_ONLY = {"mean": "def mean_of(xs):\n    return 2"}
 
 
-def build_zip(tmp_path: Path, *extra: str) -> tuple:
-    course = M.build(tmp_path / "course")
+def build_zip(tmp_path: Path, *extra: str, course=None, assignment: str = M.ASSIGNMENT) -> tuple:
+    course = course or M.build(tmp_path / "course")
     (course.root / "pyproject.toml").write_bytes((PROJECT_ROOT / "pyproject.toml").read_bytes())
     (course.root / "constraints.txt").write_bytes((PROJECT_ROOT / "constraints.txt").read_bytes())
     out = tmp_path / "autograder.zip"
     proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course.root), "gradescope",
-                           M.ASSIGNMENT, "--out", str(out), *extra], capture_output=True, text=True, timeout=600)
+                           assignment, "--out", str(out), *extra], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return course, out
 
@@ -107,8 +107,8 @@ def test_results_show_visible_tests_now_and_scores_after_the_due_date():
     assert broken["score"] == 0.0 and "could not grade" in broken["output"] and broken["tests"] == []
 
 
-def _gradescope_root(tmp_path: Path, bundle: Path) -> Path:
-    root = tmp_path / "autograder"
+def _gradescope_root(tmp_path: Path, bundle: Path, name: str = "autograder") -> Path:
+    root = tmp_path / name
     (root / "source").mkdir(parents=True)
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(root / "source")
@@ -118,12 +118,15 @@ def _gradescope_root(tmp_path: Path, bundle: Path) -> Path:
     return root
 
 
-def _submit(root: Path, notebook) -> dict:
+def _submit(root: Path, notebook, names: dict | None = None) -> dict:
+    """`names`: file name -> notebook, for an assignment of several notebooks."""
     shutil.rmtree(root / "submission", ignore_errors=True)
     shutil.rmtree(root / "results", ignore_errors=True)
     (root / "submission").mkdir()
     if notebook is not None:
         nbformat.write(notebook, root / "submission" / f"{M.ASSIGNMENT}.ipynb")
+    for name, nb in (names or {}).items():
+        nbformat.write(nb, root / "submission" / name)
     proc = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=1200,
                           env={**os.environ, "GRADESCOPE_ROOT": str(root)})
     assert proc.returncode == 0, proc.stderr
@@ -217,3 +220,63 @@ def test_a_graded_batch_results_json_is_valid_and_hides_hidden_tests_until_the_d
     why = by_part["why"]
     assert (why["score"], why["max_score"]) == (0, 1) and "graded by hand later" in why["output"]
     assert "status" not in why, "neither passed nor failed while it waits for a grader"
+
+
+def _two_notebook_course(root: Path):
+    """An nbgrader assignment `hw` of two notebooks (nbgrader's layout allows several): part1 and
+    part2, each the mini notebook."""
+    from autograder.layout import Course
+    from autograder.release import release_assignment
+
+    (root / "source" / "hw").mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    for name in ("part1", "part2"):
+        nbformat.write(M.source_notebook(), root / "source" / "hw" / f"{name}.ipynb")
+    course = Course(root)
+    assert course.notebooks("hw") == ["part1.ipynb", "part2.ipynb"]
+    release_assignment(course, "hw")
+    return course
+
+
+def _release_of(course, name: str, answers: dict):
+    nb = nbformat.read(course.release / "hw" / name, as_version=4)
+    for cell in nb.cells:
+        if C.grade_id(cell) in answers:
+            cell.source = answers[C.grade_id(cell)]
+    return nb
+
+
+def _setup(root: Path) -> None:
+    borrowed_venv(root / "venv")
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", capture_output=True,
+                           text=True, timeout=900, env={**os.environ, "GRADESCOPE_ROOT": str(root),
+                                                        "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0"})
+    assert setup.returncode == 0, setup.stderr
+
+
+@pytest.mark.slow
+def test_an_assignment_of_several_notebooks_is_graded_notebook_by_notebook(tmp_path):
+    """An nbgrader assignment with two notebooks: the bundle carries both, run_autograder grades each
+    notebook the student uploaded and reports every part of both, the score adding them up; a
+    notebook missing from the upload scores 0 and says so, the other is still graded."""
+    course = _two_notebook_course(tmp_path / "course")
+    _, bundle = build_zip(tmp_path, "--no-namespaces", "--sandbox-user", "", course=course, assignment="hw")
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+    for label in ("grading", "visible"):
+        assert {f"{label}/source/hw/part1.ipynb", f"{label}/source/hw/part2.ipynb"} <= names
+    root = _gradescope_root(tmp_path, bundle)
+    _setup(root)
+    results = _submit(root, None, {"part1.ipynb": _release_of(course, "part1.ipynb", M.PERFECT),
+                                   "part2.ipynb": _release_of(course, "part2.ipynb", {**M.PERFECT, **VISIBLE_ONLY})})
+    scored = {t["name"]: t for t in results["tests"] if t["name"].endswith(": all tests")}
+    assert set(scored) == {f"{nb}: {part}: all tests" for nb in ("part1", "part2") for part in ("add", "mean", "scale")}
+    assert scored["part2: mean: all tests"]["score"] == 0 and scored["part1: mean: all tests"]["score"] == 3
+    assert results["score"] == 2 * M.MAX_SCORE - 3
+    assert len({t["number"] for t in results["tests"]}) == len(results["tests"]), "numbers stay unique"
+    note = [t for t in results["tests"] if t["name"].endswith("Graded by hand on Gradescope")]
+    assert len(note) == 2 and all("why" in t["output"] for t in note)
+
+    half = _submit(root, None, {"part1.ipynb": _release_of(course, "part1.ipynb", M.PERFECT)})
+    assert half["score"] == M.MAX_SCORE
+    assert "part2.ipynb was not submitted" in half["output"], "part1 is not graded a second time as part2"
