@@ -254,6 +254,19 @@ class GradebookWriter:
 
         _retrying(update, self.db_url, f"update the record of {student_id}")
 
+    def set_late_penalty(self, result: R.SubmissionResult, notebook_id: str) -> None:
+        """The result's late penalty into the gradebook (nbgrader's `late_submission_penalty`),
+        after hand grades changed it: the penalty is taken off the whole grade (late.py)."""
+        def update():
+            with self._gradebook() as gb:
+                notebook = gb.find_submission_notebook(notebook_id, result.assignment, result.student_id)
+                notebook.late_submission_penalty = result.late_penalty or None
+                gb.db.commit()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=Warning)
+            _retrying(update, self.db_url, f"update the late penalty of {result.student_id}")
+
     def record(self, result: R.SubmissionResult, notebook_id: str, record_digest: str = "") -> Recorded:
         with warnings.catch_warnings():
             # nbgrader's own update_or_create_submission trips SQLAlchemy autoflush warnings
