@@ -1,138 +1,118 @@
 """The capstone's leaderboard from a real graded batch.
 
-07's hidden tests print what they measured; to reach the leaderboard they must also report it
-(autograder/measure.py). Until they do, this test grades a copy of the course whose 07 source has
-the report() statements below added to its hidden tests (the exact change 07 needs: each entry is
-put right before the anchor statement, or after it), then grades the perfect example, a wrong
-variant (threshold at the validation set's prevalence, a monitor that never alarms) and the blank
-example, and reads the class report.
+07's hidden tests report what they measure (autograder/measure.py): nudge precision and recall,
+worst-tone recall, model size and latency, the monitor's alarms and false alarms. This grades the
+course as it is (the perfect example, a wrong variant and the blank example, in one batch) and
+reads what reached the parts and the class report's leaderboard.
 """
 from __future__ import annotations
 
+import math
 import re
-import shutil
 
-import nbformat
 import pytest
 
-from autograder import cells as C
-from autograder.layout import Course
+from autograder.execute import Settings
+from autograder.measure import GUARDRAIL, meets
 from autograder.report import write_report
+from course.spec import SPEC
 from tests import helpers as H
-from tests.test_assignment_07 import WRONG_A
+from tests.test_assignment_07 import UNWRAP, WRONG_A
 from tests.test_leaderboard import leaderboard_rows
 
 A = "07-capstone"
 pytestmark = pytest.mark.xdist_group("assignment-07")
 
-IMPORT = "from autograder.measure import report as _measure\n"
-
-# grade id -> [(anchor statement, "before" or "after", statements to insert)]
-MEASURES = {
-    "test_nudge_precision": [(
-        'assert _best_case >= _SPEC.min_precision, f"precision {_m[\'precision\']:.3f} is clearly below the floor"',
-        "before",
-        '_measure("precision", float(_m["precision"]), target=float(_SPEC.min_precision), unit="fraction", '
-        'role="guardrail")\n')],
-    "test_nudge_recall": [(
-        'assert _m["recall"] >= _SPEC.target_recall, f"recall {_m[\'recall\']:.3f} below the target"',
-        "before",
-        '_measure("recall", float(_m["recall"]), target=float(_SPEC.target_recall), unit="fraction", '
-        'role="primary")\n')],
-    "test_worst_tone": [(
-        'assert _rec[_worst] >= _SPEC.worst_tone_recall, f"worst tone recall {_rec[_worst]:.3f}"',
-        "before",
-        '_measure("worst_tone_recall", float(_rec[_worst]), target=float(_SPEC.worst_tone_recall), '
-        'unit="fraction", role="guardrail")\n')],
-    "test_budget": [(
-        'assert _size(_sys.model) <= _SPEC.model_mb, f"the model is {_size(_sys.model):.2f} MB, over {_SPEC.model_mb:g} MB"',
-        "before",
-        '_measure("model_mb", float(_size(_sys.model)), target=float(_SPEC.model_mb), unit="MB", better="lower", '
-        'role="guardrail")\n'
-        '_measure("latency_ms", float(_lat(_sys.model)), target=float(_SPEC.latency_budget_ms), unit="ms (fake clock)", '
-        'better="lower", role="guardrail")\n')],
-    "test_monitor_quiet": [(
-        'assert _alerts <= max(1, int(_SPEC.max_false_alarm_rate * _hours)), f"{_alerts} false alarms in {_hours} hours"',
-        "before",
-        '_measure("false_alarm_rate", _alerts / _hours, target=max(1, int(_SPEC.max_false_alarm_rate * _hours)) / _hours, '
-        'unit="share of drift-free hours", better="lower")\n')],
-}
-# the alarm test asserts inside its loop; it reports the worst delay after the loop instead
-ALARM_OLD = """    print(f"{_kind} change at hour {_at}: first alert at hour {_first} (spec: within {_SPEC.max_detection_delay} windows)")
-    assert _first is not None and _first - _at < _SPEC.max_detection_delay, f"no alert within the spec's delay after the {_kind} change"
-"""
-ALARM_NEW = """    print(f"{_kind} change at hour {_at}: first alert at hour {_first} (spec: within {_SPEC.max_detection_delay} windows)")
-    _delays[_kind] = None if _first is None else int(_first - _at + 1)
-_measure("changes_caught", sum(_d is not None and _d <= _SPEC.max_detection_delay for _d in _delays.values()), target=2, unit="of 2")
-_worst_delay = max(_delays.values()) if all(_d is not None for _d in _delays.values()) else None
-_measure("alarm_delay", _worst_delay, target=_SPEC.max_detection_delay, unit="windows", better="lower", role="guardrail")
-for _kind, _d in _delays.items():
-    assert _d is not None and _d <= _SPEC.max_detection_delay, f"no alert within the spec's delay after the {_kind} change"
-"""
-
-
-def measured_source(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """07's source with the report() statements added to its hidden tests."""
-    for cell in nb.cells:
-        gid = C.grade_id(cell)
-        text = C.source(cell)
-        if gid in MEASURES:
-            for anchor, where, insert in MEASURES[gid]:
-                assert anchor in text, f"07's hidden test {gid} changed: update MEASURES ({anchor!r} not found)"
-                text = text.replace(anchor, insert + anchor if where == "before" else anchor + "\n" + insert)
-        elif gid == "test_monitor_alarm":
-            assert ALARM_OLD in text, "07's hidden test test_monitor_alarm changed: update ALARM_OLD"
-            text = text.replace(ALARM_OLD, ALARM_NEW).replace("_sys = FrownNudgeSystem", "_delays = {}\n_sys = FrownNudgeSystem", 1)
-        else:
-            continue
-        cell.source = text.replace(C.BEGIN_HIDDEN + "\n", C.BEGIN_HIDDEN + "\n" + IMPORT, 1)
-    return nb
+MEASURED = {"test_nudge_precision.precision", "test_nudge_recall.recall", "test_worst_tone.worst_tone_recall",
+            "test_budget.model_mb", "test_budget.latency_ms", "test_monitor_alarm.changes_caught",
+            "test_monitor_alarm.alarm_delay", "test_monitor_quiet.false_alarm_rate"}
+GUARDRAILS = {"test_nudge_precision.precision", "test_worst_tone.worst_tone_recall", "test_budget.model_mb",
+              "test_budget.latency_ms", "test_monitor_alarm.alarm_delay"}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("capstone")
-    root = base / "course"
-    for folder in (f"source/{A}", f"release/{A}", "datasets"):
-        shutil.copytree(H.ROOT / folder, root / folder)
-    shutil.copy(H.ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    path = root / "source" / A / f"{A}.ipynb"
-    nbformat.write(measured_source(nbformat.read(path, as_version=4)), path)
-    course = Course(root)
     perfect = H.example(A, "perfect")
-    notebooks = {"perfect": perfect, "blank": H.example(A, "blank"), "wrong_a": H.with_mistakes(perfect, WRONG_A)}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COURSE_DATA_DIR", str(root / "datasets"))  # the course package's data, in the copy
-        results = H.grade_notebooks(A, notebooks, base, course=course)
+    notebooks = {"perfect": perfect, "blank": H.example(A, "blank"),
+                 "wrong_a": H.with_mistakes(H.with_mistakes(perfect, WRONG_A), UNWRAP)}
+    # a busy machine can take over a minute to start a kernel; this test reads measurements, not start-up times
+    results = H.grade_notebooks(A, notebooks, base, settings=Settings(start_timeout=300))
     page = write_report(base / "out").read_text()
-    return {"results": results, "page": page, "out": base / "out"}
+    return {"results": results, "page": page}
 
 
 def _measured(result) -> dict:
     return {f"{p.grade_id}.{name}": m for p in result.parts for name, m in p.measured.items()}
 
 
+def _quiet_allowance(hours: int) -> int:
+    """The most false alarms test_monitor_quiet passes in `hours` drift-free hours (its binomial test)."""
+    rate = SPEC.max_false_alarm_rate
+    tail = lambda k: sum(math.comb(hours, j) * rate ** j * (1 - rate) ** (hours - j) for j in range(k, hours + 1))  # noqa: E731
+    return max(k for k in range(hours + 1) if tail(k) >= 0.05)
+
+
 @pytest.mark.slow
-def test_capstone_criteria_reach_the_leaderboard(graded):
-    perfect, wrong = _measured(graded["results"]["perfect"]), _measured(graded["results"]["wrong_a"])
-    expected = {"test_nudge_precision.precision", "test_nudge_recall.recall", "test_worst_tone.worst_tone_recall",
-                "test_budget.model_mb", "test_budget.latency_ms", "test_monitor_alarm.changes_caught",
-                "test_monitor_alarm.alarm_delay", "test_monitor_quiet.false_alarm_rate"}
-    assert set(perfect) == expected, sorted(perfect)
-    assert perfect["test_monitor_alarm.changes_caught"]["value"] == 2
-    assert perfect["test_nudge_recall.recall"]["value"] >= perfect["test_nudge_recall.recall"]["target"] == 0.85
-    assert perfect["test_budget.model_mb"]["value"] <= 1.0 and perfect["test_budget.model_mb"]["unit"] == "MB"
-    # the wrong variant's monitor never alarms: it caught no change, and its graded part failed
+def test_perfect_meets_every_guardrail(graded):
+    for student, result in graded["results"].items():
+        assert result.status == "graded", f"{student}: {result.reason}"
+    perfect = _measured(graded["results"]["perfect"])
+    assert set(perfect) == MEASURED, sorted(perfect)
+    assert {k for k, m in perfect.items() if m["role"] == GUARDRAIL} == GUARDRAILS
+    missed = {k: m for k, m in perfect.items() if meets(m["value"], m["target"], m["better"]) is False}
+    assert not missed, f"the reference solution misses: {missed}"
+    assert perfect["test_nudge_recall.recall"]["role"] == "primary"
+    assert perfect["test_nudge_recall.recall"]["target"] == SPEC.target_recall
+    assert perfect["test_nudge_precision.precision"]["target"] == SPEC.min_precision
+    assert perfect["test_worst_tone.worst_tone_recall"]["target"] == SPEC.worst_tone_recall
+    assert perfect["test_budget.model_mb"]["target"] == SPEC.model_mb and perfect["test_budget.model_mb"]["unit"] == "MB"
+    assert perfect["test_budget.latency_ms"]["target"] == SPEC.latency_budget_ms
+    assert perfect["test_budget.latency_ms"]["better"] == "lower"
+    assert perfect["test_monitor_alarm.changes_caught"]["value"] == perfect["test_monitor_alarm.changes_caught"]["target"] == 2
+    assert 1 <= perfect["test_monitor_alarm.alarm_delay"]["value"] <= SPEC.max_detection_delay
+    assert perfect["test_monitor_alarm.alarm_delay"]["target"] == SPEC.max_detection_delay
+    # the quiet test's target is its own allowance: the most alerts its binomial test passes in its drift-free
+    # hours (a 12-hour quiet day and the 8 hours before each change of the alarm days), per hour
+    quiet, hours = perfect["test_monitor_quiet.false_alarm_rate"], 12 + 8 + 8
+    assert quiet["target"] == pytest.approx(_quiet_allowance(hours) / hours) and quiet["better"] == "lower"
+    assert quiet["target"] > SPEC.max_false_alarm_rate, "a day of hours cannot show 2% by itself: the allowance is wider"
+    # every part passed, so every reported value stood before a passing assert
+    assert graded["results"]["perfect"].score == graded["results"]["perfect"].max_score, H.summary(graded["results"]["perfect"])
+
+
+@pytest.mark.slow
+def test_wrong_variant_misses_precision_and_never_alarms(graded):
+    wrong = _measured(graded["results"]["wrong_a"])
+    outcome = H.outcomes(graded["results"]["wrong_a"])
+    precision = wrong["test_nudge_precision.precision"]
+    assert precision["value"] < SPEC.min_precision == precision["target"], precision
+    assert outcome["test_nudge_precision"] == "failed"
+    # its monitor never alarms: no change caught, no delay to measure, the part failed
     assert wrong["test_monitor_alarm.changes_caught"]["value"] == 0
-    assert H.outcomes(graded["results"]["wrong_a"])["test_monitor_alarm"] == "failed"
+    assert wrong["test_monitor_alarm.alarm_delay"]["value"] is None
+    assert outcome["test_monitor_alarm"] == "failed"
+    # .model is the detector wrapper: the budget test stops before it can measure size or latency
+    assert outcome["test_budget"] == "failed"
+    assert "test_budget.model_mb" not in wrong and "test_budget.latency_ms" not in wrong
     assert _measured(graded["results"]["blank"]) == {}
 
+
+@pytest.mark.slow
+def test_class_report_shows_the_capstone_leaderboard(graded):
     page = graded["page"]
     head = page.split("<table class=leaderboard>")[1].split("</tr>")[0]
-    assert re.search(r"recall \(fraction\) <i>primary</i><br>target &ge; 0.85", head), head
-    assert re.search(r"latency_ms \(ms \(fake clock\)\) <i>guardrail</i><br>target &le; 20", head), head
+    assert re.search(rf"recall \(fraction\) <i>primary</i><br>target &ge; {SPEC.target_recall:.4g}", head), head
+    assert re.search(rf"precision \(fraction\) <i>guardrail</i><br>target &ge; {SPEC.min_precision:.4g}", head), head
+    assert re.search(rf"latency_ms \(ms \(fake clock\)\) <i>guardrail</i><br>target &le; {SPEC.latency_budget_ms:.4g}",
+                     head), head
     rows = leaderboard_rows(page)
     assert [r["student"] for r in rows] == ["perfect", "wrong_a", "blank"], rows
-    assert rows[1]["test_monitor_alarm.changes_caught"] == "0 ✗"
-    assert rows[1]["test_monitor_alarm.alarm_delay"] == "n/a ✗"
-    assert rows[2]["test_nudge_recall.recall"] == "—"
+    perfect, wrong, blank = rows
+    assert set(perfect) - {"student", "rank"} == MEASURED
+    assert not [k for k in MEASURED if perfect[k].endswith("✗") or perfect[k] == "—"], perfect
+    assert wrong["test_nudge_precision.precision"].endswith(" ✗"), wrong
+    assert wrong["test_monitor_alarm.changes_caught"] == "0 ✗"
+    assert wrong["test_monitor_alarm.alarm_delay"] == "n/a ✗"
+    assert wrong["test_budget.model_mb"] == "—"
+    assert {blank[k] for k in MEASURED} == {"—"}, blank
