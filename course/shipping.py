@@ -75,8 +75,8 @@ def camera_frames(frames, *, broken_share: float = 0.0, seed: int = 0) -> np.nda
 def broken_mask(crops) -> np.ndarray:
     """True for each crop whose pixels are all equal (what :func:`camera_frames` breaks)."""
     crops = np.asarray(crops)
-    flat = crops.reshape(len(crops), -1)
-    return flat.min(axis=1) == flat.max(axis=1)
+    pixels = crops.reshape(len(crops), -1)  # one row of pixels per crop
+    return pixels.min(axis=1) == pixels.max(axis=1)
 
 
 def _macs(model, image_size: int) -> int:

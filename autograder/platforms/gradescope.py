@@ -147,13 +147,13 @@ def bundle_files(course: Course, assignment: str, options: BundleOptions) -> dic
         for rel, data in released.items():
             files[f"{label}/release/{assignment}/{rel}"] = data
     solutions: set[str] = set()
-    for name in names:
-        source_nb = nbformat.read(course.with_notebook(name).source_notebook(assignment), as_version=4)
+    for notebook_file in names:
+        source_nb = nbformat.read(course.with_notebook(notebook_file).source_notebook(assignment), as_version=4)
         grading = grading_notebook(source_nb)
         visible = visible_notebook(grading)
         for label, nb in (("grading", grading), ("visible", visible)):
-            validate_source(nb, f"{label}/source/{assignment}/{name}")
-            files[f"{label}/source/{assignment}/{name}"] = (nbformat.writes(nb) + "\n").encode()
+            validate_source(nb, f"{label}/source/{assignment}/{notebook_file}")
+            files[f"{label}/source/{assignment}/{notebook_file}"] = (nbformat.writes(nb) + "\n").encode()
         solutions |= _solution_lines(source_nb)
     files[CONFIG] = (json.dumps({"assignment": assignment, "notebooks": names,
                                  "hidden_visibility": options.hidden_visibility,
