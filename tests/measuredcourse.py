@@ -16,7 +16,7 @@ import nbformat
 from autograder import cells as C
 from autograder.authoring import answer, locked, markdown, notebook, parameters, tests, written
 from autograder.layout import Course
-from autograder.release import release_assignment
+from tests import minicourse
 
 ASSIGNMENT = "00-measured"
 PERFECT_THRESHOLD = 0.6
@@ -59,13 +59,7 @@ def source_notebook() -> nbformat.NotebookNode:
 
 
 def build(root: Path) -> Course:
-    root = Path(root)
-    (root / "source" / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
-    (root / "nbgrader_config.py").write_text("c = get_config()\n")
-    nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    course = Course(root)
-    release_assignment(course, ASSIGNMENT)
-    return course
+    return minicourse.build(root, source_notebook(), ASSIGNMENT)
 
 
 def submission(course: Course, threshold: float | None, extra_cells: list | None = None,
