@@ -8,7 +8,7 @@ unit and the target the tests measured against; one row per student.
 Ranking follows the way a spec with a primary metric and guardrails is read (course/spec.py: the
 primary metric counts only among the operating points that meet the guardrails): first the
 students who miss fewer guardrail targets (a guardrail not measured counts as missed), then the
-better primary value, then the student id. Without a measurement declared ``role="primary"``
+better primary value, then the higher score, then the student id. Without a measurement declared ``role="primary"``
 students are ranked by the number of targets they meet.
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ class Column:
 class Row:
     student_id: str
     status: str
+    score: float = 0.0  # every point so far (total_score): breaks ties between equal measurements
     values: dict[str, float | None] = field(default_factory=dict)  # column key -> value (None: not measurable)
     misses: set[str] = field(default_factory=set)  # column keys whose value misses its target
     rank: int = 0
@@ -70,7 +71,7 @@ def build(results: list[R.SubmissionResult]) -> Leaderboard:
             column.target = targets[column.key].most_common(1)[0][0]
     rows = []
     for result in results:
-        row = Row(result.student_id, result.status)
+        row = Row(result.student_id, result.status, result.total_score)
         for part in result.parts:
             for name, m in (part.measured or {}).items():
                 key = f"{part.grade_id}.{name}"
@@ -90,11 +91,11 @@ def _rank_key(row: Row, columns: list[Column]) -> tuple:
     primary = next((c for c in columns if c.role == PRIMARY), None)
     if primary is None:
         met = sum(1 for c in columns if row.values.get(c.key) is not None and c.key not in row.misses)
-        return (missed, -met, row.student_id)
+        return (missed, -met, -row.score, row.student_id)
     if row.values.get(primary.key) is None:
-        return (missed, 1, 0.0, row.student_id)
+        return (missed, 1, 0.0, -row.score, row.student_id)
     value = row.values[primary.key]
-    return (missed, 0, -value if primary.better == HIGHER else value, row.student_id)
+    return (missed, 0, -value if primary.better == HIGHER else value, -row.score, row.student_id)
 
 
 def ranking_rule(board: Leaderboard) -> str:
@@ -106,4 +107,4 @@ def ranking_rule(board: Leaderboard) -> str:
         then = f"{'highest' if primary.better == HIGHER else 'lowest'} {primary.name}"
     else:
         then = "most targets met"
-    return "Ranked by " + (f"{first}, then {then}" if first else then) + "."
+    return "Ranked by " + (f"{first}, then {then}" if first else then) + ", then score."

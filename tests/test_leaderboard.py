@@ -147,7 +147,7 @@ def test_report_shows_a_leaderboard_ranked_by_the_primary_metric_among_guardrail
     assert cy["test_quality.precision"] == "—" and cy["rank"] == 4, "nothing measured: last"
     bob = next(r for r in rows if r["student"] == "bob")
     assert bob["test_quality.precision"].endswith("✗"), "a value missing its target is marked"
-    assert "Ranked by fewest guardrail targets missed (precision), then highest recall." in page
+    assert "Ranked by fewest guardrail targets missed (precision), then highest recall, then score." in page
 
 
 def test_report_agrees_with_grades_csv_hand_points_and_total_included(batch):
@@ -202,3 +202,19 @@ def test_the_release_refuses_a_report_the_grader_cannot_read(tmp_path, hidden, m
         from autograder.release import release_assignment
 
         release_assignment(course, MC.ASSIGNMENT)
+
+
+def test_equal_measurements_rank_the_higher_score_first():
+    """Two students whose hidden tests measured the same (a partial submission whose detector is
+    the reference's) are told apart by their score, not by the alphabet."""
+    from autograder import leaderboard
+    from autograder import results as R
+
+    def student(name, points):
+        measured = {"recall": {"value": 0.97, "target": 0.85, "better": "higher", "role": "primary", "unit": ""}}
+        return R.SubmissionResult(name, "a", R.GRADED, parts=[
+            R.PartResult("quality", "quality", "test", 1.0, 1.0, R.PASSED, measured=measured),
+            R.PartResult("memo_check", "memo", "test", points, 5.0, R.PASSED if points == 5 else R.FAILED)])
+
+    board = leaderboard.build([student("partial", 1.0), student("perfect", 5.0)])
+    assert [row.student_id for row in board.rows] == ["perfect", "partial"]
