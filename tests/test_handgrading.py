@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from autograder import cells as C
+from autograder import exports
 from autograder.grade import GradeOptions, grade_assignment
 from tests import minicourse as M
 
@@ -316,7 +317,8 @@ def test_a_blank_answer_scores_zero_and_an_import_can_still_grade_it(batch):
     assert _gradebook_row(out, "cy", "why")[1:3] == (0.5, False)
     hand = {t["tags"][0]: t for t in json.loads((out / "results" / "cy.json").read_text())["tests"]
             if "graded by hand" in t["name"]}
-    assert hand["why"]["score"] == 0.5 and "score" not in hand["task_edge_cases"]
+    assert hand["why"]["score"] == 0.5
+    assert (hand["task_edge_cases"]["score"], hand["task_edge_cases"]["output"]) == (0, exports.PENDING_OUTPUT)
     assert "Blank here, but the task shows you know why." in (out / "feedback" / "cy" / f"{M.ASSIGNMENT}.html").read_text()
 
 
