@@ -14,8 +14,12 @@
     autograder formgrader OUT_DIR
     autograder handgrade export|import|sync OUT_DIR ...
 
-Exit status (`check`: 0 only when every visible test passed, else 1): 0 when the command did its job (for `grade`: the batch ran, whatever the students
-scored); 2 for a usage problem, with a message that says what to do; 1 for an unexpected failure.
+Exit status: 0 when the command did its job (for `grade`: every submission has a row, whatever
+the students scored; for `check`: every visible test passed, else 1); 2 for a usage problem
+(including "nothing gradable found" and an output folder another batch is writing), with a message
+that says what to do; 3 when something the grader relies on failed (the gradebook database, the
+disk, the sandbox): what was graded is kept and running the same command again finishes the rest;
+1 for a bug.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ import re
 import sys
 from pathlib import Path
 
-from autograder.errors import AutograderError, UsageError
+from autograder.errors import AutograderError, InfrastructureError, UsageError
 
 
 def _size(text: str) -> int:
@@ -94,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="accept a scheduler reached without TLS off this machine (anyone who reaches it can run "
                         "code on the workers); a warning is printed")
     p.add_argument("--force", action="store_true", help="re-grade submissions that did not change")
+    p.add_argument("--roster", type=Path, metavar="FILE",
+                   help="the class list (one student id per line, or a CSV with student_id); kept in the output "
+                        "folder: students on it without a submission get an 'absent' row")
     p.add_argument("--cell-timeout", type=_positive(float),
                    help="seconds per cell (default: Execute.timeout in nbgrader_config.py, else 120)")
     p.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per notebook (default 600)")
@@ -279,12 +286,13 @@ def main(argv: list[str] | None = None) -> int:
                                    sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
                                    progress=not args.quiet, times=args.times)
             out = args.out or Path("out") / args.assignment
-            log = (lambda *a, **k: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+            warn = (lambda msg: print(msg, file=sys.stderr))
+            log = (lambda *a, **k: None) if args.quiet else warn
             names = course.notebooks(args.assignment)
             for name in names:  # an nbgrader assignment may have several notebooks: each is graded on its own
                 where = out if len(names) == 1 else out / Path(name).stem
                 results = grade_assignment(course.with_notebook(name), args.assignment, args.submissions, where,
-                                           options, log=log)
+                                           options, log=log, roster_file=args.roster, warn=warn)
                 print_table(results)
                 print(f"\nwrote {where}/grades.csv, {where}/results/, {where}/feedback/")
             return 0
@@ -369,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
             from autograder import handgrade_cli
 
             return handgrade_cli.run(args, lambda: _course(args))
+    except InfrastructureError as error:
+        print(f"autograder: infrastructure failure: {error}", file=sys.stderr)
+        return 3
     except AutograderError as error:
         print(f"autograder: error: {error}", file=sys.stderr)
         return 2

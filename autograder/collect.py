@@ -5,14 +5,22 @@ Accepted layouts, per student (the student id is the folder or file name):
     SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb   (nbgrader's submitted/ layout)
     SUBMISSIONS/<student_id>.zip                          (a zip of either of the above)
     SUBMISSIONS/<student_id>.ipynb
-A submission whose notebook is missing, ambiguous or unreadable is still collected, with the
-problem recorded; the grader turns it into a row with a reason.
+(suffixes in any case). A submission whose notebook is missing, ambiguous or unreadable is still
+collected, with the problem recorded; the grader turns it into a row with a reason.
+
+Every entry of SUBMISSIONS either becomes a submission or is listed with the reason it was not
+(`Scan.skipped`). A name that is not a plain id (`John Smith.ipynb`, `josé/`, an LMS download
+folder such as `Full Name_123_assignsubmission_file_`) gets a safe id derived from it
+(`safe_id`); the original name stays with the result (`origin`). Symbolic links are never
+followed, at the top of SUBMISSIONS or inside a student's folder: a link is refused, and no
+reason ever quotes the content of a file.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -23,6 +31,10 @@ from autograder.errors import UsageError
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 MAX_EXTRA_BYTES = 50 * 1024**2
 SKIP_PARTS = {".ipynb_checkpoints", "__pycache__", ".git", "__MACOSX"}
+# LMS downloads: Moodle's "Full Name_123456_assignsubmission_file_" folders and Canvas's
+# "lastfirst_12345_678901_name.ipynb" (or lastfirst_LATE_...) files; the id keeps name and user number.
+_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<number>\d+)_assignsubmission_[A-Za-z]+_?$")
+_CANVAS = re.compile(r"^(?P<name>[a-z]+)_(?:LATE_)?(?P<number>\d+)_\d+_.+$")
 
 
 @dataclass
@@ -43,6 +55,30 @@ class Submission:
         return digest.hexdigest()
 
 
+def safe_id(name: str) -> str:
+    """A student id made from a file or folder name (without its suffix): letters, digits and
+    `._@+-` only, accents folded to ASCII, other runs of characters as one `_`."""
+    if STUDENT_ID.match(name) and not (_MOODLE.match(name) or _CANVAS.match(name)):
+        return name
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    for pattern in (_MOODLE, _CANVAS):
+        match = pattern.match(text)
+        if match:
+            text = f"{match.group('name')}_{match.group('number')}"
+            break
+    text = re.sub(r"[^A-Za-z0-9._@+-]+", "_", text)
+    text = re.sub(r"_+", "_", text).strip("._-+@")[:100]
+    if not text:
+        text = "student-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return text
+
+
+@dataclass
+class Scan:
+    submissions: list[Submission]
+    skipped: list[tuple[str, str]]  # (entry name, why it is not a submission)
+
+
 def _choose(entries: dict[str, bytes], assignment: str, notebook_name: str, sub: Submission) -> None:
     """Pick the notebook among a student's files (relative posix paths -> bytes)."""
     entries = {name: data for name, data in entries.items()
@@ -52,7 +88,7 @@ def _choose(entries: dict[str, bytes], assignment: str, notebook_name: str, sub:
     if nested and not any(PurePosixPath(n).name == notebook_name and "/" not in n for n in entries):
         prefix = f"{assignment}/"
         entries = {n[len(prefix):]: d for n, d in entries.items() if n.startswith(prefix)}
-    notebooks = sorted(n for n in entries if n.endswith(".ipynb"))
+    notebooks = sorted(n for n in entries if n.lower().endswith(".ipynb"))
     if notebook_name in notebooks:
         chosen = notebook_name
     elif len(notebooks) == 1:
@@ -68,7 +104,7 @@ def _choose(entries: dict[str, bytes], assignment: str, notebook_name: str, sub:
     sub.notebook = entries.pop(chosen)
     total = 0
     for name, data in sorted(entries.items()):
-        if name.endswith(".ipynb"):
+        if name.lower().endswith(".ipynb"):
             continue
         total += len(data)
         if total > MAX_EXTRA_BYTES:
@@ -77,11 +113,16 @@ def _choose(entries: dict[str, bytes], assignment: str, notebook_name: str, sub:
         sub.files[name] = data
 
 
-def _read_folder(folder: Path) -> dict[str, bytes]:
+def _read_folder(folder: Path, sub: Submission) -> dict[str, bytes]:
     entries = {}
+    links = []
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink():
+        if path.is_symlink():
+            links.append(path.relative_to(folder).as_posix())
+        elif path.is_file():
             entries[path.relative_to(folder).as_posix()] = path.read_bytes()
+    if links:
+        sub.notes.append(f"symbolic links are not followed; ignored: {', '.join(links[:5])}")
     return entries
 
 
@@ -99,52 +140,74 @@ def _read_zip(data: bytes) -> dict[str, bytes]:
             entries[name.as_posix()] = archive.read(info)
     # a zip of a folder named after the student: strip that one top-level folder
     tops = {PurePosixPath(n).parts[0] for n in entries}
-    if len(tops) == 1 and not any(n.endswith(".ipynb") and "/" not in n for n in entries):
+    if len(tops) == 1 and not any(n.lower().endswith(".ipynb") and "/" not in n for n in entries):
         top = tops.pop()
         entries = {n[len(top) + 1:]: d for n, d in entries.items() if "/" in n}
     return entries
 
 
-def collect(folder: Path, assignment: str, notebook_name: str) -> list[Submission]:
-    """All submissions in `folder`, sorted by student id."""
+def scan(folder: Path, assignment: str, notebook_name: str) -> Scan:
+    """Every entry of `folder`: a submission each (sorted by student id), or a reason it is not one."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"submissions folder {folder} does not exist or is not a folder")
     found: dict[str, Submission] = {}
+    skipped: list[tuple[str, str]] = []
+    named: list[tuple[Path, str, bool]] = []  # (entry, id, id derived from an odd name)
     # nbgrader's submitted/<student>/<assignment>/ holds every assignment: a student without a
-    # folder for this one has not submitted it (no row), rather than a wrong notebook
-    nbgrader_layout = any((p / assignment).is_dir() for p in folder.iterdir() if p.is_dir())
+    # folder for this one has not submitted it (no row; an 'absent' row if on the roster), rather
+    # than a wrong notebook
+    nbgrader_layout = any((p / assignment).is_dir() for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.name in SKIP_PARTS:
+        if path.name in SKIP_PARTS or path.name.startswith("."):
+            skipped.append((path.name, "hidden or tool folder"))
             continue
-        if path.is_dir() and nbgrader_layout and not (path / assignment).is_dir() and not any(path.glob("*.ipynb")):
+        suffix = path.suffix.lower()
+        if (path.is_dir() and not path.is_symlink() and nbgrader_layout and not (path / assignment).is_dir()
+                and not any(path.glob("*.ipynb"))):
+            skipped.append((path.name, f"no {assignment} folder in this student's nbgrader submissions"))
             continue
-        if path.is_dir():
-            student = path.name
-        elif path.suffix in (".zip", ".ipynb"):
-            student = path.stem
+        if path.is_symlink():
+            stem = path.stem if suffix in (".zip", ".ipynb") else path.name
+        elif path.is_dir():
+            stem = path.name
+        elif suffix in (".zip", ".ipynb"):
+            stem = path.stem
         else:
+            skipped.append((path.name, "not a folder, .ipynb or .zip file"))
             continue
-        if not STUDENT_ID.match(student):
-            continue
+        student = safe_id(stem)
+        named.append((path, student, student != stem))
+    # plain ids first: when a derived id equals a plain one, the plain entry is graded
+    for path, student, derived in sorted(named, key=lambda item: (item[2], item[1], item[0].name)):
         if student in found:
             found[student].notes.append(f"also found {path.name}; graded {found[student].origin}")
+            skipped.append((path.name, f"a second submission of {student} (graded {found[student].origin})"))
             continue
         sub = Submission(student_id=student, origin=path.name)
         found[student] = sub
+        if derived:
+            sub.notes.append(f"submitted as {path.name!r}; graded under the id {student}")
         if path.is_symlink():  # as inside a student's folder: a link could point at any file (or at source/)
-            sub.problem = (R.INVALID_NOTEBOOK, f"{path.name} is a symbolic link; submit the notebook itself "
-                                               "(links are not followed, so a submission cannot point at another file)")
+            sub.problem = (R.INVALID_NOTEBOOK, f"{path.name} is a symbolic link, and links are not followed "
+                                               "(a submission cannot point at another file): put the notebook, "
+                                               "file or folder itself in the submissions folder")
             continue
         try:
             if path.is_dir():
-                _choose(_read_folder(path), assignment, notebook_name, sub)
-            elif path.suffix == ".zip":
+                _choose(_read_folder(path, sub), assignment, notebook_name, sub)
+            elif path.suffix.lower() == ".zip":
                 _choose(_read_zip(path.read_bytes()), assignment, notebook_name, sub)
             else:
                 sub.notebook = path.read_bytes()
                 if path.name != notebook_name:
                     sub.notes.append(f"graded {path.name} as {notebook_name}")
         except (zipfile.BadZipFile, OSError) as error:
-            sub.problem = (R.INVALID_NOTEBOOK, f"could not read {path.name}: {error}")
-    return [found[k] for k in sorted(found)]
+            detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            sub.problem = (R.INVALID_NOTEBOOK, f"could not read {path.name}: {detail}")
+    return Scan([found[k] for k in sorted(found)], skipped)
+
+
+def collect(folder: Path, assignment: str, notebook_name: str) -> list[Submission]:
+    """All submissions in `folder`, sorted by student id."""
+    return scan(folder, assignment, notebook_name).submissions

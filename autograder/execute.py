@@ -25,6 +25,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -42,11 +43,18 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.execute import prepare_notebook_metadata
 from papermill.parameterize import parameterize_notebook
 
+import autograder
+import course as course_package
 from autograder.assemble import FIXED_ROLE, GUARD_ROLE, TEST_ROLE
+from autograder.leftovers import claim_run_dir
 from autograder.sandbox import postmortem
 from autograder.sandbox.isolation import Isolation, Limits, SandboxPlan, detect, kernel_environment
 
 KERNEL_NAME = "autograder-sandbox"
+# Signals an operator or the machine's out-of-memory killer sends. A kernel that dies of one of
+# them (and was not killed by the grader itself, on a timeout) was killed from outside: not the
+# student's doing, so the result is not final (see `Execution.status`).
+SIGNALS_FROM_OUTSIDE = {signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT}
 ENGINE_NAME = "autograder"
 INTERRUPT_GRACE_SECONDS = 5.0
 GRADER_ROLES = (GUARD_ROLE, TEST_ROLE, FIXED_ROLE)  # cells whose code comes from the source notebook
@@ -83,7 +91,7 @@ class Execution:
     """What happened when a notebook ran."""
 
     notebook: nbformat.NotebookNode
-    status: str  # "completed", "timeout", "kernel_died", "failed_to_start"
+    status: str  # "completed", "timeout", "kernel_died", "killed" (from outside), "failed_to_start"
     reason: str
     receipts: list[str]
     isolation: Isolation
@@ -114,9 +122,10 @@ class _SingleSpecManager(KernelSpecManager):
 class GradingClient(PapermillNotebookClient):
     """papermill's client with a notebook deadline, interrupt-then-kill timeouts and an output cap."""
 
-    def __init__(self, nb_man, settings: Settings, **kwargs):
+    def __init__(self, nb_man, settings: Settings, isolation: Isolation | None = None, **kwargs):
         super().__init__(nb_man, **kwargs)
         self.settings = settings
+        self.isolation = isolation
         self.output_bytes = {"student": 0, "grader": 0}  # two budgets of output_limit_bytes each
         self.noticed: set[str] = set()  # budgets whose "limit reached" notice was given
         self.errors_kept: dict[int, int] = {}  # cell index -> error outputs kept
@@ -235,11 +244,20 @@ class GradingClient(PapermillNotebookClient):
                     self.status, self.reason = "timeout", stop
             except DeadKernelError:
                 meta["run"] = RAN
-                cell.outputs.append(nbformat.v4.new_output(
-                    "error", ename="DeadKernelError",
-                    evalue="the kernel died while running this cell (exit, crash or memory limit)", traceback=[]))
-                stop = f"the kernel died while running cell {index}"
-                self.status, self.reason = "kernel_died", stop
+                outside, how = death(self.km, self.isolation) if self.isolation else (False, "")
+                if outside:
+                    cell.outputs.append(nbformat.v4.new_output(
+                        "error", ename="DeadKernelError",
+                        evalue=f"the kernel was killed from outside ({how}) while running this cell", traceback=[]))
+                    stop = (f"the kernel was killed from outside ({how}: the machine's out-of-memory killer or an "
+                            f"operator) while running cell {index}; run the batch again to grade it again")
+                    self.status, self.reason = "killed", stop
+                else:
+                    cell.outputs.append(nbformat.v4.new_output(
+                        "error", ename="DeadKernelError",
+                        evalue="the kernel died while running this cell (exit, crash or memory limit)", traceback=[]))
+                    stop = f"the kernel died while running cell {index}" + (f" ({how})" if how else "")
+                    self.status, self.reason = "kernel_died", stop
                 self.died_at = index
             except CellControlSignal:
                 meta["run"] = RAN
@@ -266,7 +284,7 @@ class GradingEngine(NBClientEngine):
         settings: Settings = kwargs.pop("settings")
         holder: dict = kwargs.pop("holder")
         client = GradingClient(
-            nb_man, settings, km=kwargs.pop("km"), kernel_name=kernel_name,
+            nb_man, settings, isolation=kwargs.pop("isolation", None), km=kwargs.pop("km"), kernel_name=kernel_name,
             startup_timeout=int(start_timeout), timeout=int(settings.cell_timeout),
             allow_errors=True, interrupt_on_timeout=False, raise_on_iopub_timeout=False,
             iopub_timeout=10, record_timing=False, log_output=False,
@@ -286,6 +304,7 @@ def kill_sandbox(km: AsyncKernelManager) -> None:
     """SIGKILL the kernel's process group: bubblewrap, and with it every process in the sandbox."""
     process = getattr(getattr(km, "provisioner", None), "process", None)
     if process is not None and process.poll() is None:
+        km.autograder_killed = True
         try:
             os.killpg(process.pid, 9)
         except (OSError, ProcessLookupError):
@@ -293,6 +312,48 @@ def kill_sandbox(km: AsyncKernelManager) -> None:
                 process.kill()
             except OSError:
                 pass
+
+
+def interpreter() -> str:
+    """This Python, by a path that exists inside the sandbox: the folder resolved (a virtualenv
+    reached through a symlink is bound at its real place), the file name kept (resolving the
+    file itself would leave the virtualenv for the base interpreter)."""
+    return os.path.join(os.path.realpath(os.path.dirname(sys.executable)), os.path.basename(sys.executable))
+
+
+def package_path() -> str:
+    """PYTHONPATH that makes the kernel import the very `autograder` and `course` packages this
+    grader runs (another checkout, or a package the interpreter would not find by itself)."""
+    roots = []
+    for package in (autograder, course_package):
+        if not getattr(package, "__file__", None):
+            # a namespace package: a folder named `course` (a course's own root, say) in the
+            # working folder of the command, not the package; the kernel finds the real one
+            continue
+        root = str(Path(package.__file__).resolve().parent.parent)
+        if root not in roots:
+            roots.append(root)
+    return os.pathsep.join(roots)
+
+
+def death(km: AsyncKernelManager, isolation: Isolation) -> tuple[bool, str]:
+    """How the kernel process ended: (killed from outside?, description).
+
+    Without bubblewrap the kernel is the process jupyter_client started (a signal shows as a
+    negative return code); with it, bubblewrap reports a signal as 128 + its number."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    code = process.poll() if process is not None else None
+    if code is None:
+        return False, "exit status unknown"
+    number = -code if code < 0 else (code - 128 if isolation.bwrap and code > 128 else None)
+    if number is None:
+        return False, f"exit status {code}"
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    outside = number in SIGNALS_FROM_OUTSIDE and not getattr(km, "autograder_killed", False)
+    return outside, name
 
 
 def _exit_status(km: AsyncKernelManager) -> int | None:
@@ -375,6 +436,11 @@ def _prepare_run_dir(isolation: Isolation, base: Path | None) -> tuple[Path, Pat
     return run_dir, scratch, sockets
 
 
+def default_work_base() -> Path:
+    """Where run folders are made: $TMPDIR/autograder-runs (see leftovers.sweep_run_dirs)."""
+    return Path(tempfile.gettempdir()) / "autograder-runs"
+
+
 @dataclass(frozen=True)
 class KernelProfile:
     """What a sandboxed kernel is made of; kernels with equal profiles are interchangeable."""
@@ -405,12 +471,13 @@ class SandboxedKernel:
         self.created = time.monotonic()
         isolation, settings = profile.isolation, profile.settings
         if work_base is None:
-            work_base = Path(tempfile.gettempdir()) / "autograder-runs"
+            work_base = default_work_base()
             work_base.mkdir(exist_ok=True)
             os.chmod(work_base, 0o711)
         self.run_dir, self.scratch, sockets = _prepare_run_dir(isolation, work_base)
         self.used = False
         try:
+            claim_run_dir(self.run_dir)
             fd = os.open(self.run_dir / "key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.write(fd, self.key)
             os.close(fd)
@@ -418,7 +485,8 @@ class SandboxedKernel:
                 isolation=isolation, limits=settings.limits, scratch=self.scratch, sockets=sockets,
                 run_dir=self.run_dir, data_dirs=[Path(d) for d in profile.data_dirs],
                 env=kernel_environment(self.scratch, settings.limits.threads,
-                                       extra={"NBGRADER_EXECUTION": profile.nbgrader_execution},
+                                       extra={"PYTHONPATH": package_path(),
+                                              "NBGRADER_EXECUTION": profile.nbgrader_execution},
                                        tmp=None if isolation.bwrap else self.scratch / "tmp"),
                 kernel={"preimports": list(profile.preimports), "protected": list(profile.protected),
                         "processes": settings.limits.processes,
@@ -426,11 +494,13 @@ class SandboxedKernel:
                                        [Path(p) for p in profile.private_paths])},
             )
             plan_file = self.run_dir / "plan.json"
-            plan_file.write_text(json.dumps(plan.to_json()))
+            # the launcher checks it is still this process's child, then dies with it (launch.py)
+            plan_file.write_text(json.dumps({**plan.to_json(), "parent_pid": os.getpid()}))
             os.chmod(plan_file, 0o600)
             spec = KernelSpec(
-                argv=[sys.executable, "-m", "autograder.sandbox.launch", "--plan", str(plan_file),
+                argv=[interpreter(), "-m", "autograder.sandbox.launch", "--plan", str(plan_file),
                       "-f", "{connection_file}"],
+                env={"PYTHONPATH": package_path()},
                 display_name="Python 3 (autograder sandbox)", language="python", interrupt_mode="message",
             )
             self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_SingleSpecManager(spec),
@@ -439,6 +509,9 @@ class SandboxedKernel:
             self.start_error = None
             try:
                 run_sync(self.km.start_kernel)()
+                process = getattr(self.km.provisioner, "process", None)
+                if process is not None:
+                    claim_run_dir(self.run_dir, kernel_pid=process.pid)
             except Exception as error:  # noqa: BLE001 - reported by run()
                 self.start_error = error
         except BaseException:
@@ -486,11 +559,24 @@ class SandboxedKernel:
                 work = papermill_engines.execute_notebook_with_engine(
                     ENGINE_NAME, work, kernel_name=KERNEL_NAME, input_path=None, output_path=None,
                     progress_bar=False, log_output=False, start_timeout=settings.start_timeout,
-                    km=km, settings=settings, holder=holder,
+                    km=km, settings=settings, holder=holder, isolation=isolation,
                 )
             except Exception as error:  # noqa: BLE001 - a kernel that never started is a result too
-                status = "failed_to_start"
-                reason = f"the kernel could not be started: {type(error).__name__}: {error}"
+                client = holder.get("client")
+                if client is not None and _cells_ran(client.nb):
+                    # the cells ran; what failed came after them (shutting the kernel down): keep them
+                    if client.status == "completed":
+                        client.status = "kernel_died"
+                        client.reason = f"the kernel failed after the notebook ran: {type(error).__name__}: {error}"
+                else:
+                    outside, how = death(km, isolation)
+                    if outside:
+                        status = "killed"
+                        reason = (f"the kernel was killed from outside ({how}) while it was starting; "
+                                  "run the batch again to grade it again")
+                    else:
+                        status = "failed_to_start"
+                        reason = f"the kernel could not be started: {type(error).__name__}: {error}"
             finally:
                 watchdog.cancel()
                 exit_status = _exit_status(km)
@@ -504,6 +590,9 @@ class SandboxedKernel:
             log_path = self.run_dir / "kernel.log"
             full_log = _tail(log_path, 256 * 1024)
             kernel_log = full_log[-4000:]
+            if status == "killed" and postmortem.SELF_SIGNAL in full_log and client is not None \
+                    and client.died_at is not None:
+                status = "kernel_died"  # its own code sent the signal: the student's doing, final
             if status == "kernel_died" and client is not None and client.died_at is not None:
                 reason = _explain_death(work, client.died_at, exit_status, full_log, settings)
             return Execution(
@@ -521,6 +610,10 @@ class SandboxedKernel:
             _force_shutdown(km)
         if not self.keep_run_dir:
             shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _cells_ran(nb) -> bool:
+    return any(c.get("metadata", {}).get("autograder", {}).get("run") in (RAN, TIMED_OUT) for c in nb.cells)
 
 
 def run_notebook(

@@ -1,7 +1,9 @@
 """What a batch writes for people and for other systems: grades.csv and Gradescope JSON.
 
 Every file is written to a temporary name and renamed into place, so a reader never sees half a
-file and a crash never leaves a mix of old and new rows.
+file and a crash never leaves a mix of old and new rows. A write that fails (a full disk) removes
+its temporary file; one left by a killed process carries its pid and start time in its name, so
+the next batch can tell it is a leftover (see leftovers.py).
 """
 from __future__ import annotations
 
@@ -13,28 +15,38 @@ from pathlib import Path
 
 from autograder import results as R
 from autograder.late import summary as late_summary
+from autograder.leftovers import temp_name
 
 # One model of points (results.SubmissionResult): score/max_score are the autograded points (score
 # after any late penalty, raw_score before it); hand_points: given by hand so far (formgrader or an
 # imported file; a blank answer scores 0, "No response."); manual_points_pending: hand-graded points
 # nobody has graded yet; total_score/total_max_score: both kinds together (total_max_score is
 # nbgrader's max_score); hand_parts: each hand-graded part (written answers and task cells) as
-# `grade_id=points/max`, `grade_id=pending/max` or `grade_id=no response/max`.
+# `grade_id=points/max`, `grade_id=pending/max` or `grade_id=no response/max`; origin: the entry of
+# the submissions folder it came from; on_roster: yes/no against the class list (empty without one).
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason",
                   "manual_points_pending", "parts_passed", "parts_total", "seconds", "graded_at",
                   "raw_score", "late_penalty", "submitted_at", "due_at", "hours_late",
-                  "hand_points", "total_score", "total_max_score", "hand_parts"]
+                  "hand_points", "total_score", "total_max_score", "hand_parts", "origin", "on_roster"]
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
 
 
 def _number(value: float) -> str:
@@ -47,7 +59,8 @@ def _hand_state(part: R.PartResult) -> str:
     return "no response" if part.outcome == R.NO_RESPONSE else "pending"
 
 
-def grades_csv(results: list[R.SubmissionResult]) -> str:
+def grades_csv(results: list[R.SubmissionResult], roster: set[str] | None = None) -> str:
+    """One row per result. With a roster, `on_roster` says yes or no (empty without one)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(GRADES_COLUMNS)
@@ -61,6 +74,7 @@ def grades_csv(results: list[R.SubmissionResult]) -> str:
             _number(r.raw_score), _number(r.late_penalty), r.late.get("submitted_at", ""), r.late.get("due_at", ""),
             f"{r.late['seconds_late'] / 3600:.2f}" if r.late else "",
             _number(r.hand_score), _number(r.total_score), _number(r.total_max), " ".join(hand),
+            r.origin, "" if roster is None else ("yes" if r.student_id in roster else "no"),
         ])
     return buffer.getvalue()
 
@@ -84,7 +98,8 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
             "score": part.points,
             "max_score": part.max_points,
             "status": "passed" if part.passed else "failed",
-            "output": part.message or ("passed" if part.passed else part.outcome.replace("_", " ")),
+            "output": (part.message or ("passed" if part.passed else part.outcome.replace("_", " ")))
+            + (f" (points set by hand; autograded: {part.auto_points:g})" if part.auto_points is not None else ""),
             "tags": [part.grade_id, part.outcome],
             "visibility": "visible",
         })
@@ -106,16 +121,5 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
     }
 
 
-def write_results(out_dir: Path, results: list[R.SubmissionResult]) -> None:
-    """grades.csv for the whole batch (rewritten from every result we have)."""
-    write_atomic(Path(out_dir) / "grades.csv", grades_csv(results))
-
-
-def write_student_files(out_dir: Path, result: R.SubmissionResult, notebook_name: str) -> None:
-    out_dir = Path(out_dir)
-    write_atomic(out_dir / "results" / f"{result.student_id}.json",
-                 json.dumps(gradescope_json(result), indent=2) + "\n")
-    write_atomic(out_dir / "state" / f"{result.student_id}.json", json.dumps(result.to_dict(), indent=1) + "\n")
-    if result.feedback_html:
-        stem = notebook_name[:-6] if notebook_name.endswith(".ipynb") else notebook_name
-        write_atomic(out_dir / "feedback" / result.student_id / f"{stem}.html", result.feedback_html)
+def gradescope_text(result: R.SubmissionResult) -> str:
+    return json.dumps(gradescope_json(result), indent=2) + "\n"

@@ -126,6 +126,8 @@ def _message(part: R.PartResult, label: str) -> str:
     message = part.message or ""
     if message.lower().startswith(label.lower()):
         message = message[len(label):].lstrip(" :.")
+    if part.auto_points is not None:  # an instructor's override (handgrading.apply)
+        message = (message + " " if message else "") + f"(points set by hand; autograded: {part.auto_points:g})"
     return message
 
 

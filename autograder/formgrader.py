@@ -7,7 +7,8 @@ Formgrader looks for (relative to the course root in its nbgrader_config.py):
     (it must equal the gradebook's timestamp, or formgrader treats it as not yet autograded),
   - `autograded/<student>/<assignment>/<notebook>.ipynb`: the notebook as graded, which it shows
     with a points box and a comment box on every written answer and task.
-The grader writes all of this into the output folder, which then is the formgrader's course root:
+The grader writes all of this into the output folder (a student's two files are part of their
+outputs, committed with the rest: outputs.py), which then is the formgrader's course root:
 `autograder formgrader OUT_DIR` starts JupyterLab there (with this environment's commands on PATH,
 as nbgrader runs `alembic`). Each graded notebook shows the rubric above each written answer.
 """
@@ -31,6 +32,8 @@ from autograder.handgrading import rubric_of
 from autograder.receipt import without_trail
 
 CONFIG_NAME = "nbgrader_config.py"
+AUTOGRADED = "autograded"
+SUBMITTED = "submitted"
 MARKER = "# written by `autograder grade` for nbgrader's formgrader"
 
 
@@ -42,8 +45,8 @@ def write_config(out_dir: Path, db_url: str, source_dir: Path) -> Path:
         "c = get_config()  # noqa: F821",
         f"c.CourseDirectory.root = {str(out_dir)!r}",
         f"c.CourseDirectory.source_directory = {str(Path(source_dir).resolve())!r}",
-        'c.CourseDirectory.submitted_directory = "submitted"',
-        'c.CourseDirectory.autograded_directory = "autograded"',
+        f"c.CourseDirectory.submitted_directory = {SUBMITTED!r}",
+        f"c.CourseDirectory.autograded_directory = {AUTOGRADED!r}",
         'c.CourseDirectory.feedback_directory = "nbgrader-feedback"',
         f"c.CourseDirectory.db_url = {db_url!r}",
         "",
@@ -100,25 +103,13 @@ def _placeholder(result: R.SubmissionResult, source_nb) -> nbformat.NotebookNode
                                     metadata=copy.deepcopy(source_nb.metadata))
 
 
-def write_submission(out_dir: Path, result: R.SubmissionResult, graded_nb, source_nb, notebook: str,
-                     timestamp) -> None:
-    """autograded/<student>/<assignment>/<notebook>.ipynb and submitted/.../timestamp.txt."""
-    out_dir = Path(out_dir)
+def student_files(result: R.SubmissionResult, graded_nb, source_nb) -> tuple[bytes, bytes]:
+    """formgrader's copy of the notebook as graded (a placeholder when nothing ran), and the
+    submission's timestamp.txt, which must say what the gradebook says (gradebook.py)."""
+    from autograder.gradebook import submission_timestamp
+
     nb = formgrader_notebook(graded_nb, source_nb) if graded_nb is not None else _placeholder(result, source_nb)
-    folder = out_dir / "autograded" / result.student_id / result.assignment
-    write_atomic(folder / f"{notebook}.ipynb", nbformat.writes(nb) + "\n")
-    stamp = timestamp.isoformat() if timestamp is not None else ""
-    write_atomic(out_dir / "submitted" / result.student_id / result.assignment / "timestamp.txt", stamp + "\n")
-
-
-def submission_timestamp(db_url: str, assignment: str, student_id: str):
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            return gb.find_submission(assignment, student_id).timestamp
-        except MissingEntry:
-            return None
+    return (nbformat.writes(nb) + "\n").encode(), (submission_timestamp(result).isoformat() + "\n").encode()
 
 
 # --- starting it ---------------------------------------------------------------------------------

@@ -1,21 +1,22 @@
 """Grade a batch: collect -> assemble -> execute (N workers) -> score -> one writer.
 
-Workers only compute: each returns a `SubmissionResult` (with its feedback page) for one
-submission and never touches shared files. The parent process is the only writer: it records
-each result in the gradebook, writes the student's files and rewrites grades.csv as results
-arrive, so a batch killed halfway leaves consistent files and can simply be run again: results
-whose submission has not changed since are reused (unless --force), the rest are graded.
+Workers only compute: each returns a `SubmissionResult` (with its feedback page, the notebook as
+graded and the fingerprints of the answers it graded) for one submission and never touches shared
+files. The parent process is the only writer, holding the output folder's lock: it commits each
+result as one unit into the folder (outputs.py), rewrites grades.csv, and records the result in the
+gradebook, which keeps only the hand-given points whose answer is unchanged; those are put on the
+result (gradebook_sync.py). A batch killed halfway leaves consistent files and can simply be run
+again: results whose reuse key (reuse.py: submission, assignment, packages, grader, limits, late
+facts) is unchanged are reused (unless --force), the rest are graded.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
 import os
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,17 +24,22 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import exports, feedback, handgrading, late, receipt
+from autograder import faults, feedback, formgrader, handgrading, late, reuse, receipt, roster
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
-from autograder.collect import Submission, collect
-from autograder.errors import UsageError
-from autograder.execute import KernelProfile, SandboxedKernel, Settings, run_notebook
-from autograder.gradebook import GradebookWriter, default_url
-from autograder.handgrade_batch import BatchHandGrading
+from autograder.collect import Submission, scan
+from autograder.errors import DISK_ERRORS, InfrastructureError, UsageError, disk_failure
+from autograder.execute import KernelProfile, SandboxedKernel, Settings, default_work_base, run_notebook
+from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_url, shown_url
+from autograder.gradebook_sync import FolderGradebook
+from autograder.jobs import run_jobs
 from autograder.layout import Course, assignment_files
+from autograder.leftovers import sweep_run_dirs
+from autograder.lock import OutputLock
+from autograder.outputs import OutputFolder, folder_id
 from autograder.release import load_source
+from autograder.usage import nothing_gradable
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
 
@@ -112,9 +118,9 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
                          "save it again, or submit the .ipynb file itself") from None
     try:
         nb = nbformat.reads(text, as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
-        raise ValueError(f"the file is not a readable notebook ({type(error).__name__}): open it in JupyterLab "
-                         "and save it again") from None
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds, and may quote the file
+        raise ValueError(f"the file is JSON but not a notebook nbformat can read ({type(error).__name__}): open it "
+                         "in JupyterLab and save it again") from None
     if not isinstance(nb.get("cells"), list):
         raise ValueError("the notebook has no list of cells")
     for cell in nb.cells:
@@ -154,6 +160,40 @@ def _start_next_kernel(profile: KernelProfile) -> None:
         _next_kernel = None
 
 
+def discard_next_kernel() -> None:
+    """Stop the kernel started ahead for a job that will not come (end of a batch, worker exit)."""
+    global _next_kernel
+    kernel, _next_kernel = _next_kernel, None
+    if kernel is not None:
+        kernel.discard()
+
+
+_swept_in: int | None = None
+
+
+def _sweep_once() -> None:
+    """Once per process (a Dask worker on another machine too): remove run folders of dead graders."""
+    global _swept_in
+    if _swept_in != os.getpid():
+        _swept_in = os.getpid()
+        sweep_run_dirs(default_work_base())
+
+
+def preflight(ctx: AssignmentContext) -> str | None:
+    """Start one kernel the way this batch will and run an empty cell. None when it worked,
+    otherwise what went wrong (so a batch that cannot start any kernel grades nobody)."""
+    isolation = detect(ctx.sandbox_user, ctx.use_namespaces)
+    profile = dataclasses.replace(kernel_profile(ctx, isolation), preimports=())
+    try:
+        execution = SandboxedKernel(profile).run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
+    except Exception as error:  # noqa: BLE001
+        return f"{type(error).__name__}: {error}"
+    if execution.status == "completed" and execution.cell_state(0) == "ran":
+        return None
+    log = execution.kernel_log.strip().splitlines()
+    return execution.reason + (f" | kernel log: {' / '.join(log[-3:])}" if log else "")
+
+
 def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = False) -> R.SubmissionResult:
     """Grade one submission. Never raises: failures become statuses.
 
@@ -161,9 +201,10 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
     """
     started = time.monotonic()
     source_nb = nbformat.from_dict(ctx.source)
+    _sweep_once()
     result = R.SubmissionResult(student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADED,
                                 parts=empty_parts(source_nb), notes=list(sub.notes),
-                                content_hash=sub.content_hash, graded_at=_now(),
+                                content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin,
                                 late=ctx.late.get(sub.student_id, {}))
     assembled: Assembled | None = None
     executed = None
@@ -186,6 +227,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                                      "was the right notebook submitted?")
                     assembled = None
                 else:
+                    # what each part graded: hand-given points survive only unchanged answers (handgrading.py)
+                    result.answer_fingerprints = handgrading.answer_fingerprints(assembled.notebook, assembled.parts)
                     files = dict(sub.files)
                     files.update(ctx.files)  # the assignment's own files win over same-named student files
                     profile = kernel_profile(ctx, isolation)
@@ -202,7 +245,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     if execution.output_truncated:
                         result.notes.append("output limit reached: later output was dropped")
                     status_map = {"completed": R.GRADED, "timeout": R.TIMEOUT, "kernel_died": R.KERNEL_DIED,
-                                  "failed_to_start": R.GRADER_ERROR}
+                                  "killed": R.GRADER_ERROR, "failed_to_start": R.GRADER_ERROR}
                     result.status = status_map.get(execution.status, R.GRADER_ERROR)
                     result.reason = execution.reason
                     if execution.status == "failed_to_start" and execution.kernel_log:
@@ -214,10 +257,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
         result.parts = empty_parts(source_nb)
         result.unanswered = []
     result.seconds = time.monotonic() - started
-    if assembled is not None:  # what each hand-graded part grades, and the notebook formgrader shows
-        handgrading.mark_answers(result.parts, executed if executed is not None else assembled.notebook)
-        if executed is not None:
-            result.executed_notebook = nbformat.writes(executed)
+    if executed is not None:  # the notebook as graded: formgrader's copy, pages rendered again with hand grades
+        result.executed_notebook = nbformat.writes(executed)
     try:
         result.feedback_html = feedback.render(result, assembled, executed, C.hidden_lines(source_nb))
     except Exception as error:  # noqa: BLE001
@@ -226,7 +267,11 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
 
 
 def _worker_init() -> None:
-    """Workers die with the grading process (Linux), taking their sandboxes with them."""
+    """Workers die with the grading process (Linux), taking their sandboxes with them, and stop
+    a kernel they started ahead for a job that never came when they exit."""
+    import atexit
+
+    atexit.register(discard_next_kernel)
     try:
         import ctypes
         import signal
@@ -236,16 +281,6 @@ def _worker_init() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
-
-
-def _load_previous(out_dir: Path, student_id: str) -> R.SubmissionResult | None:
-    path = out_dir / "state" / f"{student_id}.json"
-    if not path.exists():
-        return None
-    try:
-        return R.SubmissionResult.from_dict(json.loads(path.read_text()))
-    except Exception:  # noqa: BLE001 - a damaged state file means "grade again"
-        return None
 
 
 def default_workers() -> int:
@@ -270,16 +305,21 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
 
 
 def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out_dir: Path,
-                     options: GradeOptions | None = None, log=print) -> list[R.SubmissionResult]:
-    """Grade every submission in `submissions_dir`; returns the batch's results (one per student)."""
+                     options: GradeOptions | None = None, log=print, roster_file: Path | None = None,
+                     warn=None) -> list[R.SubmissionResult]:
+    """Grade every submission in `submissions_dir` into the class folder `out_dir`; returns the
+    results of this batch's submissions (one per student; grades.csv holds the whole class).
+
+    Raises UsageError for what the caller must fix (exit status 2) and InfrastructureError when
+    the database, the disk or the sandbox failed (exit status 3; what was graded is kept)."""
     options = options or GradeOptions()
+    warn = warn or log
     course.check_assignment(assignment)
     if options.dask_address:  # refuse an exposed cluster before any work
         from autograder.cluster import check_address
 
         check_address(options.dask_address, options.dask_tls, options.dask_insecure)
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
     workers = options.workers or default_workers()
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
@@ -290,135 +330,219 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
     if options.db_url and options.db_url.startswith("sqlite:///"):
         ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
+    _check_out_dir(out_dir, submissions_dir)
+    found = scan(Path(submissions_dir), assignment, ctx.notebook_name)
+    for name, why in found.skipped:
+        warn(f"not graded: {name}: {why}")
+    if not found.submissions:
+        raise nothing_gradable(submissions_dir, [name for name, _ in found.skipped])
+    roster_ids = roster.read_roster(roster_file) if roster_file else None
     policy = late.course_policy(course.root, assignment)
-    submissions = collect(Path(submissions_dir), assignment, ctx.notebook_name)
-    ctx.late = late.batch_facts(policy, submissions, Path(submissions_dir), options.times)
-    writer = GradebookWriter(options.db_url or default_url(out_dir))
-    notebook_id = Path(ctx.notebook_name).stem  # nbgrader's notebook id (the assignment's name in this course)
-    writer.register(assignment, notebook_id, source_nb)
-    hand = BatchHandGrading(out_dir, writer.db_url, source_nb, course.source, assignment, notebook_id)
-
-    results: dict[str, R.SubmissionResult] = {}
-    todo: list[Submission] = []
-    previous_of: dict[str, R.SubmissionResult | None] = {}
-    for sub in submissions:
-        previous = previous_of[sub.student_id] = _load_previous(out_dir, sub.student_id)
-        if not options.force and previous and previous.content_hash == sub.content_hash and previous.assignment == assignment \
-                and previous.status != R.GRADER_ERROR and previous.late == ctx.late.get(sub.student_id, {}):
-            results[sub.student_id] = previous
-        else:
-            todo.append(sub)
-    isolation = detect(options.sandbox_user, options.use_namespaces)
-    where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
-        f"with {min(workers, max(1, len(todo)))} worker(s)"
-    log(f"{assignment}: {len(submissions)} submissions ({len(results)} unchanged since the last run, "
-        f"{len(todo)} to grade) {where}")
-    log(isolation.describe())
-    for warning in isolation.missing:
-        log(f"warning: isolation layer missing: {warning}")
-    for previous in results.values():
-        writer.record(previous, notebook_id)
-        hand.finish(previous, previous)  # hand grades given since (formgrader) reach every output
-        exports.write_student_files(out_dir, previous, ctx.notebook_name)
-    exports.write_results(out_dir, list(results.values()))
-
-    def accept(result: R.SubmissionResult) -> None:
-        writer.record(result, notebook_id)
-        hand.finish(result, previous_of.get(result.student_id))  # keeps hand grades of unchanged answers
-        exports.write_student_files(out_dir, result, ctx.notebook_name)
-        results[result.student_id] = result
-        exports.write_results(out_dir, list(results.values()))
-
-    started = time.monotonic()
-    done = 0
-    bar = None
-    if options.progress and todo and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
+    ctx.late = late.batch_facts(policy, found.submissions, Path(submissions_dir), options.times)
     try:
-        for sub, result in run_jobs(ctx, todo, workers, options.dask_address, source_nb, options.prestart,
-                                    dask_tls=options.dask_tls, dask_insecure=options.dask_insecure):
-            accept(result)
-            done += 1
-            if bar is not None:
-                bar.set_postfix_str(f"{result.student_id}: {result.score:g}/{result.max_score:g} {result.status}")
-                bar.update(1)
-            else:
-                _progress(log, options, done, len(todo), result, started)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = OutputLock(out_dir).__enter__()
+    except OSError as error:
+        raise disk_failure(error, out_dir, 0, len(found.submissions)) from None
+    try:
+        batch = _Batch(course, assignment, ctx, source_nb, options, out_dir, log, warn)
+        return batch.run(found.submissions, roster_ids, policy)
     finally:
-        if bar is not None:
-            bar.close()
-    if options.progress and todo:
-        counts = {}
-        for r in results.values():
-            counts[r.status] = counts.get(r.status, 0) + 1
-        log(f"graded {len(todo)} submissions in {time.monotonic() - started:.0f} s "
-            f"({(time.monotonic() - started) / len(todo):.1f} s each); statuses: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    ordered = [results[s.student_id] for s in submissions]
-    exports.write_results(out_dir, ordered)
-    return ordered
+        lock.__exit__()
+
+
+def _check_out_dir(out_dir: Path, submissions_dir: Path) -> None:
+    """The output folder's own subfolders are rewritten by every batch: SUBMISSIONS is never one of them."""
+    subs = Path(submissions_dir).resolve()
+    for name in ("submitted", "autograded", "feedback", "results", "state", ".staging"):
+        managed = out_dir / name
+        if subs == managed or managed in subs.parents:
+            raise UsageError(f"the submissions folder {submissions_dir} is inside the output folder's {name}/, which "
+                             "the grader rewrites: keep submissions outside --out (or pass another --out)")
+
+
+class _Batch:
+    """One run of grade_assignment, holding the folder's lock."""
+
+    def __init__(self, course, assignment, ctx, source_nb, options, out_dir, log, warn):
+        self.course, self.assignment, self.ctx, self.source_nb = course, assignment, ctx, source_nb
+        self.options, self.out_dir, self.log, self.warn = options, out_dir, log, warn
+        self.folder: OutputFolder | None = None
+        self.book: FolderGradebook | None = None
+        self.graded = 0
+        self.left = 0
+
+    def run(self, submissions: list[Submission], roster_ids: list[str] | None, policy) -> list[R.SubmissionResult]:
+        try:
+            return self._run(submissions, roster_ids, policy)
+        except OSError as error:
+            if error.errno not in DISK_ERRORS:
+                raise
+            raise disk_failure(error, self.out_dir, self.graded, self.left) from None
+
+    def write_csv(self) -> None:
+        self.folder.write_csv(empty_parts(self.source_nb))
+
+    def _open(self, roster_ids: list[str] | None) -> None:
+        """The folder (recovered), its gradebook (the assignment registered, formgrader's config)."""
+        options, assignment = self.options, self.assignment
+        sweep_run_dirs(default_work_base())
+        writer = GradebookWriter(options.db_url or default_url(self.out_dir), batch=folder_id(self.out_dir))
+        try:
+            # nbgrader's notebook id: the graded notebook's name without .ipynb (an nbgrader assignment
+            # may have several, each graded into an output folder of its own)
+            notebook = Path(self.ctx.notebook_name).stem
+            writer.register(assignment, notebook, self.source_nb)
+        except GradebookUnavailable as error:
+            raise GradebookUnavailable(f"{error}: nobody was graded. Start the database (or pass another --db) "
+                                       "and run the same command again") from None
+        self.folder = OutputFolder(self.out_dir, assignment, self.ctx.notebook_name, self.source_nb, notebook)
+        for line in self.folder.recover().lines():
+            self.log(line)
+        formgrader.write_config(self.out_dir, writer.db_url, self.course.source)
+        if roster_ids is not None:
+            roster.save(self.out_dir, roster_ids)
+        ids = roster.load(self.out_dir)
+        if ids:
+            writer.add_students(ids)
+        self.book = FolderGradebook(self.folder, writer, notebook, self.warn)
+
+    def _run(self, submissions: list[Submission], roster_ids: list[str] | None, policy) -> list[R.SubmissionResult]:
+        options, assignment = self.options, self.assignment
+        self._open(roster_ids)
+        folder, book = self.folder, self.book
+
+        base_key = reuse.assignment_key(self.course.source_notebook(assignment), self.ctx.files,
+                                        self.ctx.data_dirs, self.ctx.settings)
+        keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash, self.ctx.late.get(sub.student_id, {}))
+                for sub in submissions}
+        results: dict[str, R.SubmissionResult] = {}
+        todo: list[Submission] = []
+        why: dict[str, int] = {}
+        for sub in submissions:
+            record = folder.committed.get(sub.student_id)
+            if options.force:
+                reason = ["--force"]
+            elif record is None:
+                reason = ["new"]
+            elif record.damaged:
+                reason = ["outputs damaged"]
+            elif record.result.status == R.GRADER_ERROR:
+                reason = ["last attempt failed"]
+            else:
+                reason = reuse.changed(record.reuse_key, keys[sub.student_id])
+            if reason:
+                todo.append(sub)
+                for item in reason:
+                    why[item] = why.get(item, 0) + 1
+        submitted = {sub.student_id for sub in submissions}
+        for student, record in list(folder.committed.items()):
+            if record.damaged and student not in submitted:
+                folder.repair(student)  # no submission to grade again: rewrite from the record
+        self.left = len(todo)
+        book.catch_up()
+        regraded = {sub.student_id for sub in todo}
+        given = book.bring_hand_grades(skip=regraded)  # hand grades given since reach every output
+        if given:
+            self.log(f"hand grades given since the last run: {len(given)} student(s) updated")
+        for sub in submissions:
+            if sub.student_id not in regraded:
+                results[sub.student_id] = folder.committed[sub.student_id].result
+        self.write_csv()
+        report_wanted = self._report_wanted(bool(todo) or bool(given))
+
+        isolation = detect(options.sandbox_user, options.use_namespaces)
+        where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
+            f"with {min(self.workers, max(1, len(todo)))} worker(s)"
+        because = f": {', '.join(f'{k} {v}' for k, v in sorted(why.items()))}" if why else ""
+        self.log(f"{assignment}: {len(submissions)} submissions ({len(results)} unchanged since the last run, "
+                 f"{len(todo)} to grade{because}) {where}")
+        self.log(isolation.describe())
+        for warning in isolation.missing:
+            self.log(f"warning: isolation layer missing: {warning}")
+        if policy.due:
+            self.log(f"late work: due {policy.due}; {policy.describe()}")
+
+        started = time.monotonic()
+        bar = None
+        if options.progress and todo and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
+        jobs = run_jobs(grade_one, self.ctx, todo, self.workers, options.dask_address,
+                        failed=lambda sub, error: _failed(self.ctx, sub, self.source_nb, error),
+                        prestart=options.prestart, worker_init=_worker_init, log=self.log, preflight=preflight,
+                        dask_tls=options.dask_tls, dask_insecure=options.dask_insecure)
+        try:
+            for sub, result in jobs:
+                faults.reach("result")
+                committed = folder.commit(result, keys[sub.student_id], result.executed_notebook)
+                self.graded += 1
+                self.left -= 1
+                self.write_csv()
+                faults.reach("csv")
+                recorded = book.record(committed)  # the hand grades the rule kept are on it now
+                if recorded is not committed:
+                    committed = recorded
+                    self.write_csv()
+                results[sub.student_id] = committed.result
+                faults.reach("recorded")
+                if bar is not None:
+                    bar.set_postfix_str(f"{result.student_id}: {result.score:g}/{result.max_score:g} {result.status}")
+                    bar.update(1)
+                else:
+                    _progress(self.log, options, self.graded, len(todo), result, started)
+        finally:
+            jobs.close()
+            discard_next_kernel()
+            sweep_run_dirs(default_work_base())
+            if bar is not None:
+                bar.close()
+        if options.progress and todo:
+            counts: dict[str, int] = {}
+            for r in results.values():
+                counts[r.status] = counts.get(r.status, 0) + 1
+            self.log(f"graded {len(todo)} submissions in {time.monotonic() - started:.0f} s "
+                     f"({(time.monotonic() - started) / len(todo):.1f} s each); statuses: "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        if report_wanted:
+            self._write_report()
+        if book.conflicts:
+            self.warn(f"warning: {len(book.conflicts)} result(s) in the gradebook {shown_url(book.writer.db_url)} "
+                      f"were written by another batch for a different submission: {', '.join(book.conflicts[:20])}")
+        if book.error is not None:
+            raise InfrastructureError(
+                f"{book.error}. Every result is in {self.out_dir} (grades.csv, results/, feedback/); "
+                "run the same command again when the database is back: nothing is graded again, the missing "
+                "results are recorded.")
+        return [results[s.student_id] for s in submissions]
+
+    @property
+    def workers(self) -> int:
+        return self.options.workers or default_workers()
+
+    def _report_wanted(self, changing: bool) -> bool:
+        """The class report is never stale: when results change it is removed, and written again
+        at the end of the batch (a killed batch leaves a marker, so the next run writes it)."""
+        page, marker = self.out_dir / "report.html", self.out_dir / ".report-wanted"
+        if changing and page.exists():
+            marker.touch()
+            page.unlink()
+        return marker.exists()
+
+    def _write_report(self) -> None:
+        from autograder.report import write_report
+
+        write_report(self.out_dir)
+        (self.out_dir / ".report-wanted").unlink(missing_ok=True)
 
 
 def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseException) -> R.SubmissionResult:
     return R.SubmissionResult(
         student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADER_ERROR,
-        reason=f"the grading worker failed: {type(error).__name__}: {error}",
-        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now(),
+        reason=f"the grading worker failed: {type(error).__name__}: {error}", notes=list(sub.notes),
+        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin,
         late=ctx.late.get(sub.student_id, {}))
-
-
-def run_jobs(ctx: AssignmentContext, todo: list[Submission], workers: int, dask_address: str | None, source_nb,
-             prestart: bool = True, dask_tls: DaskTLS | None = None, dask_insecure: bool = False):
-    """Grade `todo`, yielding (submission, result) as each finishes, wherever the work runs:
-    in this process (one worker), in a local pool of worker processes, or on a Dask cluster."""
-    if not todo:
-        return
-    if dask_address:
-        yield from _run_on_dask(ctx, todo, dask_address, source_nb, dask_tls, dask_insecure)
-    elif workers == 1 or len(todo) == 1:
-        for index, sub in enumerate(todo):
-            yield sub, grade_one(ctx, sub, prestart and index < len(todo) - 1)
-    else:
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=spawn,
-                                 initializer=_worker_init) as pool:
-            last = len(todo) - workers if prestart else 0  # the last ones need no kernel started after them
-            futures = {pool.submit(grade_one, ctx, sub, index < last): sub for index, sub in enumerate(todo)}
-            for future in as_completed(futures):
-                sub = futures[future]
-                try:
-                    yield sub, future.result()
-                except Exception as error:  # noqa: BLE001 - a worker that died still yields a row
-                    yield sub, _failed(ctx, sub, source_nb, error)
-
-
-def _run_on_dask(ctx: AssignmentContext, todo: list[Submission], address: str, source_nb,
-                 tls: DaskTLS | None = None, allow_insecure: bool = False):
-    """Send each submission to a Dask distributed cluster; results come back here (one writer).
-
-    Workers run the same `grade_one` (same sandbox, same receipts) with the isolation of the
-    machine they are on; give them one thread each (`dask worker ADDRESS --nthreads 1`). Only a
-    loopback or TLS-protected cluster is used (see cluster.py).
-    """
-    import uuid
-
-    from distributed import as_completed as dask_completed
-
-    from autograder.cluster import connect
-
-    with connect(address, tls, allow_insecure) as client:
-        shared = client.scatter(ctx, broadcast=True)
-        batch = uuid.uuid4().hex[:8]
-        futures = {client.submit(grade_one, shared, sub, False, pure=False,
-                                 key=f"grade-{ctx.assignment}-{sub.student_id}-{batch}"): sub for sub in todo}
-        for future in dask_completed(list(futures)):
-            sub = futures[future]
-            try:
-                yield sub, future.result()
-            except Exception as error:  # noqa: BLE001 - a lost worker still yields a row
-                yield sub, _failed(ctx, sub, source_nb, error)
 
 
 def _progress(log, options: GradeOptions, done: int, total: int, result: R.SubmissionResult, started: float) -> None:

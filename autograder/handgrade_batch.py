@@ -1,85 +1,53 @@
-"""Hand grades in a batch's outputs: what the grader's one writer does after recording a result,
-and `autograder handgrade sync` (re-export after grading in formgrader or importing a file).
+"""A graded output folder opened for hand grading: `autograder handgrade export|import|sync`.
 
-For each student the writer keeps the notebook as graded (state/<student>.ipynb, private to
-instructors), so the feedback page and formgrader's copy can be rebuilt with hand grades at any
-time without running anything again.
+A command that changes the folder holds its lock (one batch or command at a time), recovers it
+like a batch does (outputs.py), records in the gradebook any result it lacks (gradebook_sync.py),
+and commits each changed result as one unit, so grades.csv, results/*.json, the feedback pages and
+the commit records agree. The gradebook is the one the folder was graded into: the URL the grader
+wrote into the folder's nbgrader_config.py (formgrader.py).
 """
 from __future__ import annotations
 
-import json
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from autograder import cells as C
-from autograder import exports, feedback, formgrader, handgrading
+from autograder import formgrader
 from autograder import results as R
-from autograder.errors import UsageError
+from autograder.errors import DISK_ERRORS, UsageError, disk_failure
+from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_url
+from autograder.gradebook_sync import FolderGradebook
+from autograder.lock import OutputLock
+from autograder.outputs import OutputFolder, folder_id, load_results
 from autograder.release import load_source
 
 
-def graded_notebook_path(out_dir: Path, student_id: str) -> Path:
-    return Path(out_dir) / "state" / f"{student_id}.ipynb"
+@dataclass
+class GradedFolder:
+    """What the hand-grading commands need of one graded output folder."""
+
+    out_dir: Path
+    assignment: str
+    db_url: str
+    source_nb: nbformat.NotebookNode
+    notebook: str  # the gradebook's name for the assignment's notebook
+    notebook_file: str  # the submitted notebook's file name (e.g. 01-problem-framing.ipynb)
+    folder: OutputFolder | None = None  # opened for writing (under the lock)
+    book: FolderGradebook | None = None
+
+    @property
+    def results(self) -> list[R.SubmissionResult]:
+        if self.folder is not None:
+            return [c.result for _, c in sorted(self.folder.committed.items())]
+        return load_results(self.out_dir)
 
 
-class BatchHandGrading:
-    """Everything hand grading needs from one batch; `finish` is called by the writer for each
-    result after the gradebook recorded it and before the student's files are written."""
-
-    def __init__(self, out_dir: Path, db_url: str, source_nb, source_dir: Path, assignment: str,
-                 notebook: str | None = None):
-        self.out_dir = Path(out_dir)
-        self.db_url = db_url
-        self.source_nb = source_nb
-        self.assignment = assignment
-        self.secret = C.hidden_lines(source_nb)
-        formgrader.write_config(self.out_dir, db_url, source_dir)
-        # nbgrader's notebook id: the graded notebook's name without .ipynb (an nbgrader
-        # assignment may have several, each graded into an output folder of its own)
-        self.notebook = notebook or handgrading.notebook_id(db_url, assignment)
-
-    def graded_notebook(self, result: R.SubmissionResult, reused: bool):
-        path = graded_notebook_path(self.out_dir, result.student_id)
-        if result.executed_notebook:
-            exports.write_atomic(path, result.executed_notebook)
-            nb = nbformat.reads(result.executed_notebook, as_version=4)
-            result.executed_notebook = ""  # kept on disk, not in memory for the whole batch
-            return nb
-        if not reused:  # a new result without a notebook: an old one would be stale
-            path.unlink(missing_ok=True)
-            return None
-        return nbformat.read(path, as_version=4) if path.exists() else None
-
-    def finish(self, result: R.SubmissionResult, previous: R.SubmissionResult | None) -> None:
-        reused = previous is result
-        graded_nb = self.graded_notebook(result, reused)
-        handgrading.reconcile(self.db_url, result, previous, self.notebook)
-        self.publish(result, graded_nb)
-
-    def publish(self, result: R.SubmissionResult, graded_nb) -> None:
-        """Feedback page and formgrader's copy, with the hand grades now on the result."""
-        if graded_nb is not None:
-            # render() needs the graded notebook only (its cells carry their roles)
-            result.feedback_html = feedback.render(result, graded_nb, graded_nb, self.secret)
-        timestamp = formgrader.submission_timestamp(self.db_url, result.assignment, result.student_id)
-        formgrader.write_submission(self.out_dir, result, graded_nb, self.source_nb, self.notebook, timestamp)
-
-
-def load_results(out_dir: Path) -> list[R.SubmissionResult]:
-    results = []
-    for path in sorted((Path(out_dir) / "state").glob("*.json")):
-        try:
-            results.append(R.SubmissionResult.from_dict(json.loads(path.read_text())))
-        except (ValueError, TypeError, KeyError) as error:
-            raise UsageError(f"{path} is not a grading state file ({error}); grade the batch again") from None
-    return results
-
-
-def open_batch(out_dir: Path, course) -> tuple[BatchHandGrading, list[R.SubmissionResult]]:
-    """A graded output folder, ready to read and write hand grades."""
+def inspect(out_dir: Path, course) -> GradedFolder:
+    """A graded output folder, to read (no lock taken)."""
     out_dir = Path(out_dir).resolve()
-    results = load_results(out_dir) if (out_dir / "state").is_dir() else []
+    results = load_results(out_dir)
     if not results:
         raise UsageError(f"{out_dir} holds no graded submissions (no state/*.json): grade into it first with "
                          f"`autograder grade ASSIGNMENT SUBMISSIONS --out {out_dir}`")
@@ -89,31 +57,71 @@ def open_batch(out_dir: Path, course) -> tuple[BatchHandGrading, list[R.Submissi
                          "grade each assignment into a folder of its own")
     assignment = assignments[0]
     course.check_assignment(assignment)
-    db_url = formgrader.read_db_url(out_dir) or f"sqlite:///{out_dir}/gradebook.db"
+    db_url = formgrader.read_db_url(out_dir) or default_url(out_dir)
     notebook = graded_notebook_id(out_dir, assignment)
-    if notebook is not None:
+    if notebook is not None:  # an nbgrader assignment of several notebooks: each has a folder of its own
         course = course.with_notebook(f"{notebook}.ipynb")
+    else:
+        notebook = GradebookWriter(db_url).notebook_name(assignment)  # GradebookUnavailable when it is down
     source_nb = load_source(course, assignment)  # as grading read it: autotests expanded, the course's stubs
-    batch = BatchHandGrading(out_dir, db_url, source_nb, course.source, assignment, notebook)
-    return batch, results
+    return GradedFolder(out_dir, assignment, db_url, source_nb, notebook, course.notebook_name(assignment))
 
 
 def graded_notebook_id(out_dir: Path, assignment: str) -> str | None:
-    """Which notebook of the assignment the batch graded (formgrader's copies are named after it);
+    """Which notebook of the assignment the folder graded (formgrader's copies are named after it);
     None when that cannot be told."""
     names = {p.stem for p in Path(out_dir).glob(f"autograded/*/{assignment}/*.ipynb")}
     return names.pop() if len(names) == 1 else None
 
 
-def sync(out_dir: Path, course) -> list[R.SubmissionResult]:
-    """Bring the gradebook's hand grades (formgrader's or imported) into every output of a batch."""
-    batch, results = open_batch(out_dir, course)
-    notebook_name = f"{batch.notebook}.ipynb"
-    for result in results:
-        grades = handgrading.read(batch.db_url, result.assignment, result.student_id, result.parts, batch.notebook)
-        handgrading.apply(result, grades)
-        path = graded_notebook_path(batch.out_dir, result.student_id)
-        batch.publish(result, nbformat.read(path, as_version=4) if path.exists() else None)
-        exports.write_student_files(batch.out_dir, result, notebook_name)
-    exports.write_results(batch.out_dir, results)
-    return results
+@contextmanager
+def opened(out_dir: Path, course, warn=None):
+    """A graded output folder opened for writing: locked, recovered, its gradebook caught up."""
+    graded = inspect(out_dir, course)
+    warn = warn or (lambda message: None)
+    try:
+        lock = OutputLock(graded.out_dir).__enter__()
+    except OSError as error:
+        raise disk_failure(error, graded.out_dir) from None
+    try:
+        graded.folder = OutputFolder(graded.out_dir, graded.assignment, graded.notebook_file,
+                                     graded.source_nb, graded.notebook)
+        graded.folder.recover()
+        writer = GradebookWriter(graded.db_url, batch=folder_id(graded.out_dir))
+        graded.book = FolderGradebook(graded.folder, writer, graded.notebook, warn)
+        graded.book.catch_up()
+        _raise_if_down(graded)
+        yield graded
+    except OSError as error:
+        if error.errno not in DISK_ERRORS:
+            raise
+        raise disk_failure(error, graded.out_dir) from None
+    finally:
+        lock.__exit__()
+
+
+def _raise_if_down(graded: GradedFolder) -> None:
+    if graded.book.error is not None:
+        raise GradebookUnavailable(f"{graded.book.error}; nothing was changed: start it and run the same command "
+                                   "again")
+
+
+def bring_into_outputs(graded: GradedFolder) -> list[str]:
+    """Hand grades from the gradebook into every output; returns the students whose outputs changed."""
+    changed = graded.book.bring_hand_grades()
+    _raise_if_down(graded)
+    graded.folder.write_csv()
+    report = graded.out_dir / "report.html"
+    if changed and report.exists():
+        from autograder.report import write_report
+
+        write_report(graded.out_dir)
+    return changed
+
+
+def sync(out_dir: Path, course, warn=None) -> list[R.SubmissionResult]:
+    """`autograder handgrade sync`: the gradebook's hand grades (formgrader's or imported) into every
+    output of the folder."""
+    with opened(out_dir, course, warn) as graded:
+        bring_into_outputs(graded)
+        return graded.results

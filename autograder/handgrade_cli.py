@@ -5,6 +5,7 @@ Kept apart from cli.py; it only imports what a command needs once it runs.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 COMMANDS = ("formgrader", "handgrade")
@@ -44,6 +45,10 @@ def add_parsers(sub) -> None:
     a.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the --out folder of `autograder grade`")
 
 
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
 def run(args: argparse.Namespace, course) -> int:
     """`course` is a callable returning the course (found only when a command needs it)."""
     if args.command == "formgrader":
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace, course) -> int:
     if args.action == "import":
         from autograder.handgrade_files import import_files
 
-        done = import_files(args.out_dir, course(), args.files)
+        done = import_files(args.out_dir, course(), args.files, warn=_warn)
         blank = f", {done.no_response} blank answer(s) left at 0, No response." if done.no_response else ""
         print(f"imported {done.graded} hand grade(s) for {len(done.students)} student(s) "
               f"({done.skipped} row(s) without points skipped{blank}); updated {args.out_dir}/grades.csv, results/, "
@@ -72,7 +77,7 @@ def run(args: argparse.Namespace, course) -> int:
     if args.action == "sync":
         from autograder.handgrade_batch import sync
 
-        results = sync(args.out_dir, course())
+        results = sync(args.out_dir, course(), warn=_warn)
         pending = sum(1 for r in results if r.manual_pending)
         print(f"updated {args.out_dir}/grades.csv, results/ and feedback/ for {len(results)} student(s); "
               f"{pending} still have written answers to grade by hand")

@@ -23,7 +23,7 @@ from autograder import cells as C
 from autograder import exports, handgrading
 from autograder import results as R
 from autograder.errors import UsageError
-from autograder.handgrade_batch import graded_notebook_path, open_batch, sync
+from autograder.handgrade_batch import bring_into_outputs, inspect, opened
 
 COLUMNS = ["student_id", "part", "points", "max_points", "comment", "answer", "rubric", "answer_fingerprint"]
 REQUIRED = ["student_id", "part", "points", "comment", "answer_fingerprint"]
@@ -34,15 +34,17 @@ def export(out_dir: Path, course, to_dir: Path | None = None) -> list[Path]:
     """Write one CSV per hand-graded part; returns the files written."""
     import nbformat
 
-    batch, results = open_batch(out_dir, course)
+    batch = inspect(out_dir, course)
+    results = batch.results
     to_dir = Path(to_dir) if to_dir else batch.out_dir / "handgrading"
     rubrics = {C.grade_id(c): handgrading.rubric_of(c) for c in batch.source_nb.cells
                if C.grade_id(c) and C.is_hand_graded(c)}
     rows: dict[str, list[list[str]]] = {gid: [] for gid in rubrics}
+    given_all = handgrading.read_all(batch.db_url, batch.assignment)
     for result in sorted(results, key=lambda r: r.student_id):
-        path = graded_notebook_path(batch.out_dir, result.student_id)
+        path = batch.out_dir / "state" / f"{result.student_id}.ipynb"  # the notebook as graded (outputs.py)
         answers = handgrading.answers_of(nbformat.read(path, as_version=4)) if path.exists() else {}
-        given = handgrading.read(batch.db_url, result.assignment, result.student_id, result.parts, batch.notebook)
+        given = given_all.get(result.student_id, {})
         for part in result.parts:
             if part.kind != R.HAND or part.grade_id not in rows:
                 continue
@@ -55,7 +57,7 @@ def export(out_dir: Path, course, to_dir: Path | None = None) -> list[Path]:
             rows[part.grade_id].append([
                 result.student_id, part.grade_id, "" if grade is None else f"{grade.points:g}",
                 f"{part.max_points:g}", "" if grade is None else grade.comment, answer.strip(),
-                rubrics[part.grade_id], part.answer_hash,
+                rubrics[part.grade_id], result.answer_fingerprints.get(part.grade_id, ""),
             ])
     written = []
     for gid, part_rows in rows.items():
@@ -85,10 +87,15 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def import_files(out_dir: Path, course, files: list[Path]) -> Imported:
-    """Check every row of every file, then store the hand grades and re-export the batch."""
-    batch, results = open_batch(out_dir, course)
-    by_student = {r.student_id: r for r in results}
+def import_files(out_dir: Path, course, files: list[Path], warn=None) -> Imported:
+    """Check every row of every file, then store the hand grades and bring them into every output
+    (holding the folder's lock, so no batch changes an answer in between)."""
+    with opened(out_dir, course, warn) as batch:
+        return _import(batch, files)
+
+
+def _import(batch, files: list[Path]) -> Imported:
+    by_student = {r.student_id: r for r in batch.results}
     errors: list[str] = []
     seen: dict[tuple[str, str], str] = {}
     grades: dict[str, dict[str, handgrading.HandGrade]] = {}
@@ -141,7 +148,7 @@ def import_files(out_dir: Path, course, files: list[Path]) -> Imported:
             if not 0 <= points <= part.max_points:
                 errors.append(f"{where}: points {points:g} for {student} / {gid} is outside 0..{part.max_points:g}")
                 continue
-            if (row.get("answer_fingerprint") or "").strip() != part.answer_hash:
+            if (row.get("answer_fingerprint") or "").strip() != result.answer_fingerprints.get(gid, ""):
                 errors.append(f"{where}: the answer of {student} / {gid} changed since this file was exported "
                               "(the submission was graded again): export again and grade the new answer")
                 continue
@@ -153,9 +160,9 @@ def import_files(out_dir: Path, course, files: list[Path]) -> Imported:
         shown = "\n  ".join(errors[:MAX_ERRORS_SHOWN])
         more = f"\n  ... and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > MAX_ERRORS_SHOWN else ""
         raise UsageError(f"nothing was imported; fix these rows and import again:\n  {shown}{more}")
+    handgrading.write(batch.db_url, batch.assignment, grades, batch.notebook)
     for student, given in grades.items():
-        handgrading.write(batch.db_url, batch.assignment, student, dict(given), batch.notebook)
         summary.graded += len(given)
         summary.students.add(student)
-    sync(batch.out_dir, course)
+    bring_into_outputs(batch)
     return summary

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import os
 from collections import Counter
 from pathlib import Path
@@ -23,24 +22,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from autograder import outputs, roster  # noqa: E402
 from autograder import results as R  # noqa: E402
 from autograder.errors import UsageError  # noqa: E402
 from autograder.exports import write_atomic  # noqa: E402
 
 
 def load_results(out_dir: Path) -> list[R.SubmissionResult]:
+    """The folder's committed results, plus an `absent` row per roster student never graded."""
     state = Path(out_dir) / "state"
     if not state.is_dir():
         raise UsageError(f"{out_dir} holds no graded batch (no state/ folder): run `autograder grade ... --out {out_dir}` first")
-    results = []
-    for path in sorted(state.glob("*.json")):
-        try:
-            results.append(R.SubmissionResult.from_dict(json.loads(path.read_text())))
-        except (ValueError, TypeError, KeyError):
-            continue
+    results = outputs.load_results(out_dir)
     if not results:
         raise UsageError(f"{state} holds no results")
-    return results
+    template = max((r.parts for r in results), key=len)
+    return results + roster.absent_results(roster.load(out_dir), {r.student_id for r in results},
+                                           results[0].assignment, template)
 
 
 def _png(fig) -> str:

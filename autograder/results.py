@@ -5,7 +5,7 @@ stops the batch. Each graded part is a `PartResult` with an outcome and a messag
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 # Part outcomes
 PASSED = "passed"
@@ -29,7 +29,8 @@ KERNEL_DIED = "kernel_died"
 INVALID_NOTEBOOK = "invalid_notebook"
 MISSING_NOTEBOOK = "missing_notebook"
 WRONG_NOTEBOOK = "wrong_notebook"
-GRADER_ERROR = "grader_error"
+GRADER_ERROR = "grader_error"  # not the student's doing: never reused, graded again on the next run
+ABSENT = "absent"  # on the roster (--roster) but no submission was ever graded
 
 
 @dataclass
@@ -41,7 +42,9 @@ class PartResult:
     max_points: float
     outcome: str
     message: str = ""
-    answer_hash: str = ""  # hand-graded parts: fingerprint of the answer graded (hand points survive only if unchanged)
+    # a test part whose points an instructor set by hand (formgrader): the autograded points, kept
+    # so that they come back when the override is cleared (handgrading.apply); None otherwise
+    auto_points: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -61,8 +64,12 @@ class SubmissionResult:
     content_hash: str = ""
     graded_at: str = ""
     diagnostics: list[str] = field(default_factory=list)  # sentinel notes, for instructors
+    origin: str = ""  # the entry in SUBMISSIONS this came from (its file or folder name)
     unanswered: list[str] = field(default_factory=list)  # answer cells left as released ("No response.")
     late: dict = field(default_factory=dict)  # due date, submission time, policy (see late.py)
+    # cell name -> fingerprint of what it graded (handgrading.answer_fingerprints): hand-given
+    # points survive a regrade only while their part's fingerprint is unchanged
+    answer_fingerprints: dict[str, str] = field(default_factory=dict)
     feedback_html: str = ""
     executed_notebook: str = ""  # the notebook as graded (JSON), kept by the writer for hand grading
 
@@ -107,6 +114,7 @@ class SubmissionResult:
 
     @property
     def total_score(self) -> float:
+        """Autograded points after any late penalty, plus the points given by hand."""
         return round(self.score + self.hand_score, 6)
 
     @property
@@ -125,11 +133,11 @@ class SubmissionResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":
-        data = dict(data)
-        for key in ("score", "max_score", "manual_max", "total_max", "raw_score", "late_penalty", "hand_score",
-                    "total_score", "manual_pending"):
-            data.pop(key, None)
-        data["parts"] = [PartResult(**p) for p in data.get("parts", [])]
+        known = {f.name for f in fields(cls)}
+        # records carry more (computed scores, see to_dict; reuse key and outputs, see outputs.py)
+        data = {k: v for k, v in data.items() if k in known}
+        part_fields = {f.name for f in fields(PartResult)}
+        data["parts"] = [PartResult(**{k: v for k, v in p.items() if k in part_fields}) for p in data.get("parts", [])]
         return cls(**data)
 
 

@@ -9,7 +9,7 @@ from autograder.errors import UsageError
 
 LAYOUTS = ("SUBMISSIONS/<student_id>/<notebook>.ipynb, SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb "
            "(nbgrader's submitted/ layout), SUBMISSIONS/<student_id>.zip or SUBMISSIONS/<student_id>.ipynb")
-_SKIP = {".ipynb_checkpoints", "__pycache__", ".git", "__MACOSX"}
+_SKIP = {".ipynb_checkpoints", "__pycache__", ".git", "__MACOSX"}  # as collect.SKIP_PARTS
 
 
 def check_submissions_folder(folder: Path) -> None:
@@ -18,11 +18,15 @@ def check_submissions_folder(folder: Path) -> None:
     if not folder.is_dir():
         raise UsageError(f"submissions folder {folder} does not exist or is not a folder; expected layouts: {LAYOUTS}")
     entries = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in _SKIP
-               and (p.is_dir() or p.suffix in (".zip", ".ipynb"))]
+               and (p.is_dir() or p.suffix.lower() in (".zip", ".ipynb"))]
     if not entries:
-        others = sorted(p.name for p in folder.iterdir())[:5]
-        raise UsageError(f"0 submissions found in {folder}; expected layouts: {LAYOUTS}"
-                         + (f" (found only: {', '.join(others)})" if others else " (the folder is empty)"))
+        raise nothing_gradable(folder, sorted(p.name for p in folder.iterdir()))
+
+
+def nothing_gradable(folder: Path, found: list[str]) -> UsageError:
+    """The one message for a SUBMISSIONS folder without a submission (here, or after collecting)."""
+    return UsageError(f"nothing gradable found: 0 submissions found in {folder}; expected layouts: {LAYOUTS}"
+                      + (f" (found only: {', '.join(found[:5])})" if found else " (the folder is empty)"))
 
 
 def check_db_url(url: str | None) -> None:

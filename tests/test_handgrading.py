@@ -239,6 +239,26 @@ def test_sync_brings_formgrader_points_into_every_output(batch):
     assert "Too short." in (out / "feedback" / "bob" / f"{M.ASSIGNMENT}.html").read_text()
 
 
+def test_grading_again_brings_formgrader_points_into_every_output_without_regrading(batch):
+    """A batch run after hand grading in formgrader grades nobody again (nothing changed) and
+    commits each hand-graded student's outputs again as one unit: every output agrees."""
+    from tests.agreement import disagreements
+
+    out, subs, course = batch["out"], batch["subs"], batch["course"]
+    give_in_gradebook(out, "ann", "why", 0.5, "Half: say why it matters.")
+    lines = []
+    options = GradeOptions(workers=1, progress=False)
+    grade_assignment(course, M.ASSIGNMENT, subs, out, options, log=lines.append)
+    assert any("3 unchanged since the last run, 0 to grade" in line for line in lines), lines
+    assert any("hand grades given since the last run: 1 student(s) updated" in line for line in lines), lines
+    assert (rows(out)["ann"]["hand_points"], rows(out)["ann"]["total_score"]) == ("0.5", f"{M.MAX_SCORE + 0.5:g}")
+    assert "Half: say why it matters." in (out / "feedback" / "ann" / f"{M.ASSIGNMENT}.html").read_text()
+    assert disagreements(out, M.ASSIGNMENT) == []
+    lines.clear()
+    grade_assignment(course, M.ASSIGNMENT, subs, out, options, log=lines.append)
+    assert not any("hand grades given since" in line for line in lines), "nothing new: nothing committed again"
+
+
 def test_regrade_keeps_hand_points_only_for_unchanged_answers(batch):
     out, subs, course = batch["out"], batch["subs"], batch["course"]
     give_in_gradebook(out, "ann", "why", 1, "Good.")
@@ -312,7 +332,7 @@ def test_formgrader_can_grade_a_blank_answer_and_a_regrade_keeps_it(batch):
     # cleared by hand again: back to "No response.", still nothing to grade by hand
     from autograder import handgrading
 
-    handgrading.write(f"sqlite:///{out}/gradebook.db", M.ASSIGNMENT, "cy", {"why": None}, M.ASSIGNMENT, {"why"})
+    handgrading.write(f"sqlite:///{out}/gradebook.db", M.ASSIGNMENT, {"cy": {"why": None}}, M.ASSIGNMENT)
     assert run("--course", course.root, "handgrade", "sync", out).returncode == 0
     assert rows(out)["cy"]["hand_parts"] == "why=no response/1 task_edge_cases=pending/1"
     assert _gradebook_row(out, "cy", "why") == (0.0, None, False, "No response.")

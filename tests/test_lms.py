@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from autograder import results as R
-from autograder.exports import write_results
+from autograder.exports import grades_csv, write_atomic
 from tests import minicourse as M
 
 CANVAS_ROSTER = ("Student,ID,SIS User ID,SIS Login ID,Section,Homework 1 (11),Current Score\n"
@@ -39,7 +39,7 @@ def graded_folder(folder: Path, scores: dict[str, float], pending: float = 0.0) 
         if pending:
             parts.append(R.PartResult("why", "why", "manual", 0.0, pending, R.MANUAL))
         results.append(R.SubmissionResult(student, M.ASSIGNMENT, R.GRADED, parts=parts))
-    write_results(folder, results)
+    write_atomic(folder / "grades.csv", grades_csv(results))
     return folder
 
 

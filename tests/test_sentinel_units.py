@@ -777,3 +777,28 @@ def test_library_judging_ignores_later_changes_to_libstate(library, monkeypatch)
     monkeypatch.setattr(libstate, "INTERPRETER_CACHES", Caches())
     module.Value.__eq__ = lambda self, other: True
     assert problems() == ["Value.__eq__ (added)"] and ran == []
+
+
+def test_a_class_made_later_never_passes_for_a_start_up_class_that_died(monkeypatch):
+    """Start-up classes are known by id; a class that existed at start-up and died later must not
+    lend its id to a class made after start-up (the sentinel would take it for a library's class)."""
+    import gc
+
+    def temporary_class():
+        return type("Temporary", (), {"x": 1})
+
+    doomed = [temporary_class() for _ in range(20)]
+    doomed_ids = {id(cls) for cls in doomed}
+    module, _, guard = _agfake_guard(monkeypatch)
+    startup = sentinel._startup_classes()
+    del doomed
+    gc.collect()
+    later = [temporary_class() for _ in range(200)]
+    reused = [cls for cls in later if id(cls) in doomed_ids]
+    for cls in later:
+        guard.record_setattr(cls, "x")
+        cls.x = 2
+    assert _changes(guard) == [], "a class made after start-up is not the sentinel's to check"
+    guard.restore([])
+    assert all(cls.x == 2 for cls in later), "nor to put back"
+    assert not any(id(cls) in startup for cls in later), f"{len(reused)} later classes reuse a dead class's id"

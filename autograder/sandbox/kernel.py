@@ -72,7 +72,11 @@ def _start(args) -> object:
     """
     config = json.loads(_read_all(args.config_fd))
     if args.uid is not None:
+        parent = os.getppid()
         _drop_privileges(args.uid, args.gid)
+        from autograder.sandbox.launch import die_with_parent
+
+        die_with_parent(parent)  # the change of user cleared the parent-death signal
         # Counted per user, so only meaningful for the sandbox's own user (root ignores it).
         processes = int(config.get("processes", 0))
         if processes > 0:
@@ -100,6 +104,7 @@ def _start(args) -> object:
     from autograder.sandbox import memory, postmortem, sentinel
 
     crash_log = postmortem.enable_crash_log()  # before ipykernel takes over file descriptors 1 and 2
+    postmortem.note_own_signals(crash_log)
 
     sentinel.install_receipt_hook(key=key, receipt_fd=args.receipt_fd,
                                   protected_prefixes=tuple(config.get("protected", ())))

@@ -17,7 +17,8 @@ It returns a record of three functions the sentinel calls from its audit hook:
 
 and, for diagnostics and benchmarks, `moved()`: the dictionaries the fast check below cannot
 clear right now (they are compared entry by entry), and `functions` and `classes`: the ids of
-every function and class that existed at start-up.
+every function and class that existed at start-up (`classes` maps each id to its class, which it
+keeps alive: otherwise a class made later could reuse the id of a start-up class that died).
 
 Cost. Comparing every entry of every protected dictionary (about 100,000 with torch) takes tens
 of milliseconds. Instead each dictionary's version tag (PEP 509: CPython gives a dictionary a new
@@ -120,7 +121,9 @@ def make_library_state(modules: dict, protected) -> types.SimpleNamespace:
     for name, (module, saved) in modules.items():
         containers.append((name, module, _module_dict(module), saved, "module"))
     functions: set = set()
-    class_ids: set = set()
+    # id -> the start-up class itself: holding the class keeps its id its own (a class made later
+    # may reuse the id of one that died)
+    class_ids: dict = {}
     inner_objects: list = []  # (object, attribute) pairs whose referent is watched
     property_saved: dict = {}  # id(property) -> (fget, fset, fdel, doc) at start-up
     protected_modules: dict = {}  # module name -> protected(name), many classes share a module
@@ -134,7 +137,7 @@ def make_library_state(modules: dict, protected) -> types.SimpleNamespace:
         for sub in subs:
             if _id(sub) in class_ids:
                 continue
-            class_ids.add(_id(sub))
+            class_ids[_id(sub)] = sub
             stack.append(sub)
             proxy = _class_dict(sub)
             for value in proxy.values():

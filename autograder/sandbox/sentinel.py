@@ -787,9 +787,10 @@ PROCESS_EVENTS = frozenset({
 })
 
 
-def _class_ids() -> set:
-    """Ids of every class that exists right now."""
-    seen, stack = set(), [object]
+def _startup_classes() -> dict:
+    """Every class that exists right now, by id. The dict holds the classes themselves, so none of
+    those ids can be reused by a class made later (as it could once a class died)."""
+    seen, stack = {}, [object]
     while stack:
         cls = stack.pop()
         try:
@@ -798,7 +799,7 @@ def _class_ids() -> set:
             continue
         for sub in subs:
             if id(sub) not in seen:
-                seen.add(id(sub))
+                seen[id(sub)] = sub
                 stack.append(sub)
     return seen
 
@@ -826,7 +827,7 @@ def install_deny_hook(protected_paths: tuple[str, ...] = (), allowed_paths: tupl
     guarded_modules = frozenset(
         id(m) for n, m in list(sys.modules.items())
         if m is not None and any(n == p or n.startswith(p + ".") for p in protected_prefixes))
-    startup_classes = frozenset(_class_ids())
+    startup_classes = _startup_classes()  # id -> class: the hook keeps them alive
     _id = id
 
     def deny(event, args):
