@@ -13,6 +13,9 @@ earlier one shipped:
 * :func:`choose_threshold` picks the threshold of the nudge on validation windows *reweighted to
   the production prevalence* (:func:`production_weights`), never at the prevalence of a sample
   rich in frowns; :func:`nudge_report` measures the spec's metric at a threshold.
+* :func:`frown_teacher` loads the wide member assignment 05 compresses (its "teacher"), as the
+  team's model registry would hand it over: trained once from :data:`TEACHER_RECIPE`
+  (:func:`build_teacher`) and stored in the course's data, so 05 does not train it again.
 * :class:`Detector` bundles a model and its threshold; :func:`shipped_detector` loads the
   detector assignment 05 ships from the course's data (:func:`build_shipped_detector` makes it
   from the recipe of 05's reference solution), so assignment 06 and the capstone work with that
@@ -68,6 +71,11 @@ __all__ = [
     "choose_threshold",
     "nudge_report",
     "Detector",
+    "TEACHER_RECIPE",
+    "TEACHER_FILE",
+    "build_teacher",
+    "write_teacher",
+    "frown_teacher",
     "SHIPPED_RECIPE",
     "SHIPPED_FILE",
     "build_shipped_detector",
@@ -200,9 +208,15 @@ def train_frown_cnn(model: nn.Module, images, labels, *, seed: int = 0, epochs: 
     return model.eval()
 
 
-def frown_scores(model: nn.Module, images, batch_size: int = 4096) -> np.ndarray:
+def frown_scores(model: nn.Module, images, batch_size: int = 1024) -> np.ndarray:
     """Probability of frown for each face: softmax of the two logits, in evaluation mode.
 
+    The faces go through the model ``batch_size`` at a time. A thousand 32x32 faces keep the
+    activations in the CPU's cache (several thousand at once run about 1.5x slower). For a float
+    model, chunks of hundreds of faces give the very same scores as one big batch, while tiny
+    chunks may differ in the last bits of float32 (the convolution library picks another
+    algorithm for them); a dynamically quantized model scales its activations per chunk, so its
+    scores move a little with the chunk size whatever it is.
     Returns a float64 array of shape (n,). The model is left in evaluation mode.
     """
     x = as_batch(images)
@@ -360,6 +374,81 @@ SHIPPED_RECIPE = {
     "low_rank": {"layer": 7, "energy": 0.9},
 }
 
+#: How the teacher of assignment 05 is trained: the wide member (8, 128) of the family, mini-batch
+#: Adam with these settings, on these training calls. The same as :data:`SHIPPED_RECIPE` (the
+#: shipped detector is this teacher with its big layer factorised), so the two cannot drift apart.
+TEACHER_RECIPE = {key: SHIPPED_RECIPE[key] for key in ("model", "epochs", "lr", "batch_size", "seed", "training")}
+
+#: The file in the course's data folder that holds the trained teacher: its weights and the recipe
+#: they were made from (see :func:`write_teacher`).
+TEACHER_FILE = "frown-teacher.npz"
+
+
+def _train_teacher() -> nn.Sequential:
+    """Train the teacher from :data:`TEACHER_RECIPE` on the threads torch is set to use."""
+    from course.calls import make_frames
+
+    r = TEACHER_RECIPE
+    train = make_frames(**r["training"])
+    torch.manual_seed(r["seed"])
+    return train_frown_cnn(frown_cnn(*r["model"], seed=None), train.images, train.labels, seed=r["seed"],
+                           epochs=r["epochs"], lr=r["lr"], batch_size=r["batch_size"])
+
+
+def build_teacher() -> nn.Sequential:
+    """Train assignment 05's teacher from :data:`TEACHER_RECIPE`, in evaluation mode.
+
+    One torch thread, as the notebooks train (sums in another order differ in the last bits, and
+    training amplifies them). About ten seconds; notebooks load the stored weights with
+    :func:`frown_teacher` instead, as a deployment step takes a trained model from a registry.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_teacher().eval()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def write_teacher(path) -> None:
+    """Train the teacher (:func:`build_teacher`) and save it to ``path``: the recipe (JSON) and each
+    tensor of the model's state dict under ``state/<name>``."""
+    import json
+
+    model = build_teacher()
+    arrays = {f"state/{name}": tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()}
+    np.savez(path, recipe=np.array(json.dumps(TEACHER_RECIPE, sort_keys=True)), **arrays)
+
+
+@functools.lru_cache(maxsize=1)
+def _stored_teacher() -> dict:
+    import json
+
+    from course.paths import dataset_path
+
+    with np.load(dataset_path(TEACHER_FILE)) as data:
+        recipe = json.loads(str(data["recipe"]))
+        if recipe != json.loads(json.dumps(TEACHER_RECIPE)):
+            raise RuntimeError(f"{TEACHER_FILE} was made from the recipe {recipe}, not from today's "
+                               f"{TEACHER_RECIPE}: run `python -m course.shipping --teacher` to remake it")
+        return {key[len("state/"):]: torch.from_numpy(data[key].copy())
+                for key in data.files if key.startswith("state/")}
+
+
+def frown_teacher() -> nn.Sequential:
+    """Assignment 05's teacher, trained: a fresh copy each call, in evaluation mode.
+
+    The wide member :data:`TEACHER_RECIPE` names, with the weights :func:`build_teacher` gives,
+    loaded in milliseconds from the course's data (:data:`TEACHER_FILE`, with its sha256 and
+    provenance in ``datasets/README.md``), the way a deployment step takes a trained model from the
+    team's model registry instead of training it again. A test checks that the recipe still gives
+    these weights. Raises ``RuntimeError`` when the file was made from another recipe.
+    """
+    model = frown_cnn(*TEACHER_RECIPE["model"], seed=None)
+    model.load_state_dict(_stored_teacher())
+    return model.eval()
+
+
 #: The file in the course's data folder (``datasets/``) that holds the shipped detector: its
 #: weights, its threshold and the recipe they were made from (see :func:`write_shipped_detector`).
 SHIPPED_FILE = "shipped-frown-detector.npz"
@@ -407,10 +496,7 @@ def build_shipped_detector() -> Detector:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train = make_frames(**r["training"])
-        torch.manual_seed(r["seed"])
-        teacher = train_frown_cnn(frown_cnn(*r["model"], seed=None), train.images, train.labels, seed=r["seed"],
-                                  epochs=r["epochs"], lr=r["lr"], batch_size=r["batch_size"])
+        teacher = _train_teacher()
         layer = r["low_rank"]["layer"]
         singular = torch.linalg.svdvals(teacher[layer].weight.detach()).numpy().astype(np.float64)
         energy = np.cumsum(singular ** 2) / np.sum(singular ** 2)

@@ -17,6 +17,8 @@ the face cropper deliver them:
   05 ships, loaded from the course's data (``datasets/shipped-frown-detector.npz``) in
   milliseconds. ``python -m course.shipping`` remakes that file from
   :data:`course.models.SHIPPED_RECIPE`, and a test checks that it still is what the recipe gives.
+  ``python -m course.shipping --teacher`` remakes the teacher 05 compresses
+  (``datasets/frown-teacher.npz``, loaded by :func:`course.models.frown_teacher`) the same way.
 * :func:`replay` films a production day and returns its frame table and camera crops, and
   :func:`filmed_calls` any calls of :func:`course.calls.make_frames` the same way (both cached:
   several tests of one system can replay the same day without filming it again).
@@ -180,11 +182,21 @@ def replay(seed: int, *, participants: int = 100, fps: float = 5.0, hours: float
                    lighting_change_at, camera_change_at, float(broken_share))
 
 
-if __name__ == "__main__":  # remake the data file from the recipe, on one thread as the notebooks train
+if __name__ == "__main__":  # remake a data file from its recipe, on one thread as the notebooks train
+    import sys
+
+    from course.models import TEACHER_FILE, write_teacher
     from course.paths import data_dir
     from course.torchsetup import configure_torch
 
+    usage = "usage: python -m course.shipping [--teacher]   (no option: the shipped detector)"
+    if sys.argv[1:] not in ([], ["--teacher"]):
+        sys.exit(usage)
     configure_torch(max_threads=1)
-    target = data_dir() / SHIPPED_FILE
-    write_shipped_detector(target)   # trains on one thread whatever configure_torch says
+    if sys.argv[1:] == ["--teacher"]:
+        target = data_dir() / TEACHER_FILE
+        write_teacher(target)            # trains on one thread whatever configure_torch says
+    else:
+        target = data_dir() / SHIPPED_FILE
+        write_shipped_detector(target)   # trains on one thread whatever configure_torch says
     print(f"wrote {target}")

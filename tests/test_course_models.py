@@ -73,6 +73,19 @@ def test_training_is_deterministic_and_learns():
     assert p.dtype == np.float64 and p.shape == (len(frames),) and ((p >= 0) & (p <= 1)).all()
 
 
+def test_scores_do_not_depend_on_the_chunk_size():
+    frames = make_frames(30, 1, 4, seed=8, frown_prevalence=0.3, fps=10)
+    model = M.frown_cnn(8, 128, seed=1)
+    whole = M.frown_scores(model, frames.images, batch_size=len(frames))
+    assert len(frames) > 1024   # the default chunk splits these faces
+    for batch_size in (None, 300, 1000, 4096):
+        chunked = (M.frown_scores(model, frames.images) if batch_size is None
+                   else M.frown_scores(model, frames.images, batch_size=batch_size))
+        assert np.array_equal(chunked, whole), (batch_size, np.abs(chunked - whole).max())
+    tiny = M.frown_scores(model, frames.images, batch_size=7)
+    assert np.abs(tiny - whole).max() < 1e-6
+
+
 def test_train_hooks_are_called():
     frames = make_frames(6, 1, 4, seed=6, frown_prevalence=0.3, fps=3)
     seen, steps = [], []

@@ -109,6 +109,66 @@ def test_the_shipped_file_is_what_the_recipe_gives():
         assert torch.allclose(tensor, rebuilt_state[name], atol=1e-5), name
 
 
+def test_the_registered_teacher_is_the_model_05_ships_from():
+    """05 loads its teacher instead of training it; factorising that teacher as 05's reference
+    solution does gives the stored shipped detector exactly, so the two files tell one story."""
+    from course.models import SHIPPED_RECIPE, TEACHER_RECIPE, _low_rank_pair, frown_cnn, frown_teacher, shipped_detector
+
+    first, second = frown_teacher(), frown_teacher()
+    assert first is not second and not first.training
+    assert [tuple(p.shape) for p in first.parameters()] == \
+        [tuple(p.shape) for p in frown_cnn(*TEACHER_RECIPE["model"]).parameters()]
+    assert sum(p.numel() for p in first.parameters()) == 132_706, "the (8, 128) member 05 counts"
+    with torch.no_grad():
+        first[1].weight.zero_()
+    assert not torch.equal(first[1].weight, frown_teacher()[1].weight), "every call returns a fresh copy"
+
+    teacher, layer = frown_teacher(), SHIPPED_RECIPE["low_rank"]["layer"]
+    shipped = shipped_detector().model.state_dict()
+    teacher[layer] = _low_rank_pair(teacher[layer], shipped[f"{layer}.0.weight"].shape[0])
+    assert {k: tuple(v.shape) for k, v in teacher.state_dict().items()} == {k: tuple(v.shape) for k, v in shipped.items()}
+    pair = f"{layer}.0.weight", f"{layer}.1.weight"
+    for name, tensor in teacher.state_dict().items():
+        if name not in pair:
+            assert torch.equal(tensor, shipped[name]), name
+    # the factors depend on how the SVD's threads add up; their product, the approximation, does not
+    with torch.no_grad():
+        approximation = teacher.state_dict()[pair[1]] @ teacher.state_dict()[pair[0]]
+        assert torch.allclose(approximation, shipped[pair[1]] @ shipped[pair[0]], atol=1e-5)
+
+
+def test_a_teacher_file_from_another_recipe_is_refused(tmp_path, monkeypatch):
+    import json
+
+    from course import models
+    from course.paths import dataset_path
+
+    with np.load(dataset_path(models.TEACHER_FILE)) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["recipe"] = np.array(json.dumps({**models.TEACHER_RECIPE, "lr": 0.1}, sort_keys=True))
+    np.savez(tmp_path / models.TEACHER_FILE, **arrays)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    models._stored_teacher.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="python -m course.shipping --teacher"):
+            models.frown_teacher()
+    finally:
+        monkeypatch.delenv("COURSE_DATA_DIR")
+        models._stored_teacher.cache_clear()
+
+
+@pytest.mark.slow
+def test_the_teacher_file_is_what_the_recipe_gives():
+    """The stored teacher is not a second source of truth: training it again from its recipe gives
+    the same weights (up to the last bits on another CPU). About 10 s of CPU."""
+    from course.models import build_teacher, frown_teacher
+
+    stored, rebuilt = frown_teacher().state_dict(), build_teacher().state_dict()
+    assert set(stored) == set(rebuilt)
+    for name, tensor in stored.items():
+        assert torch.allclose(tensor, rebuilt[name], atol=1e-5), name
+
+
 def test_every_data_file_has_a_readme_row_with_its_sha256():
     import re
 

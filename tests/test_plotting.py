@@ -76,3 +76,28 @@ def test_figures_can_be_saved(tmp_path):
     path = tmp_path / "faces.png"
     fig.savefig(path)
     assert path.stat().st_size > 1000
+
+
+def test_log_scale_plain_labels_and_no_minor_ticks():
+    from course.plotting import log_scale
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 4, 16, 64, 256], [3e3, 9e3, 2e4, 4e4, 5e4])
+    assert log_scale(ax, "both") is ax
+    fig.canvas.draw()
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    for axis in (ax.xaxis, ax.yaxis):
+        assert len(axis.get_minor_locator().tick_values(1, 1000)) == 0 and not axis.get_minorticklocs().size, "no minor ticks"
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+    assert {"1", "2", "5", "10", "100"} <= set(labels), labels
+    assert not any("$" in text or "^" in text for text in labels), f"plain numbers, not 10^k: {labels}"
+    narrow = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()
+              and 3e3 <= float(t.get_text()) <= 5e4]
+    assert len(narrow) >= 2, f"a range of about a decade still gets labels: {narrow}"
+
+    fig2, ax2 = plt.subplots()
+    ax2.plot([0.5, 20], [1, 2])
+    log_scale(ax2)
+    assert ax2.get_xscale() == "log" and ax2.get_yscale() == "linear", "only the axis asked for"
+    with pytest.raises(ValueError, match="'x', 'y' or 'both'"):
+        log_scale(ax2, "z")
