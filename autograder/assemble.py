@@ -22,6 +22,7 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
 from autograder import cells as C
+from autograder.parameters import PAPERMILL_TAGS
 from autograder.receipt import expected_sequence, guard_source, with_trail
 from autograder.release import cleared_sources
 
@@ -42,6 +43,7 @@ class Part:
     title: str
     answer_ids: list[str] = field(default_factory=list)
     cell_index: int | None = None  # position in the assembled notebook
+    cell_id: str | None = None  # the test cell's id (its position may shift when parameters are injected)
     expected: str | None = None  # sequence digest a valid receipt must carry
 
 
@@ -243,6 +245,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
     def add_extras(key):
         for cell in extras.pop(key, []):
             metadata = {k: v for k, v in cell.get("metadata", {}).items() if k not in ("nbgrader", "autograder")}
+            if "tags" in metadata:  # papermill injects parameters by tag: only at the grader's own cell
+                metadata["tags"] = [tag for tag in metadata["tags"] if tag not in PAPERMILL_TAGS]
             out_cells.append(_cell(cell.get("cell_type", "code"), C.source(cell), _role(metadata, EXTRA_ROLE)))
 
     add_extras(None)
@@ -276,7 +280,7 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
             if not pending_answers and parts:  # a second test of the same answers
                 pending_answers = list(parts[-1].answer_ids)
             parts.append(Part(gid, "test", C.points(original), C.title_of(gid), answer_ids=pending_answers,
-                              cell_index=len(out_cells) - 1,
+                              cell_index=len(out_cells) - 1, cell_id=out_cells[-1]["id"],
                               expected=expected_sequence(body)))
             pending_answers = []
         else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import faults, feedback, formgrader, handgrading, late, reuse, receipt, roster
+from autograder import faults, feedback, formgrader, handgrading, late, parameters, reuse, receipt, roster
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
@@ -68,6 +68,7 @@ class GradeOptions:
     use_namespaces: bool = True
     progress: bool = True
     times: str | None = None  # submission times: "timestamp" (default), "mtime" or an LMS CSV (late.py)
+    parameters: dict = field(default_factory=dict)  # injected after the notebook's parameters cell (parameters.py)
 
 
 @dataclass
@@ -85,6 +86,7 @@ class AssignmentContext:
     sandbox_user: str | None
     use_namespaces: bool
     late: dict[str, dict] = field(default_factory=dict)  # student id -> late facts (late.py)
+    parameters: dict = field(default_factory=dict)  # the notebook's parameters for this batch (parameters.py)
 
 
 def _now() -> str:
@@ -235,7 +237,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     kernel = _take_kernel(profile)
                     if prestart_next:
                         _start_next_kernel(profile)
-                    execution, key = run_notebook(assembled.notebook, files=files, kernel=kernel)
+                    execution, key = run_notebook(assembled.notebook, files=files, kernel=kernel,
+                                                  parameters=ctx.parameters)
                     executed = execution.notebook
                     secret = C.hidden_lines(source_nb)
                     result.parts, warnings = score_parts(assembled, execution, key, secret)
@@ -327,6 +330,8 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     threads = options.threads or (1 if options.dask_address else max(1, cores // workers))
     settings = dataclasses.replace(options.settings, limits=dataclasses.replace(options.settings.limits, threads=threads))
     ctx, source_nb = make_context(course, assignment, settings, options.sandbox_user, options.use_namespaces)
+    parameters.check(source_nb, options.parameters, ctx.notebook_name)
+    ctx.parameters = dict(options.parameters)
     ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
     if options.db_url and options.db_url.startswith("sqlite:///"):
         ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
@@ -413,7 +418,7 @@ class _Batch:
         folder, book = self.folder, self.book
 
         base_key = reuse.assignment_key(self.course.source_notebook(assignment), self.ctx.files,
-                                        self.ctx.data_dirs, self.ctx.settings)
+                                        self.ctx.data_dirs, self.ctx.settings, self.ctx.parameters)
         keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash, self.ctx.late.get(sub.student_id, {}))
                 for sub in submissions}
         results: dict[str, R.SubmissionResult] = {}

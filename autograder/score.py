@@ -60,8 +60,9 @@ def score_parts(assembled: Assembled, execution: Execution, key: bytes, secret_l
         if receipts.proves(part.grade_id, part.expected):
             results.append(R.PartResult(part.grade_id, part.title, "test", part.points, part.points, R.PASSED, ""))
             continue
-        cell = execution.notebook.cells[part.cell_index]
-        state = execution.cell_state(part.cell_index)
+        index = execution.index_of(part.cell_id)
+        cell = execution.notebook.cells[index]
+        state = execution.cell_state(index)
         unattempted = bool(part.answer_ids) and all(a in assembled.unattempted for a in part.answer_ids)
         error = _error_of(cell)
         if valid:
