@@ -38,6 +38,7 @@ import os
 import signal
 import time
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import nbformat
@@ -64,17 +65,35 @@ GRADER_ROLES = (GUARD_ROLE, TEST_ROLE, FIXED_ROLE)  # cells whose code comes fro
 ERROR_TEXT_LIMIT = 8192  # characters kept of an error's message and of its traceback
 ERRORS_PER_CELL = 3  # error outputs kept per cell (IPython itself reports one)
 
-# Cell outcomes recorded in cell.metadata.autograder.run
-RAN = "ran"  # the kernel executed it (its outputs may hold an error)
-TIMED_OUT = "timed_out"  # exceeded the per-cell timeout
-NOT_RUN = "not_run"  # never sent to the kernel (deadline, dead kernel, earlier timeout)
+
+
+class CellRun(StrEnum):
+    """What the engine did with one code cell (cell.metadata.autograder.run). Not a part's
+    outcome (results.Outcome): scoring turns a test cell's state into one."""
+
+    RAN = "ran"  # the kernel executed it (its outputs may hold an error)
+    TIMED_OUT = "timed_out"  # exceeded the per-cell timeout
+    SKIPPED = "skipped"  # never sent to the kernel (deadline, dead kernel, earlier timeout)
+
+
+class RunEnd(StrEnum):
+    """How a notebook's run ended (`Execution.status`)."""
+
+    COMPLETED = "completed"  # every cell was sent to the kernel
+    TIMEOUT = "timeout"  # the notebook's deadline, or a cell whose kernel did not answer an interrupt
+    KERNEL_DIED = "kernel_died"  # the student's doing: exit, crash, memory or CPU limit
+    KILLED = "killed"  # from outside (an operator, the out-of-memory killer): graded again next run
+    FAILED_TO_START = "failed_to_start"  # the kernel never answered
+
+
+RAN, TIMED_OUT, SKIPPED = CellRun.RAN, CellRun.TIMED_OUT, CellRun.SKIPPED
 
 
 @dataclass
 class ExecutionOutcome:
     """How the engine's run ended, as recorded in the notebook's metadata."""
 
-    status: str = "completed"  # "completed", "timeout", "kernel_died", "killed" (from outside)
+    status: RunEnd = RunEnd.COMPLETED
     reason: str = ""
     died_at: int | None = None  # index of the cell the kernel died in
     output_truncated: bool = False
@@ -86,7 +105,9 @@ class ExecutionOutcome:
     def of(cls, nb: nbformat.NotebookNode) -> "ExecutionOutcome | None":
         """The outcome the engine recorded in `nb`, or None if the engine never ran on it."""
         recorded = nb.get("metadata", {}).get("autograder", {}).get("execution")
-        return cls(**recorded) if isinstance(recorded, dict) else None
+        if not isinstance(recorded, dict):
+            return None
+        return cls(**{**recorded, "status": RunEnd(recorded.get("status", RunEnd.COMPLETED))})
 
 
 class GradingClient(PapermillNotebookClient):
@@ -184,13 +205,13 @@ class GradingClient(PapermillNotebookClient):
             if cell.cell_type != "code":
                 continue
             if stop is not None:
-                meta["run"] = NOT_RUN
+                meta["run"] = SKIPPED
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 stop = f"the notebook's time limit of {settings.notebook_timeout:g} s was reached"
-                self.outcome.status, self.outcome.reason = "timeout", stop
-                meta["run"] = NOT_RUN
+                self.outcome.status, self.outcome.reason = RunEnd.TIMEOUT, stop
+                meta["run"] = SKIPPED
                 continue
             self.timeout = max(1, int(min(settings.cell_timeout, remaining)))
             started = time.monotonic()
@@ -205,10 +226,10 @@ class GradingClient(PapermillNotebookClient):
                     "error", ename="TimeoutError", evalue=f"cell exceeded its time limit ({limit})", traceback=[]))
                 if time.monotonic() >= deadline:
                     stop = f"the notebook's time limit of {settings.notebook_timeout:g} s was reached"
-                    self.outcome.status, self.outcome.reason = "timeout", stop
+                    self.outcome.status, self.outcome.reason = RunEnd.TIMEOUT, stop
                 if not self._interrupt_or_kill():
                     stop = f"cell {index} timed out and its kernel did not respond to an interrupt"
-                    self.outcome.status, self.outcome.reason = "timeout", stop
+                    self.outcome.status, self.outcome.reason = RunEnd.TIMEOUT, stop
             except DeadKernelError:
                 meta["run"] = RAN
                 outside, how = death(self.km, self.isolation) if self.isolation else (False, "")
@@ -218,13 +239,13 @@ class GradingClient(PapermillNotebookClient):
                         evalue=f"the kernel was killed from outside ({how}) while running this cell", traceback=[]))
                     stop = (f"the kernel was killed from outside ({how}: the machine's out-of-memory killer or an "
                             f"operator) while running cell {index}; run the batch again to grade it again")
-                    self.outcome.status, self.outcome.reason = "killed", stop
+                    self.outcome.status, self.outcome.reason = RunEnd.KILLED, stop
                 else:
                     cell.outputs.append(nbformat.v4.new_output(
                         "error", ename="DeadKernelError",
                         evalue="the kernel died while running this cell (exit, crash or memory limit)", traceback=[]))
                     stop = f"the kernel died while running cell {index}" + (f" ({how})" if how else "")
-                    self.outcome.status, self.outcome.reason = "kernel_died", stop
+                    self.outcome.status, self.outcome.reason = RunEnd.KERNEL_DIED, stop
                 self.outcome.died_at = index
             except CellControlSignal:
                 meta["run"] = RAN

@@ -33,8 +33,8 @@ from papermill.execute import prepare_notebook_metadata
 import autograder
 import course as course_package
 from autograder import parameters as P
-from autograder.engine import (  # noqa: F401 - NOT_RUN, RAN, TIMED_OUT: the cell states, read by score.py
-    ENGINE_NAME, INTERRUPT_GRACE_SECONDS, NOT_RUN, RAN, TIMED_OUT, ExecutionOutcome, death, kill_sandbox,
+from autograder.engine import (
+    ENGINE_NAME, INTERRUPT_GRACE_SECONDS, CellRun, ExecutionOutcome, RunEnd, death, kill_sandbox,
 )
 from autograder.leftovers import claim_run_dir
 from autograder.sandbox import postmortem
@@ -67,7 +67,7 @@ class Execution:
     """What happened when a notebook ran."""
 
     notebook: nbformat.NotebookNode
-    status: str  # "completed", "timeout", "kernel_died", "killed" (from outside), "failed_to_start"
+    status: RunEnd
     reason: str
     receipts: list[str]
     isolation: Isolation
@@ -75,8 +75,8 @@ class Execution:
     output_truncated: bool = False
     kernel_log: str = ""
 
-    def cell_state(self, index: int) -> str:
-        return self.notebook.cells[index].get("metadata", {}).get("autograder", {}).get("run", NOT_RUN)
+    def cell_state(self, index: int) -> CellRun:
+        return CellRun(self.notebook.cells[index].get("metadata", {}).get("autograder", {}).get("run", CellRun.SKIPPED))
 
     def index_of(self, cell_id: str) -> int:
         """The position of the cell with this id in the executed notebook (papermill inserts a
@@ -314,7 +314,7 @@ class SandboxedKernel:
             if parameters:
                 work = P.inject(work, parameters, KERNEL_NAME, ENGINE_NAME)
             work = prepare_notebook_metadata(work, "<submission>", None)
-            status, reason = "completed", ""
+            status, reason = RunEnd.COMPLETED, ""
             # Last resort: whatever happens inside papermill, the sandbox dies after the deadline.
             watchdog = threading.Timer(settings.notebook_timeout + 4 * INTERRUPT_GRACE_SECONDS + 30,
                                        kill_sandbox, args=(km,))
@@ -334,24 +334,24 @@ class SandboxedKernel:
                 outcome = ExecutionOutcome.of(work)
                 if outcome is not None and _cells_ran(work):
                     # the cells ran; what failed came after them (shutting the kernel down): keep them
-                    if outcome.status == "completed":
-                        outcome.status = "kernel_died"
+                    if outcome.status == RunEnd.COMPLETED:
+                        outcome.status = RunEnd.KERNEL_DIED
                         outcome.reason = f"the kernel failed after the notebook ran: {type(error).__name__}: {error}"
                         work.metadata["autograder"]["execution"] = outcome.to_metadata()
                 else:
                     outside, how = death(km, isolation)
                     if outside:
-                        status = "killed"
+                        status = RunEnd.KILLED
                         reason = (f"the kernel was killed from outside ({how}) while it was starting; "
                                   "run the batch again to grade it again")
                     else:
-                        status = "failed_to_start"
+                        status = RunEnd.FAILED_TO_START
                         reason = f"the kernel could not be started: {type(error).__name__}: {error}"
             finally:
                 watchdog.cancel()
                 exit_status = _exit_status(km)
                 _force_shutdown(km)
-            outcome = ExecutionOutcome.of(work) if status == "completed" else None
+            outcome = ExecutionOutcome.of(work) if status == RunEnd.COMPLETED else None
             if outcome is not None:
                 status, reason = outcome.status, outcome.reason
             died_at = outcome.died_at if outcome is not None else None
@@ -360,9 +360,9 @@ class SandboxedKernel:
             log_path = self.run_dir / "kernel.log"
             full_log = _tail(log_path, 256 * 1024)
             kernel_log = full_log[-4000:]
-            if status == "killed" and postmortem.SELF_SIGNAL in full_log and died_at is not None:
-                status = "kernel_died"  # its own code sent the signal: the student's doing, final
-            if status == "kernel_died" and died_at is not None:
+            if status == RunEnd.KILLED and postmortem.SELF_SIGNAL in full_log and died_at is not None:
+                status = RunEnd.KERNEL_DIED  # its own code sent the signal: the student's doing, final
+            if status == RunEnd.KERNEL_DIED and died_at is not None:
                 reason = _explain_death(work, died_at, exit_status, full_log, settings)
             return Execution(
                 notebook=work, status=status, reason=reason, receipts=receipts, isolation=isolation,
@@ -382,7 +382,7 @@ class SandboxedKernel:
 
 
 def _cells_ran(nb) -> bool:
-    return any(c.get("metadata", {}).get("autograder", {}).get("run") in (RAN, TIMED_OUT) for c in nb.cells)
+    return any(c.get("metadata", {}).get("autograder", {}).get("run") in (CellRun.RAN, CellRun.TIMED_OUT) for c in nb.cells)
 
 
 def run_notebook(

@@ -30,6 +30,7 @@ from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
 from autograder.collect import Submission, scan
 from autograder.errors import DISK_ERRORS, InfrastructureError, UsageError, disk_failure
+from autograder.engine import CellRun, RunEnd
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, default_work_base, run_notebook
 from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_url, shown_url
 from autograder.gradebook_sync import FolderGradebook
@@ -51,6 +52,11 @@ PROTECTED_MODULES = [
     "unittest", "numpy", "pandas", "scipy", "sklearn", "torch", "statsmodels", "course",
     "autograder", "IPython",
 ]
+
+
+# A run that ended from outside the student's code is the grader's problem: graded again next run.
+STATUS_OF_RUN = {RunEnd.COMPLETED: R.GRADED, RunEnd.TIMEOUT: R.TIMEOUT, RunEnd.KERNEL_DIED: R.KERNEL_DIED,
+                 RunEnd.KILLED: R.GRADER_ERROR, RunEnd.FAILED_TO_START: R.GRADER_ERROR}
 
 
 @dataclass
@@ -98,7 +104,7 @@ def empty_parts(source_nb) -> list[R.PartResult]:
     for cell in source_nb.cells:
         gid = C.grade_id(cell)
         if gid and C.is_test(cell):
-            parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
+            parts.append(R.PartResult(gid, C.title_of(gid), R.TEST, 0.0, C.points(cell), R.NOT_RUN, "did not run"))
         elif gid and C.is_hand_graded(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), R.HAND, 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
@@ -190,7 +196,7 @@ def preflight(ctx: AssignmentContext) -> str | None:
         execution = SandboxedKernel(profile).run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
     except Exception as error:  # noqa: BLE001
         return f"{type(error).__name__}: {error}"
-    if execution.status == "completed" and execution.cell_state(0) == "ran":
+    if execution.status == RunEnd.COMPLETED and execution.cell_state(0) == CellRun.RAN:
         return None
     log = execution.kernel_log.strip().splitlines()
     return execution.reason + (f" | kernel log: {' / '.join(log[-3:])}" if log else "")
@@ -247,11 +253,9 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     result.notes += [f"integrity: {w}" for w in warnings]
                     if execution.output_truncated:
                         result.notes.append("output limit reached: later output was dropped")
-                    status_map = {"completed": R.GRADED, "timeout": R.TIMEOUT, "kernel_died": R.KERNEL_DIED,
-                                  "killed": R.GRADER_ERROR, "failed_to_start": R.GRADER_ERROR}
-                    result.status = status_map.get(execution.status, R.GRADER_ERROR)
+                    result.status = STATUS_OF_RUN[execution.status]
                     result.reason = execution.reason
-                    if execution.status == "failed_to_start" and execution.kernel_log:
+                    if execution.status == RunEnd.FAILED_TO_START and execution.kernel_log:
                         result.reason += " | kernel log: " + execution.kernel_log[-300:].replace("\n", " ")
     except Exception as error:  # noqa: BLE001 - a grader bug must still produce a row
         result.status = R.GRADER_ERROR

@@ -13,7 +13,8 @@ import re
 from autograder import receipt
 from autograder import results as R
 from autograder.assemble import Assembled
-from autograder.execute import NOT_RUN, TIMED_OUT, Execution
+from autograder.engine import CellRun
+from autograder.execute import Execution
 
 MESSAGE_LIMIT = 1500
 
@@ -58,7 +59,7 @@ def score_parts(assembled: Assembled, execution: Execution, key: bytes, secret_l
             continue
         valid = receipts.verified.get(part.grade_id, [])
         if receipts.proves(part.grade_id, part.expected):
-            results.append(R.PartResult(part.grade_id, part.title, "test", part.points, part.points, R.PASSED, ""))
+            results.append(R.PartResult(part.grade_id, part.title, R.TEST, part.points, part.points, R.PASSED, ""))
             continue
         index = execution.index_of(part.cell_id)
         cell = execution.notebook.cells[index]
@@ -69,10 +70,10 @@ def score_parts(assembled: Assembled, execution: Execution, key: bytes, secret_l
             outcome, message = R.FAILED, ("integrity check failed: the code that ran for this test was not the "
                                           "grader's test code (something rewrote it before it ran)")
             warnings.append(f"{part.grade_id}: test code was altered before it ran")
-        elif state == NOT_RUN:
+        elif state == CellRun.SKIPPED:
             outcome = R.NOT_RUN
             message = f"did not run: {execution.reason or 'an earlier problem stopped the notebook'}"
-        elif state == TIMED_OUT:
+        elif state == CellRun.TIMED_OUT:
             outcome, message = R.FAILED, "the test timed out"
         elif error and (error[0] == "NotImplementedError" or unattempted):
             outcome = R.NOT_ATTEMPTED
@@ -88,6 +89,6 @@ def score_parts(assembled: Assembled, execution: Execution, key: bytes, secret_l
                        "(something changed how the cell ran)")
             warnings.append(f"{part.grade_id}: no receipt although the cell reported no error "
                             f"({'; '.join(receipts.notes.get(part.grade_id, [])) or 'no sentinel note'})")
-        results.append(R.PartResult(part.grade_id, part.title, "test", 0.0, part.points, outcome,
+        results.append(R.PartResult(part.grade_id, part.title, R.TEST, 0.0, part.points, outcome,
                                     _clip(redact(message, secret_lines))))
     return results, warnings
