@@ -30,8 +30,6 @@ from jupyter_core.utils import run_sync
 from papermill.engines import papermill_engines
 from papermill.execute import prepare_notebook_metadata
 
-import autograder
-import course as course_package
 from autograder import parameters as P
 from autograder.engine import (
     ENGINE_NAME, INTERRUPT_GRACE_SECONDS, CellRun, ExecutionOutcome, RunEnd, death, kill_sandbox,
@@ -39,6 +37,7 @@ from autograder.engine import (
 from autograder.leftovers import claim_run_dir
 from autograder.sandbox import postmortem
 from autograder.sandbox.isolation import Isolation, Limits, SandboxPlan, detect, kernel_environment
+from autograder.sandbox.policy import KernelPolicy
 
 KERNEL_NAME = "autograder-sandbox"
 
@@ -108,21 +107,6 @@ def interpreter() -> str:
     reached through a symlink is bound at its real place), the file name kept (resolving the
     file itself would leave the virtualenv for the base interpreter)."""
     return os.path.join(os.path.realpath(os.path.dirname(sys.executable)), os.path.basename(sys.executable))
-
-
-def package_path() -> str:
-    """PYTHONPATH that makes the kernel import the very `autograder` and `course` packages this
-    grader runs (another checkout, or a package the interpreter would not find by itself)."""
-    roots = []
-    for package in (autograder, course_package):
-        if not getattr(package, "__file__", None):
-            # a namespace package: a folder named `course` (a course's own root, say) in the
-            # working folder of the command, not the package; the kernel finds the real one
-            continue
-        root = str(Path(package.__file__).resolve().parent.parent)
-        if root not in roots:
-            roots.append(root)
-    return os.pathsep.join(roots)
 
 
 def _exit_status(km: AsyncKernelManager) -> int | None:
@@ -216,10 +200,8 @@ class KernelProfile:
 
     settings: Settings
     isolation: Isolation
+    policy: KernelPolicy = KernelPolicy()  # packages, protected modules, data and private paths
     preimports: tuple[str, ...] = ()
-    protected: tuple[str, ...] = ()
-    data_dirs: tuple[str, ...] = ()
-    private_paths: tuple[str, ...] = ()
     # $NBGRADER_EXECUTION in the kernel, nbgrader's documented switch: "autograde" when grading,
     # "validate" for a student's check (notebooks may skip slow work or behave as nbgrader's tools)
     nbgrader_execution: str = "autograde"
@@ -238,7 +220,7 @@ class SandboxedKernel:
         self.key = new_key()
         self.keep_run_dir = keep_run_dir
         self.created = time.monotonic()
-        isolation, settings = profile.isolation, profile.settings
+        isolation, settings, policy = profile.isolation, profile.settings, profile.policy
         if work_base is None:
             work_base = default_work_base()
             work_base.mkdir(exist_ok=True)
@@ -252,15 +234,15 @@ class SandboxedKernel:
             os.close(fd)
             plan = SandboxPlan(
                 isolation=isolation, limits=settings.limits, scratch=self.scratch, sockets=sockets,
-                run_dir=self.run_dir, data_dirs=[Path(d) for d in profile.data_dirs],
+                run_dir=self.run_dir, data_dirs=[Path(d) for d in policy.data_dirs], code_roots=policy.code_roots,
                 env=kernel_environment(self.scratch, settings.limits.threads,
-                                       extra={"PYTHONPATH": package_path(),
+                                       extra={"PYTHONPATH": policy.python_path(),
                                               "NBGRADER_EXECUTION": profile.nbgrader_execution},
                                        tmp=None if isolation.bwrap else self.scratch / "tmp"),
-                kernel={"preimports": list(profile.preimports), "protected": list(profile.protected),
+                kernel={"preimports": list(profile.preimports), "protected": list(policy.protected_modules),
                         "processes": settings.limits.processes,
                         **_file_policy(isolation, work_base, self.scratch, sockets,
-                                       [Path(p) for p in profile.private_paths])},
+                                       [Path(p) for p in policy.private_paths])},
             )
             plan_file = self.run_dir / "plan.json"
             # the launcher checks it is still this process's child, then dies with it (launch.py)
@@ -269,7 +251,7 @@ class SandboxedKernel:
             spec = KernelSpec(
                 argv=[interpreter(), "-m", "autograder.sandbox.launch", "--plan", str(plan_file),
                       "-f", "{connection_file}"],
-                env={"PYTHONPATH": package_path()},
+                env={"PYTHONPATH": policy.python_path()},
                 display_name="Python 3 (autograder sandbox)", language="python", interrupt_mode="message",
             )
             self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_SingleSpecManager(spec),
@@ -393,9 +375,7 @@ def run_notebook(
     parameters: dict | None = None,
     files: dict[str, bytes] | None = None,
     preimports: list[str] | None = None,
-    protected: list[str] | None = None,
-    data_dirs: list[Path] | None = None,
-    private_paths: list[Path] | None = None,
+    policy: KernelPolicy | None = None,
     work_base: Path | None = None,
     keep_run_dir: bool = False,
     kernel: SandboxedKernel | None = None,
@@ -404,17 +384,20 @@ def run_notebook(
     """Execute `nb` in a fresh sandboxed kernel; returns what happened and the receipt key.
 
     `files` are written into the kernel's scratch folder (supporting files of the assignment and
-    of the submission). `private_paths` are folders and files the notebook must not read (course
-    sources, the gradebook, other submissions); with bubblewrap they are simply absent from the
-    kernel's file system, without it the sentinel's file policy refuses them. Pass `kernel` to
-    use one started ahead (its profile must match). The notebook passed in is not modified.
+    of the submission). `policy` says which packages the kernel imports, which modules the
+    sentinel protects, which folders hold data and which the notebook must not read (default: this
+    grader's packages and protected modules, no data, nothing private; autograder/policy.py builds
+    a course's). Pass `kernel` to use one started ahead (its profile must match). The notebook
+    passed in is not modified.
     """
     if kernel is None:
+        if policy is None:
+            from autograder.policy import kernel_policy
+
+            policy = kernel_policy()
         profile = KernelProfile(
-            settings=settings or Settings(), isolation=isolation or detect(),
-            preimports=tuple(preimports or ()), protected=tuple(protected or ()),
-            data_dirs=tuple(str(d) for d in (data_dirs or ())),
-            private_paths=tuple(str(p) for p in (private_paths or ())), nbgrader_execution=nbgrader_execution)
+            settings=settings or Settings(), isolation=isolation or detect(code_roots=policy.code_roots),
+            policy=policy, preimports=tuple(preimports or ()), nbgrader_execution=nbgrader_execution)
         kernel = SandboxedKernel(profile, work_base=work_base, keep_run_dir=keep_run_dir)
     kernel.add_files(files or {})
     return kernel.run(nb, parameters), kernel.key

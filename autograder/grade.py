@@ -39,19 +39,12 @@ from autograder.layout import Course, assignment_files
 from autograder.leftovers import sweep_run_dirs
 from autograder.lock import OutputLock
 from autograder.outputs import OutputFolder, folder_id
+from autograder.policy import course_policy, on_this_machine
 from autograder.release import load_source
+from autograder.sandbox.policy import KernelPolicy
 from autograder.usage import nothing_gradable
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
-
-# Modules whose state the sentinel restores before each test (see sandbox/sentinel.py).
-PROTECTED_MODULES = [
-    "builtins", "math", "cmath", "operator", "functools", "itertools", "numbers", "decimal",
-    "fractions", "statistics", "random", "re", "json", "copy", "types", "collections", "os",
-    "posixpath", "genericpath", "pathlib", "linecache", "hashlib", "hmac", "string", "textwrap", "dataclasses",
-    "unittest", "numpy", "pandas", "scipy", "sklearn", "torch", "statsmodels", "course",
-    "autograder", "IPython",
-]
 
 
 # A run that ended from outside the student's code is the grader's problem: graded again next run.
@@ -86,8 +79,7 @@ class AssignmentContext:
     source: dict
     files: dict[str, bytes]
     preimports: list[str]
-    data_dirs: list[str]
-    private_paths: list[str]
+    policy: KernelPolicy  # what its kernels may read and what their sentinel guards (autograder/policy.py)
     settings: Settings
     sandbox_user: str | None
     use_namespaces: bool
@@ -145,9 +137,8 @@ _next_kernel: SandboxedKernel | None = None
 
 
 def kernel_profile(ctx: AssignmentContext, isolation) -> KernelProfile:
-    return KernelProfile(settings=ctx.settings, isolation=isolation, preimports=tuple(ctx.preimports),
-                         protected=tuple(PROTECTED_MODULES), data_dirs=tuple(ctx.data_dirs),
-                         private_paths=tuple(ctx.private_paths))
+    return KernelProfile(settings=ctx.settings, isolation=isolation, policy=on_this_machine(ctx.policy),
+                         preimports=tuple(ctx.preimports))
 
 
 def _take_kernel(profile: KernelProfile) -> SandboxedKernel:
@@ -190,7 +181,7 @@ def _sweep_once() -> None:
 def preflight(ctx: AssignmentContext) -> str | None:
     """Start one kernel the way this batch will and run an empty cell. None when it worked,
     otherwise what went wrong (so a batch that cannot start any kernel grades nobody)."""
-    isolation = detect(ctx.sandbox_user, ctx.use_namespaces)
+    isolation = detect(ctx.sandbox_user, ctx.use_namespaces, on_this_machine(ctx.policy).code_roots)
     profile = dataclasses.replace(kernel_profile(ctx, isolation), preimports=())
     try:
         execution = SandboxedKernel(profile).run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
@@ -217,7 +208,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
     assembled: Assembled | None = None
     executed = None
     try:
-        isolation = detect(ctx.sandbox_user, ctx.use_namespaces)
+        isolation = detect(ctx.sandbox_user, ctx.use_namespaces, on_this_machine(ctx.policy).code_roots)
         result.isolation = isolation.describe()
         if sub.problem:
             result.status, result.reason = sub.problem
@@ -298,13 +289,9 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
     source_nb = load_source(course, assignment)  # checked by the assignment's rules, autotests expanded
     release_dir = course.release / assignment
     files = assignment_files(release_dir if release_dir.is_dir() else course.source / assignment)
-    data_dirs = [str(p) for p in [course.root / "datasets"] if p.is_dir()]
-    if os.environ.get("COURSE_DATA_DIR"):
-        data_dirs.append(os.path.realpath(os.environ["COURSE_DATA_DIR"]))
     ctx = AssignmentContext(
         assignment=assignment, notebook_name=course.notebook_name(assignment), source=dict(source_nb),
-        files=files, preimports=imported_modules(source_nb), data_dirs=data_dirs,
-        private_paths=[str(course.source), str(course.root / "gradebook.db"), str(course.examples)],
+        files=files, preimports=imported_modules(source_nb), policy=course_policy(course),
         settings=settings,
         sandbox_user=sandbox_user, use_namespaces=use_namespaces,
     )
@@ -336,9 +323,9 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     ctx, source_nb = make_context(course, assignment, settings, options.sandbox_user, options.use_namespaces)
     parameters.check(source_nb, options.parameters, ctx.notebook_name)
     ctx.parameters = dict(options.parameters)
-    ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
+    ctx.policy = ctx.policy.with_private(Path(submissions_dir).resolve(), out_dir)
     if options.db_url and options.db_url.startswith("sqlite:///"):
-        ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
+        ctx.policy = ctx.policy.with_private(options.db_url[len("sqlite:///"):])
     _check_out_dir(out_dir, submissions_dir)
     found = scan(Path(submissions_dir), assignment, ctx.notebook_name)
     for name, why in found.skipped:
@@ -422,7 +409,7 @@ class _Batch:
         folder, book = self.folder, self.book
 
         base_key = reuse.assignment_key(self.course.source_notebook(assignment), self.ctx.files,
-                                        self.ctx.data_dirs, self.ctx.settings, self.ctx.parameters)
+                                        list(self.ctx.policy.data_dirs), self.ctx.settings, self.ctx.parameters)
         keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash, self.ctx.late.get(sub.student_id, {}))
                 for sub in submissions}
         results: dict[str, R.SubmissionResult] = {}
@@ -460,7 +447,7 @@ class _Batch:
         self.write_csv()
         report_wanted = self._report_wanted(bool(todo) or bool(given))
 
-        isolation = detect(options.sandbox_user, options.use_namespaces)
+        isolation = detect(options.sandbox_user, options.use_namespaces, self.ctx.policy.code_roots)
         where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
             f"with {min(self.workers, max(1, len(todo)))} worker(s)"
         because = f": {', '.join(f'{k} {v}' for k, v in sorted(why.items()))}" if why else ""
