@@ -24,9 +24,9 @@ from autograder import results as R
 from autograder.assemble import assemble, imported_modules
 from autograder.errors import UsageError
 from autograder.execute import Settings, run_notebook
-from autograder.grade import parse_notebook
 from autograder.policy import kernel_policy
 from autograder.layout import ReleaseFolder, find_release
+from autograder.notebook_file import parse_notebook
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
 

@@ -12,7 +12,6 @@ facts) is unchanged are reused (unless --force), the rest are graded.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -36,6 +35,7 @@ from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_
 from autograder.gradebook_sync import FolderGradebook
 from autograder.jobs import run_jobs
 from autograder.layout import Course, assignment_files
+from autograder.notebook_file import parse_notebook
 from autograder.leftovers import sweep_run_dirs
 from autograder.lock import OutputLock
 from autograder.outputs import OutputFolder, folder_id
@@ -100,35 +100,6 @@ def empty_parts(source_nb) -> list[R.PartResult]:
         elif gid and C.is_hand_graded(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), R.HAND, 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
-
-
-def parse_notebook(data: bytes) -> nbformat.NotebookNode:
-    """Read a submitted notebook, repairing what nbformat can repair; ValueError if unreadable."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"the file is not UTF-8 text ({error.reason} at byte {error.start})") from None
-    # A reason never quotes the file: it reaches grades.csv and the feedback page, and the "notebook"
-    # may be any file (JSON errors say where, nbformat's own messages would show the text).
-    try:
-        json.loads(text)
-    except ValueError as error:
-        where = f" (line {error.lineno}, column {error.colno}: {error.msg})" if isinstance(error, json.JSONDecodeError) else ""
-        raise ValueError(f"the file is not a notebook: it is not valid JSON{where}. Open it in JupyterLab and "
-                         "save it again, or submit the .ipynb file itself") from None
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds, and may quote the file
-        raise ValueError(f"the file is JSON but not a notebook nbformat can read ({type(error).__name__}): open it "
-                         "in JupyterLab and save it again") from None
-    if not isinstance(nb.get("cells"), list):
-        raise ValueError("the notebook has no list of cells")
-    for cell in nb.cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
-            raise ValueError("the notebook holds a cell of unknown type")
-        if not isinstance(C.source(cell), str):
-            raise ValueError("a cell's source is not text")
-    return nb
 
 
 # A worker keeps one kernel started ahead for its next submission, so the kernel's start-up
