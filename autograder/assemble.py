@@ -22,8 +22,9 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
 from autograder import cells as C
+from autograder.measure import Declaration, declarations
 from autograder.parameters import PAPERMILL_TAGS
-from autograder.receipt import expected_sequence, guard_source, with_trail
+from autograder.receipt import as_ipython_runs_it, expected_statements, guard_source, sequence_digest, with_trail
 from autograder.release import cleared_sources
 
 GUARD_ROLE = "guard"
@@ -45,6 +46,8 @@ class Part:
     cell_index: int | None = None  # position in the assembled notebook
     cell_id: str | None = None  # the test cell's id (its position may shift when parameters are injected)
     expected: str | None = None  # sequence digest a valid receipt must carry
+    statements: list[str] = field(default_factory=list)  # digests of the test's statements, in order
+    measures: dict[int, Declaration] = field(default_factory=dict)  # statement index -> its report() (measure.py)
 
 
 @dataclass
@@ -92,6 +95,12 @@ def import_aliases(nb: nbformat.NotebookNode, test_cell=None) -> tuple[tuple[str
     if test_cell is not None:
         aliases.update(_cell_aliases(test_cell))
     return tuple(sorted(aliases.values()))
+
+
+def test_measures(body: str, aliases: tuple, grade_id: str) -> dict[int, Declaration]:
+    """What a test cell's report() calls declare (measure.py), by statement index as IPython runs
+    it; `aliases` as import_aliases gives them for that cell. DeclarationError if one is malformed."""
+    return declarations(as_ipython_runs_it(body), {name: (module, attr) for name, module, attr in aliases}, grade_id)
 
 
 def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
@@ -279,9 +288,11 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
             out_cells.append(_cell("code", body, _role(original.metadata, TEST_ROLE, grade_id=gid)))
             if not pending_answers and parts:  # a second test of the same answers
                 pending_answers = list(parts[-1].answer_ids)
+            statements = expected_statements(body)
             parts.append(Part(gid, "test", C.points(original), C.title_of(gid), answer_ids=pending_answers,
                               cell_index=len(out_cells) - 1, cell_id=out_cells[-1]["id"],
-                              expected=expected_sequence(body)))
+                              expected=sequence_digest(statements),
+                              statements=statements, measures=test_measures(body, aliases, gid)))
             pending_answers = []
         else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)
             text = received.get(gid, C.source(original)) if gid else C.source(original)

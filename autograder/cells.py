@@ -69,6 +69,20 @@ def visible_part(test_source: str) -> str:
     return _HIDDEN_BLOCK.sub("", test_source)
 
 
+def parts_with_hidden_tests(nb: NotebookNode) -> set[str]:
+    """Grade ids of the test cells that hold hidden tests (a hidden block with any code in it)."""
+    found = set()
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if gid and is_test(cell):
+            blocks = _HIDDEN_BLOCK.findall(source(cell))
+            code = [line for block in blocks for line in block.splitlines()
+                    if line.strip() and not line.strip().startswith("###")]
+            if code:
+                found.add(gid)
+    return found
+
+
 def hidden_lines(nb: NotebookNode, min_length: int = 12) -> set[str]:
     """Distinctive lines of the hidden tests (used to redact them from anything shown).
 

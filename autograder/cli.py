@@ -212,9 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
                                            "ID number, Username or User ID, the first the roster has)")
     p.add_argument("--title", help="the grade column's title (default: the assignment); Canvas: `Title (id)` fills an "
                                    "existing assignment")
-    p.add_argument("--score-column", default="score", help="the grades.csv column to export (default: score)")
-    p.add_argument("--points-possible", type=_positive(float), help="Canvas: points of a new assignment "
-                                                                    "(default: the batch's max_score)")
+    p.add_argument("--score-column", default="total_score",
+                   help="the grades.csv column to export (default: total_score, the whole grade: autograded and "
+                        "hand-given points after any late penalty; `score` for the autograded points only)")
+    p.add_argument("--points-possible", type=_positive(float),
+                   help="Canvas: points of a new assignment (default: the batch's total_max_score, or max_score "
+                        "with --score-column score)")
     p.add_argument("--skip-unmatched", action="store_true", help="leave out graded students missing from the roster")
     p.add_argument("--output", type=Path, metavar="CSV", help="default: OUT_DIR/<lms>-grades.csv")
     from autograder import handgrade_cli
@@ -342,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"({len(dist.files)} files; students install it with `pip install {dist.folder}`)")
             return 0
         if args.command == "gradescope":
-            from autograder.platforms.gradescope import BundleOptions, build_bundle
+            from autograder.platforms.gradescope import BundleOptions, build_bundle, hand_graded_parts
 
             grade_args = []
             for flag, value in (("--cell-timeout", args.cell_timeout), ("--timeout", args.timeout),
@@ -351,9 +354,16 @@ def main(argv: list[str] | None = None) -> int:
                     grade_args.append(f"{flag}={value}")
             if args.no_namespaces:
                 grade_args.append("--no-namespaces")
-            out = build_bundle(_course(args), args.assignment, args.out,
+            course = _course(args)
+            out = build_bundle(course, args.assignment, args.out,
                                BundleOptions(hidden_visibility=args.hidden_visibility, grade_args=grade_args))
             print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
+            hand = hand_graded_parts(course, args.assignment)
+            if hand:
+                print("the autograder's score leaves out the parts graded by hand; add a manually graded question "
+                      "for each (Edit Outline):")
+                for notebook, part, points in hand:
+                    print(f"  {notebook} {part}: {points:g} point{'' if points == 1 else 's'}")
             return 0
         if args.command == "classroom":
             from autograder.platforms.classroom import layout_repository

@@ -79,8 +79,11 @@ class Scan:
     skipped: list[tuple[str, str]]  # (entry name, why it is not a submission)
 
 
-def _choose(entries: dict[str, bytes], assignment: str, notebook_name: str, sub: Submission) -> None:
-    """Pick the notebook among a student's files (relative posix paths -> bytes)."""
+def _choose(entries: dict[str, bytes], assignment: str, notebook_name: str, sub: Submission,
+            others: frozenset[str] = frozenset()) -> None:
+    """Pick the notebook among a student's files (relative posix paths -> bytes). `others`: the
+    assignment's other notebooks (an nbgrader assignment may have several); a lone notebook named
+    after one of them is that notebook, not a renamed copy of this one."""
     entries = {name: data for name, data in entries.items()
                if not (set(PurePosixPath(name).parts) & SKIP_PARTS) and not PurePosixPath(name).name.startswith(".")}
     prefix = ""
@@ -91,6 +94,10 @@ def _choose(entries: dict[str, bytes], assignment: str, notebook_name: str, sub:
     notebooks = sorted(n for n in entries if n.lower().endswith(".ipynb"))
     if notebook_name in notebooks:
         chosen = notebook_name
+    elif len(notebooks) == 1 and notebooks[0] in others:
+        sub.problem = (R.MISSING_NOTEBOOK, f"{notebook_name} was not submitted ({notebooks[0]} is another notebook "
+                                           "of the assignment, graded on its own)")
+        return
     elif len(notebooks) == 1:
         chosen = notebooks[0]
         sub.notes.append(f"expected {notebook_name}, graded {chosen} (the only notebook submitted)")
@@ -146,8 +153,10 @@ def _read_zip(data: bytes) -> dict[str, bytes]:
     return entries
 
 
-def scan(folder: Path, assignment: str, notebook_name: str) -> Scan:
-    """Every entry of `folder`: a submission each (sorted by student id), or a reason it is not one."""
+def scan(folder: Path, assignment: str, notebook_name: str, others=frozenset()) -> Scan:
+    """Every entry of `folder`: a submission each (sorted by student id), or a reason it is not one.
+    `others`: the names of the assignment's other graded notebooks (see `_choose`)."""
+    others = frozenset(others) - {notebook_name}
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"submissions folder {folder} does not exist or is not a folder")
@@ -195,9 +204,9 @@ def scan(folder: Path, assignment: str, notebook_name: str) -> Scan:
             continue
         try:
             if path.is_dir():
-                _choose(_read_folder(path, sub), assignment, notebook_name, sub)
+                _choose(_read_folder(path, sub), assignment, notebook_name, sub, others)
             elif path.suffix.lower() == ".zip":
-                _choose(_read_zip(path.read_bytes()), assignment, notebook_name, sub)
+                _choose(_read_zip(path.read_bytes()), assignment, notebook_name, sub, others)
             else:
                 sub.notebook = path.read_bytes()
                 if path.name != notebook_name:

@@ -75,7 +75,9 @@ def course_secrets(course: Course, assignments: list[str]) -> set[str]:
     secret: set[str] = set()
     public: set[str] = set()
     for assignment in sorted(set(course.assignments()) | set(assignments)):
-        paths = [course.source_notebook(assignment), *course.extra_notebooks(assignment)]
+        # every graded notebook (an nbgrader assignment may have several) and every other one
+        paths = [course.source / assignment / name for name in course.notebooks(assignment)]
+        paths += course.extra_notebooks(assignment)
         for path in paths:
             try:
                 more_secret, more_public = secret_lines(nbformat.read(path, as_version=4))

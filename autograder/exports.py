@@ -20,8 +20,9 @@ from autograder.leftovers import temp_name
 # One model of points (results.SubmissionResult): score/max_score are the autograded points (score
 # after any late penalty, raw_score before it); hand_points: given by hand so far (formgrader or an
 # imported file; a blank answer scores 0, "No response."); manual_points_pending: hand-graded points
-# nobody has graded yet; total_score/total_max_score: both kinds together (total_max_score is
-# nbgrader's max_score); hand_parts: each hand-graded part (written answers and task cells) as
+# nobody has graded yet; total_score/total_max_score: both kinds together, total_score after the late
+# penalty, which is taken off the whole grade (raw_score + hand_points - late_penalty, late.py), and
+# total_max_score is nbgrader's max_score; hand_parts: each hand-graded part (written answers and task cells) as
 # `grade_id=points/max`, `grade_id=pending/max` or `grade_id=no response/max`; origin: the entry of
 # the submissions folder it came from; on_roster: yes/no against the class list (empty without one).
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "reason",
@@ -79,9 +80,20 @@ def grades_csv(results: list[R.SubmissionResult], roster: set[str] | None = None
     return buffer.getvalue()
 
 
-def gradescope_json(result: R.SubmissionResult) -> dict:
-    """Gradescope's results.json: one test per part, autograded or graded by hand (a part still to
-    be graded by hand has a max_score and no score); the score is every point given so far."""
+PENDING_OUTPUT = "to be graded by hand later; counts 0 until then"
+
+
+def gradescope_json(result: R.SubmissionResult, hidden_parts: set[str] | None = None,
+                    hidden_visibility: str = "after_due_date") -> dict:
+    """Gradescope's results.json (gradescope-autograders.readthedocs.io, "Autograder
+    Specifications"): one test per part, autograded or graded by hand; the top-level score is the
+    whole grade (total_score), and the tests add up to it before any late penalty.
+
+    Visibility: a part whose test cell has hidden tests (`hidden_parts`, its grade ids; None when
+    unknown, then every autograded part) shows per `hidden_visibility`, since its message may come
+    from a hidden test; a part with visible tests only shows at once, and so do the parts graded by
+    hand. A part still to be graded by hand scores 0 and says so (no passed/failed status): the file
+    is written again when its grade arrives (handgrade import or sync)."""
     lines = [f"status: {result.status}"]
     if result.reason:
         lines.append(f"reason: {result.reason}")
@@ -92,6 +104,7 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
     lines += [f"note: {n}" for n in result.notes]
     tests = []
     for number, part in enumerate([p for p in result.parts if p.kind == "test"], start=1):
+        hidden = hidden_parts is None or part.grade_id in hidden_parts
         tests.append({
             "name": part.title,
             "number": str(number),
@@ -101,15 +114,15 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
             "output": (part.message or ("passed" if part.passed else part.outcome.replace("_", " ")))
             + (f" (points set by hand; autograded: {part.auto_points:g})" if part.auto_points is not None else ""),
             "tags": [part.grade_id, part.outcome],
-            "visibility": "visible",
+            "visibility": hidden_visibility if hidden else "visible",
         })
     for part in [p for p in result.parts if p.kind == R.HAND]:  # written answers and tasks
-        test = {"name": f"{part.title} (graded by hand)", "number": str(len(tests) + 1),
+        test = {"name": f"{part.title} (graded by hand)", "number": str(len(tests) + 1), "score": part.points,
                 "max_score": part.max_points, "tags": [part.grade_id, part.outcome], "visibility": "visible"}
-        if part.outcome == R.MANUAL:  # no score yet: Gradescope shows the part without one
-            test["output"] = "to be graded by hand"
+        if part.outcome == R.MANUAL:
+            test["output"] = PENDING_OUTPUT
         else:  # graded by hand, or left blank: 0, "No response."
-            test.update(score=part.points, status="passed" if part.points >= part.max_points else "failed",
+            test.update(status="passed" if part.points >= part.max_points else "failed",
                         output=part.message or "graded by hand")
         tests.append(test)
     return {
@@ -121,5 +134,5 @@ def gradescope_json(result: R.SubmissionResult) -> dict:
     }
 
 
-def gradescope_text(result: R.SubmissionResult) -> str:
-    return json.dumps(gradescope_json(result), indent=2) + "\n"
+def gradescope_text(result: R.SubmissionResult, hidden_parts: set[str] | None = None) -> str:
+    return json.dumps(gradescope_json(result, hidden_parts), indent=2) + "\n"

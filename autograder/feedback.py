@@ -131,6 +131,15 @@ def _message(part: R.PartResult, label: str) -> str:
     return message
 
 
+def _before_penalty(result: R.SubmissionResult) -> str:
+    """What the late penalty was taken from: the whole grade, hand-given points included (late.py)."""
+    text = f"; taken off the whole grade: {result.raw_score + result.hand_score:g} points before the penalty"
+    if result.manual_max:
+        text += f" ({result.raw_score:g} autograded, {result.hand_score:g} given by hand"
+        text += ", more may follow)" if result.manual_pending else ")"
+    return _esc(text)
+
+
 def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb, secret: set[str]) -> str:
     """The whole feedback page for one submission."""
     linked = assembled is not None and executed_nb is not None
@@ -161,7 +170,7 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
     if result.late:
         css = "late" if result.late_penalty else "meta"
         head.append(f'<p class="{css}" id="late">{_esc(late_summary(result.late, result.late_penalty))}'
-                    + (f"; {result.raw_score:g} points before the penalty" if result.late_penalty else "") + "</p>")
+                    + (_before_penalty(result) if result.late_penalty else "") + "</p>")
     if result.reason:
         head.append(f'<p class="notes">{_esc(result.reason)}</p>')
     if result.notes:

@@ -298,7 +298,7 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     if options.db_url and options.db_url.startswith("sqlite:///"):
         ctx.policy = ctx.policy.with_private(options.db_url[len("sqlite:///"):])
     _check_out_dir(out_dir, submissions_dir)
-    found = scan(Path(submissions_dir), assignment, ctx.notebook_name)
+    found = scan(Path(submissions_dir), assignment, ctx.notebook_name, others=course.notebooks(assignment))
     for name, why in found.skipped:
         warn(f"not graded: {name}: {why}")
     if not found.submissions:

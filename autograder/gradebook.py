@@ -27,6 +27,7 @@ A database that cannot be reached, after retries, raises `GradebookUnavailable`.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import os
@@ -41,7 +42,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ComputeChecksums, SaveCells
-from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, delete, insert, select
+from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, delete, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from autograder import handgrading
@@ -163,12 +164,31 @@ class GradebookWriter:
     def _gradebook(self) -> Gradebook:
         return Gradebook(self.db_url)
 
+    def create_schema(self) -> None:
+        """nbgrader's tables in a new gradebook, stamped with nbgrader's schema revision as nbgrader
+        stamps them, without the `alembic heads` command nbgrader runs for it (a second Python
+        that costs seconds of CPU for each new gradebook)."""
+        from nbgrader.api import Base
+
+        engine = create_engine(self.db_url)
+        try:
+            with engine.begin() as connection:
+                if inspect(connection).get_table_names():
+                    return  # an existing gradebook: nbgrader's own code checks and uses it
+                Base.metadata.create_all(connection)
+                connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+                connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                                   {"head": nbgrader_schema_head()})
+        finally:
+            engine.dispose()
+
     def register(self, assignment: str, notebook_id: str, source_nb: nbformat.NotebookNode) -> None:
         nb = copy.deepcopy(source_nb)
         resources = {"nbgrader": {"db_url": self.db_url, "assignment": assignment, "notebook": notebook_id}}
         nb, resources = ComputeChecksums().preprocess(nb, resources)
 
         def create():
+            self.create_schema()
             with self._gradebook() as gb:
                 gb.update_or_create_assignment(assignment)
                 _meta.create_all(gb.engine, checkfirst=True)
@@ -233,6 +253,19 @@ class GradebookWriter:
                 engine.dispose()
 
         _retrying(update, self.db_url, f"update the record of {student_id}")
+
+    def set_late_penalty(self, result: R.SubmissionResult, notebook_id: str) -> None:
+        """The result's late penalty into the gradebook (nbgrader's `late_submission_penalty`),
+        after hand grades changed it: the penalty is taken off the whole grade (late.py)."""
+        def update():
+            with self._gradebook() as gb:
+                notebook = gb.find_submission_notebook(notebook_id, result.assignment, result.student_id)
+                notebook.late_submission_penalty = result.late_penalty or None
+                gb.db.commit()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=Warning)
+            _retrying(update, self.db_url, f"update the late penalty of {result.student_id}")
 
     def record(self, result: R.SubmissionResult, notebook_id: str, record_digest: str = "") -> Recorded:
         with warnings.catch_warnings():
@@ -313,6 +346,15 @@ class GradebookWriter:
     def total(self, assignment: str, student_id: str) -> float:
         with Gradebook(self.db_url) as gb:
             return float(gb.find_submission(assignment, student_id).score)
+
+
+@functools.lru_cache(maxsize=None)
+def nbgrader_schema_head() -> str:
+    """The schema revision of the installed nbgrader (its alembic head), read in this process."""
+    import nbgrader
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()
 
 
 def _held(row) -> Held:

@@ -9,7 +9,8 @@ other knows:
 * `record`: one committed result into the gradebook; the writer applies the hand-grades rule
   (handgrading.survives) in the same transaction and returns the hand grades kept, which are
   then put on the result and committed again when they change it;
-* `bring_hand_grades`: hand grades given since (in formgrader, or imported) reach every output.
+* `bring_hand_grades`: hand grades given since (in formgrader, or imported) reach every output,
+  and the gradebook's late penalty, which they change (late.py: one rule on the whole grade).
 
 A gradebook that cannot be reached is remembered (`error`) instead of stopping the batch: the
 folder keeps every result, and the next run records what is missing.
@@ -59,11 +60,18 @@ class FolderGradebook:
         if not (changed or outcome.cleared):
             return committed
         recommitted = self.folder.recommit(result)
-        try:  # the gradebook remembers which record it holds: the one now committed
-            self.writer.set_record_digest(self.folder.assignment, student, committed.digest, recommitted.digest)
+        self._after_hand_grades(result, committed.digest, recommitted.digest)
+        return recommitted
+
+    def _after_hand_grades(self, result, old_digest: str, new_digest: str) -> None:
+        """The gradebook remembers which record it holds (the one now committed) and, since hand
+        grades count towards the late penalty (late.py), the penalty of the whole grade."""
+        try:
+            self.writer.set_record_digest(self.folder.assignment, result.student_id, old_digest, new_digest)
+            if result.late:
+                self.writer.set_late_penalty(result, self.notebook_id)
         except GradebookUnavailable as error:
             self._failed(error)
-        return recommitted
 
     def catch_up(self) -> None:
         """Record the committed results the gradebook does not hold yet; never write over another
@@ -108,9 +116,5 @@ class FolderGradebook:
             if handgrading.apply(result, given.get(student, {})):
                 recommitted = self.folder.recommit(result)
                 changed.append(student)
-                try:
-                    self.writer.set_record_digest(self.folder.assignment, student, committed.digest,
-                                                  recommitted.digest)
-                except GradebookUnavailable as error:
-                    self._failed(error)
+                self._after_hand_grades(result, committed.digest, recommitted.digest)
         return changed

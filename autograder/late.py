@@ -6,7 +6,7 @@ The course config (nbgrader_config.py) holds the due date of each assignment and
     c.Autograder.timezone = "Europe/Berlin"   # for due dates written without a zone (default UTC)
     c.Autograder.late_policy = "per_day"      # none | per_hour | per_day | zero_after
     c.Autograder.late_penalty = 10            # per started hour/day late ...
-    c.Autograder.late_penalty_unit = "percent"  # ... in points (default) or percent of the maximum
+    c.Autograder.late_penalty_unit = "percent"  # ... in points (default) or percent of the whole maximum
     c.Autograder.late_cutoff_hours = 72       # zero after this many hours late (zero_after: default 0)
 
 nbgrader's own settings are honoured when these are absent: `LateSubmissionPlugin.penalty_method =
@@ -17,9 +17,17 @@ When was a submission handed in? In order: a CSV from the LMS (`grade --times CS
 `timestamp.txt` in the submission, or (only with `--times mtime`) the notebook file's modification
 time. A submission with no known time is never counted late, and its row says so.
 
-The penalty is never more than the score, so a score never goes below zero. The late facts are
-stored with each result (`SubmissionResult.late`), so a change of due date, policy or time makes the
-result stale and it is graded again.
+**One rule for the whole grade** (nbgrader's: its late plugin is given the notebook's score, hand-given
+points included, and the penalty is never more than that score): the penalty is computed on every
+point earned, autograded and given by hand, and taken off the total. Zero after the cut-off is
+zero, hand points included; a penalty in percent is a share of the assignment's whole maximum
+(autograded and by hand) per started hour or day. The penalty changes as hand grades arrive (it is
+never more than what was earned) and every output shows it: grades.csv (`late_penalty`,
+`total_score`, and `score`, the autograded points after it: the penalty comes off those first),
+results json, the feedback page, the gradebook's `late_submission_penalty` and the LMS export.
+The late facts are stored with each result
+(`SubmissionResult.late`), so a change of due date, policy or time makes the result stale and it
+is graded again.
 """
 from __future__ import annotations
 
@@ -196,22 +204,28 @@ def assess(policy: Policy, submitted: datetime | None, source: str) -> dict:
     return facts
 
 
-def penalty(late: dict, raw_score: float, max_score: float) -> float:
-    """Points taken off `raw_score` for lateness (never more than the score)."""
+def penalty(late: dict, earned: float, total_max: float) -> float:
+    """Points taken off a grade for lateness: the one late rule, applied to the whole grade.
+
+    `earned` is every point the submission earned before the penalty, autograded and given by hand
+    (nbgrader's notebook score); `total_max` is the assignment's whole maximum (nbgrader's
+    max_score). A penalty in percent is a share of `total_max` per started hour or day; in points,
+    that many points. Zero after a cut-off takes everything earned, hand-given points included.
+    Never more than `earned`, so a grade never goes below zero (nbgrader caps it the same way)."""
     seconds = (late or {}).get("seconds_late", 0)
-    if not seconds or raw_score <= 0:
+    if not seconds or earned <= 0:
         return 0.0
     policy = Policy(**late["policy"])
     hours = seconds / 3600
     if policy.method == "none":
         return 0.0
     if policy.cutoff_hours is not None and hours > policy.cutoff_hours:
-        return raw_score
+        return round(earned, 6)
     if policy.method == "zero_after":
-        return raw_score if hours > (policy.cutoff_hours or 0) else 0.0
+        return round(earned, 6) if hours > (policy.cutoff_hours or 0) else 0.0
     units = math.ceil(seconds / (3600 if policy.method == "per_hour" else 86400))
-    each = policy.penalty * max_score / 100 if policy.unit == "percent" else policy.penalty
-    return round(min(raw_score, units * each), 6)
+    each = policy.penalty * total_max / 100 if policy.unit == "percent" else policy.penalty
+    return round(min(earned, units * each), 6)
 
 
 def duration(seconds: int) -> str:

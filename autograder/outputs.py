@@ -1,6 +1,7 @@
 """A student's outputs are one unit: complete and consistent with each other, or redone.
 
-Per student a batch writes `results/<id>.json` (Gradescope), `feedback/<id>/<notebook>.html`, the
+Per student a batch writes `results/<id>.json` (Gradescope; what each test measured in its
+`extra_data`), `feedback/<id>/<notebook>.html`, the
 notebook as graded `state/<id>.ipynb` (instructors only: hand grading and re-rendered pages read
 it), formgrader's copy `autograded/<id>/<assignment>/<notebook>.ipynb` with its
 `submitted/<id>/<assignment>/timestamp.txt` (formgrader.py), and the commit record
@@ -117,6 +118,8 @@ class OutputFolder:
         self.stem = notebook_name[:-6] if notebook_name.endswith(".ipynb") else notebook_name
         self.source_nb = source_nb
         self.secret = C.hidden_lines(source_nb) if source_nb is not None else set()
+        # parts whose results json entry waits for the due date (None: unknown, so every one waits)
+        self.hidden_parts = C.parts_with_hidden_tests(source_nb) if source_nb is not None else None
         self.gradebook_notebook = gradebook_notebook or assignment
         self.committed: dict[str, Committed] = {}
 
@@ -219,7 +222,7 @@ class OutputFolder:
         """Every file output of `result` (`graded`: the notebook as graded, JSON, if there is one)."""
         student = result.student_id
         page = result.feedback_html or _summary_page(result)
-        files = {self.results_path(student): exports.gradescope_text(result).encode(),
+        files = {self.results_path(student): results_text(result, self.hidden_parts).encode(),
                  self.feedback_path(student): page.encode()}
         if graded:
             files[self.graded_path(student)] = graded.encode()
@@ -306,6 +309,18 @@ class OutputFolder:
             template = max((r.parts for r in rows), key=len, default=[])
         rows += roster.absent_results(ids, set(self.committed), self.assignment, template)
         exports.write_atomic(self.root / "grades.csv", exports.grades_csv(rows, set(ids) if ids is not None else None))
+
+
+def results_text(result: R.SubmissionResult, hidden_parts: set[str] | None = None) -> str:
+    """results/<id>.json: Gradescope's results.json, each test with what it measured (measure.py)
+    under its `extra_data`, which Gradescope stores with the result."""
+    data = exports.gradescope_json(result, hidden_parts)
+    measured = {p.grade_id: p.measured for p in result.parts if p.kind == "test" and p.measured}
+    for test in data.get("tests", []):
+        tags = test.get("tags") or []
+        if tags and tags[0] in measured:
+            test["extra_data"] = {"measured": measured[tags[0]]}
+    return json.dumps(data, indent=2) + "\n"
 
 
 def folder_id(root: Path) -> str:

@@ -24,11 +24,21 @@ Kernel, while the test runs (sandbox/sentinel.py)
 
         N <grade_id, or - when there is none> <reason>
 
+    and for what a test measured (autograder/measure.py), once the statement that reported it
+    completed, with ``make_measure_writer(key, fd)``::
+
+        M <grade_id> <statement index> <sequence digest so far> <name> <value or -> <target or -> <HMAC>
+
+    where the signature covers every field before it.
+
 Grader, scoring (score.py)
     ``read(lines, key)`` -> ``Receipts``: per cell, the sequence digests of the receipts whose
     signature is valid; the cells of receipts whose signature is not (forged or tampered lines);
-    the notes. A part passes only when ``Receipts.proves(grade_id, expected)``. A line that
-    does not have the receipt's four fields is no receipt.
+    the notes; the measurements whose signature is valid. A part passes only when
+    ``Receipts.proves(grade_id, expected)``; a measurement counts only when
+    ``Receipts.measurements(grade_id, statements, declared)`` finds it was made by a statement of
+    the grader's own copy of the test that declares it. A line that does not have the receipt's
+    four fields is no receipt.
 
 Everything a receipt line proves is in its signed message: the cell id and the sequence digest.
 A receipt moved to another cell, a line edited or made up, statements that ran in another order
@@ -50,6 +60,7 @@ from autograder.sandbox.digest import statement_digests
 ENTER_EVENT = "autograder.enter"  # raised by a guard cell: (grade_id, trail digest, aliases)
 RECEIPT_TAG = "R"  # R <grade_id> <sequence digest> <signature>
 NOTE_TAG = "N"  # N <grade_id or -> <reason>
+MEASURE_TAG = "M"  # M <grade_id> <index> <sequence so far> <name> <value> <target or -> <signature>
 NO_CELL = "-"  # the cell field of a note that concerns no test cell
 TRAIL_NAME = "__autograder_done__"  # the name the trail statement binds
 
@@ -103,15 +114,30 @@ def signature(key: bytes, grade_id: str, sequence: str) -> str:
     return hmac.new(key, signed_message(grade_id, sequence), hashlib.sha256).hexdigest()
 
 
-def expected_sequence(test_text_with_trail: str) -> str:
-    """The sequence digest a valid receipt for this test cell must carry.
-
-    The kernel runs what IPython makes of the cell's text (magics and other syntax turned into
-    Python), one code object per top-level statement, so the grader does the same.
-    """
+def as_ipython_runs_it(test_text_with_trail: str) -> str:
+    """A cell's text as IPython compiles it (magics and other syntax turned into Python)."""
     from IPython.core.inputtransformer2 import TransformerManager  # grader side only
 
-    return sequence_digest(statement_digests(TransformerManager().transform_cell(test_text_with_trail)))
+    return TransformerManager().transform_cell(test_text_with_trail)
+
+
+def expected_statements(test_text_with_trail: str) -> list[str]:
+    """The digests of the statements the kernel runs for this test cell, in order.
+
+    The kernel runs what IPython makes of the cell's text, one code object per top-level
+    statement, so the grader does the same.
+    """
+    return statement_digests(as_ipython_runs_it(test_text_with_trail))
+
+
+def expected_sequence(test_text_with_trail: str) -> str:
+    """The sequence digest a valid receipt for this test cell must carry."""
+    return sequence_digest(expected_statements(test_text_with_trail))
+
+
+def measure_message(grade_id: str, index: str, sequence: str, name: str, value: str, target: str) -> bytes:
+    """What a measurement line's signature covers (every field, in order)."""
+    return "|".join((MEASURE_TAG, grade_id, index, sequence, name, value, target)).encode()
 
 
 # --- the kernel's side: writing lines -------------------------------------------------------------
@@ -156,6 +182,33 @@ def make_writer(key: bytes, fd: int):
     return write_receipt, write_note
 
 
+def make_measure_writer(key: bytes, fd: int):
+    """Return ``write_measure(grade_id, index, statement_digests, name, value, target)``, which
+    signs and writes a measurement line to `fd` (the same care as `make_writer`: only what is
+    bound here). `value` and `target` are already text (the sentinel renders them); `index` is
+    the position of the statement that reported it among the test's statements."""
+    import _hashlib
+    import posix
+
+    hmac_digest = _hashlib.hmac_digest
+    write = posix.write
+    digest_of_sequence = _make_sequence_digest(_hashlib.openssl_sha256)
+    tag = MEASURE_TAG
+    join, line_of, encode = "|".join, " ".join, str.encode
+    int_repr = int.__repr__
+
+    def write_measure(grade_id: str, index: int, statement_digests: list, name: str, value: str, target: str) -> None:
+        sequence = digest_of_sequence(statement_digests)
+        position = int_repr(index)
+        message = encode(join((tag, grade_id, position, sequence, name, value, target)))
+        signed = hmac_digest(key, message, "sha256").hex()
+        data = encode(line_of((tag, grade_id, position, sequence, name, value, target, signed))) + b"\n"
+        while data:
+            data = data[write(fd, data):]
+
+    return write_measure
+
+
 # --- the grader's side: reading lines -------------------------------------------------------------
 @dataclass
 class Receipts:
@@ -164,10 +217,30 @@ class Receipts:
     verified: dict[str, list[str]] = field(default_factory=dict)  # grade id -> sequence digests, valid signatures
     forged: list[str] = field(default_factory=list)  # grade ids of receipts with an invalid signature, sorted
     notes: dict[str, list[str]] = field(default_factory=dict)  # grade id (or NO_CELL) -> the sentinel's notes
+    # grade id -> (statement index, sequence digest so far, name, value or None, target or None), valid signatures
+    measured: dict[str, list[tuple[int, str, str, float | None, float | None]]] = field(default_factory=dict)
 
     def proves(self, grade_id: str, expected: str | None) -> bool:
         """Whether the grader's own test code for `grade_id` ran to its end."""
         return expected is not None and expected in self.verified.get(grade_id, [])
+
+    def measurements(self, grade_id: str, statements: list[str], declared: dict) -> dict[str, tuple]:
+        """{name: (value, target)} that the grader's own test code for `grade_id` measured.
+
+        `statements`: the digests of the test's statements (expected_statements); `declared`:
+        statement index -> the Declaration of its report() call (measure.declarations). A
+        measurement counts only when the statements that ran up to it are the first statements of
+        the grader's test and the one that reported it declares that name; later ones win.
+        """
+        found: dict[str, tuple] = {}
+        for index, sequence, name, value, target in self.measured.get(grade_id, []):
+            declaration = declared.get(index)
+            if declaration is None or declaration.name != name or index >= len(statements):
+                continue
+            if sequence != sequence_digest(statements[:index + 1]):
+                continue
+            found[name] = (value, target)
+        return found
 
 
 def read(lines: list[str], key: bytes) -> Receipts:
@@ -186,8 +259,33 @@ def read(lines: list[str], key: bytes) -> Receipts:
                 forged.add(grade_id)
         elif len(fields) >= 3 and fields[0] == NOTE_TAG:
             found.notes.setdefault(fields[1], []).append(" ".join(fields[2:]))
+        elif len(fields) == 8 and fields[0] == MEASURE_TAG:
+            _, grade_id, index, sequence, name, value, target, signed = fields
+            expected = hmac.new(key, measure_message(grade_id, index, sequence, name, value, target),
+                                hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(expected.encode(), signed.encode("utf-8", "replace")):
+                forged.add(grade_id)
+                continue
+            measurement = _parse_measurement(index, sequence, name, value, target)
+            if measurement is not None:
+                found.measured.setdefault(grade_id, []).append(measurement)
     found.forged = sorted(forged)
     return found
+
+
+def _parse_measurement(index: str, sequence: str, name: str, value: str, target: str):
+    """A signed measurement's fields as values, or None when they are not what the sentinel writes."""
+    import math
+
+    try:
+        position = int(index)
+        number = None if value == "-" else float(value)
+        bound = None if target == "-" else float(target)
+    except ValueError:
+        return None
+    if position < 0 or any(x is not None and not math.isfinite(x) for x in (number, bound)):
+        return None
+    return position, sequence, name, number, bound
 
 
 def note_lines(lines: list[str]) -> list[str]:

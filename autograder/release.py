@@ -63,6 +63,20 @@ _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 _MARK_SCHEME_BLOCK = re.compile(r"=== BEGIN MARK SCHEME ===(.*?)=== END MARK SCHEME ===", re.S)
 
 
+def _measure_problems(nb: nbformat.NotebookNode, cell, index: int, gid: str) -> list[str]:
+    """A test cell's report() calls the grader could not read (autograder/measure.py)."""
+    from autograder.assemble import import_aliases, test_measures
+    from autograder.measure import DeclarationError
+
+    try:
+        test_measures(C.source(cell), import_aliases(nb, cell), gid)
+    except DeclarationError as error:
+        return [f"cell {index}: {error}"]
+    except SyntaxError:
+        return []  # reported as the test's own failure when it runs
+    return []
+
+
 def validate_source(nb: nbformat.NotebookNode, name: str, rules: str = "strict") -> list[str]:
     """Authoring rules the grader relies on.
 
@@ -94,6 +108,8 @@ def validate_source(nb: nbformat.NotebookNode, name: str, rules: str = "strict")
             habits.append(f"cell {index} ({gid}): a graded cell needs points > 0")
         if C.is_test(cell) and C.BEGIN_HIDDEN not in C.source(cell):
             habits.append(f"cell {index} ({gid}): a test cell needs a '{C.BEGIN_HIDDEN}' block")
+        if C.is_test(cell):
+            errors += _measure_problems(nb, cell, index, gid)
         if C.is_solution(cell) and cell.cell_type == "code" and "### BEGIN SOLUTION" not in C.source(cell):
             habits.append(f"cell {index} ({gid}): a code answer cell needs '### BEGIN SOLUTION' markers")
         if cell.cell_type == "code" and not C.grade_id(cell):

@@ -3,8 +3,10 @@
 Reads the per-student results a grading batch wrote (OUT_DIR/state/*.json) and writes
 OUT_DIR/report.html: first the isolation layers the batch ran under (and any that were missing),
 then the score distribution, statuses, the parts most students failed with their most common
-messages, the pass rate of every part in the notebook's order, and one row per student with a link
-to their feedback page. Plots are matplotlib PNGs embedded in the page; the links are relative, so
+messages, the leaderboard of what the hidden tests measured (leaderboard.py; when tests report
+measurements), the pass rate of every part in the notebook's order, and one row per student with a
+link to their feedback page, their autograded points, the points given by hand (each hand-graded
+part, "pending" until graded) and the total, as grades.csv has them. Plots are matplotlib PNGs embedded in the page; the links are relative, so
 keep the page inside OUT_DIR (or pass --html a path there) for them to work.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from autograder import outputs, roster  # noqa: E402
+from autograder import leaderboard, outputs, roster  # noqa: E402
 from autograder import results as R  # noqa: E402
 from autograder.errors import UsageError  # noqa: E402
 from autograder.exports import write_atomic  # noqa: E402
@@ -88,20 +90,84 @@ def isolation_lines(results: list[R.SubmissionResult]) -> list[tuple[str, int]]:
     return Counter(r.isolation or "isolation: not recorded" for r in results).most_common()
 
 
+def hand_cell(part: R.PartResult) -> str:
+    """A hand-graded part as the student table shows it: its points, "pending" or "no response"."""
+    if part.outcome == R.HAND_GRADED:
+        state = f"{part.points:g}"
+    else:
+        state = "no response" if part.outcome == R.NO_RESPONSE else "pending"
+    css = ' class="pending"' if state == "pending" else ""
+    return f"<span{css}>{html.escape(part.title)}: {state} / {part.max_points:g}</span>"
+
+
 def student_rows(results: list[R.SubmissionResult], links: dict[str, str]) -> str:
+    """One row per student: autograded score, late penalty, points given by hand (each hand-graded
+    part, "pending" until someone grades it), the total, parts passed, status (as grades.csv)."""
     esc = html.escape
     rows = []
     for r in sorted(results, key=lambda r: r.student_id):
         tests = [p for p in r.parts if p.kind == "test"]
+        hand = [p for p in r.parts if p.kind == R.HAND]
         name = esc(r.student_id)
         if r.student_id in links:
             name = f'<a href="{esc(links[r.student_id])}">{name}</a>'
         late = f"&minus;{r.late_penalty:g} late" if r.late_penalty else ("late" if r.late.get("seconds_late") else "")
-        rows.append(f"<tr><td>{name}</td><td>{r.score:g} / {r.max_score:g}</td><td>{late}</td>"
+        pending = f' <span class="pending">({r.manual_pending:g} pending)</span>' if r.manual_pending else ""
+        hand_points = f"{r.hand_score:g} / {r.manual_max:g}{pending}" if hand else ""
+        rows.append(f'<tr data-student="{esc(r.student_id)}"><td>{name}</td><td class="score">{r.score:g} / {r.max_score:g}</td>'
+                    f'<td>{late}</td><td class="hand">{hand_points}</td>'
+                    f'<td class="hand-parts">{"<br>".join(hand_cell(p) for p in hand)}</td>'
+                    f'<td class="total"><b>{r.total_score:g} / {r.total_max:g}</b></td>'
                     f"<td>{sum(p.passed for p in tests)} / {len(tests)}</td><td>{esc(r.status)}</td>"
                     f"<td>{esc(r.reason[:120])}</td></tr>")
-    return ("<table><tr><th>student</th><th>score</th><th>late</th><th>parts passed</th><th>status</th>"
+    return ("<table class=students><tr><th>student</th><th>autograded</th><th>late</th><th>by hand</th>"
+            "<th>hand-graded parts</th><th>total</th><th>parts passed</th><th>status</th>"
             "<th>reason</th></tr>" + "".join(rows) + "</table>")
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def leaderboard_table(results: list[R.SubmissionResult], links: dict[str, str]) -> str:
+    """What each student's hidden tests measured (signed measurements only, see measure.py), one
+    column per measured quantity with its unit and target, cells that miss the target marked."""
+    board = leaderboard.build(results)
+    if not board:
+        return ""
+    esc = html.escape
+    head = []
+    for c in board.columns:
+        sign = "&ge;" if c.better == "higher" else "&le;"
+        target = f"<br>target {sign} {_number(c.target)}" if c.target is not None else ""
+        unit = f" ({esc(c.unit)})" if c.unit else ""
+        role = f" <i>{esc(c.role)}</i>" if c.role in ("primary", "guardrail") else ""
+        head.append(f'<th data-column="{esc(c.key)}">{esc(c.name)}{unit}{role}{target}'
+                    f'<br><small>{esc(c.part_title)}</small></th>')
+    rows = []
+    for row in board.rows:
+        name = esc(row.student_id)
+        if row.student_id in links:
+            name = f'<a href="{esc(links[row.student_id])}">{name}</a>'
+        cells = []
+        for c in board.columns:
+            if c.key not in row.values:
+                cells.append(f'<td data-column="{esc(c.key)}" class="none">&mdash;</td>')
+            elif row.values[c.key] is None:
+                cells.append(f'<td data-column="{esc(c.key)}" class="miss" title="the test could not measure it">'
+                             "n/a &#x2717;</td>")
+            elif c.key in row.misses:
+                cells.append(f'<td data-column="{esc(c.key)}" class="miss" title="misses the target">'
+                             f"{_number(row.values[c.key])} &#x2717;</td>")
+            else:
+                cells.append(f'<td data-column="{esc(c.key)}">{_number(row.values[c.key])}</td>')
+        rows.append(f'<tr data-student="{esc(row.student_id)}"><td>{row.rank}</td><td>{name}</td>{"".join(cells)}</tr>')
+    return (f"<h2>Leaderboard: what the hidden tests measured</h2><p>{esc(leaderboard.ranking_rule(board))} "
+            "Cells marked &#x2717; miss their target; n/a: the test could not measure it (a monitor that never "
+            "alarmed has no delay); &mdash;: not measured (the test stopped before it, or the "
+            "notebook did not run). Only measurements signed by the grader's sandbox count.</p>"
+            "<div class=wide><table class=leaderboard><tr><th>rank</th><th>student</th>" + "".join(head) + "</tr>"
+            + "".join(rows) + "</table></div>")
 
 
 def feedback_links(out_dir: Path, target: Path, results: list[R.SubmissionResult]) -> dict[str, str]:
@@ -164,11 +230,14 @@ def render_report(results: list[R.SubmissionResult], links: dict[str, str] | Non
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2rem auto;padding:0 1rem}}
 table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}}
 th{{background:#f5f5f7}}.isolation{{background:#eef3ff;padding:.4rem 1rem;border-radius:.4rem}}
-li.missing{{color:#8a1111;font-weight:bold}}</style></head><body>
+li.missing{{color:#8a1111;font-weight:bold}}td.miss{{background:#fde2e2;color:#8a1111;font-weight:bold}}
+td.none{{color:#888}}.wide{{overflow-x:auto}}table.leaderboard{{font-size:.88em}}
+table.leaderboard th small{{font-weight:normal;color:#555}}.pending{{color:#8a5a00;font-weight:bold}}</style></head><body>
 <h1>Class report: {esc(assignment)}</h1>
 <div class="isolation"><b>Isolation in force</b><ul>{isolation}</ul></div>
 <p>{len(results)} submissions &middot; mean {mean:.1f} &middot; median {median:g} of {max_score:g} autograded points</p>
 <img alt="score distribution" src="data:image/png;base64,{score_png}">
+{leaderboard_table(results, links or {})}
 <h2>Statuses</h2><table><tr><th>status</th><th>submissions</th></tr>{status_rows}</table>
 <h2>Parts most students failed</h2>
 <table><tr><th>part</th><th>pass rate</th><th>most common messages</th></tr>{hard_rows}</table>

@@ -68,6 +68,9 @@ class PartResult:
     # a test part whose points an instructor set by hand (formgrader): the autograded points, kept
     # so that they come back when the override is cleared (handgrading.apply); None otherwise
     auto_points: float | None = None
+    # what the part's test measured, as its report() calls declared it (measure.py), carried through
+    # the receipt channel: name -> {"value", "target", "unit", "better", "role"}
+    measured: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.kind = Kind(self.kind)  # a record read back from JSON holds the strings
@@ -105,18 +108,21 @@ class SubmissionResult:
 
     @property
     def raw_score(self) -> float:
-        """Points the parts earned, before any late penalty."""
+        """Autograded points the parts earned, before any late penalty."""
         return round(sum(p.points for p in self.parts if p.kind == TEST), 6)
 
     @property
     def late_penalty(self) -> float:
+        """Points taken off the whole grade for lateness: one rule (late.penalty) on every point
+        earned, autograded and given by hand, never more than those (nbgrader's rule)."""
         from autograder.late import penalty
 
-        return penalty(self.late, self.raw_score, self.max_score)
+        return penalty(self.late, self.raw_score + self.hand_score, self.total_max)
 
     @property
     def score(self) -> float:
-        return round(self.raw_score - self.late_penalty, 6)
+        """Autograded points after the late penalty: it comes off the autograded points first."""
+        return round(max(0.0, self.raw_score - self.late_penalty), 6)
 
     @property
     def max_score(self) -> float:
@@ -125,7 +131,9 @@ class SubmissionResult:
     # One model of maxima and points, used by grades.csv, results json, feedback, check, the
     # Gradescope JSON, the hand-grading export and formgrader:
     #   max_score (autograded) + manual_max (graded by hand: written answers and tasks) = total_max
-    #   score (autograded, after any late penalty) + hand_score (given by hand so far) = total_score
+    #   raw_score (autograded) + hand_score (given by hand so far) - late_penalty = total_score
+    #   late_penalty: one rule on the whole grade (late.penalty), at most raw_score + hand_score;
+    #   score: the autograded points after it (the penalty comes off them first)
     #   manual_pending: the hand-graded points nobody has graded yet (a blank answer is not pending)
     @property
     def manual_max(self) -> float:
@@ -144,8 +152,8 @@ class SubmissionResult:
 
     @property
     def total_score(self) -> float:
-        """Autograded points after any late penalty, plus the points given by hand."""
-        return round(self.score + self.hand_score, 6)
+        """Every point earned, autograded and given by hand, after the late penalty."""
+        return round(self.raw_score + self.hand_score - self.late_penalty, 6)
 
     @property
     def manual_pending(self) -> float:

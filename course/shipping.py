@@ -17,7 +17,8 @@ the face cropper deliver them:
   05 ships, loaded from the course's data (``datasets/shipped-frown-detector.npz``) in
   milliseconds. ``python -m course.shipping`` remakes that file from
   :data:`course.models.SHIPPED_RECIPE`, and a test checks that it still is what the recipe gives.
-* :func:`replay` films a production day and returns its frame table and camera crops (cached:
+* :func:`replay` films a production day and returns its frame table and camera crops, and
+  :func:`filmed_calls` any calls of :func:`course.calls.make_frames` the same way (both cached:
   several tests of one system can replay the same day without filming it again).
 * :func:`model_size_mb` is the size of a model's parameters and buffers, in MB of float32.
 
@@ -36,7 +37,7 @@ import numpy as np
 from course.models import SHIPPED_FILE, write_shipped_detector
 from course.models import shipped_detector as load_shipped_detector  # one loader, the name 07 knows
 
-__all__ = ["SHIPPED_FILE", "load_shipped_detector", "write_shipped_detector", "replay", "CAMERA_SIZE", "REFERENCE_MACS_PER_MS", "CALL_OVERHEAD_MS", "camera_frames", "broken_mask",
+__all__ = ["SHIPPED_FILE", "load_shipped_detector", "write_shipped_detector", "replay", "filmed_calls", "CAMERA_SIZE", "REFERENCE_MACS_PER_MS", "CALL_OVERHEAD_MS", "camera_frames", "broken_mask",
            "model_latency_ms", "model_size_mb"]
 
 #: Width and height of the face crops the cropper delivers, in pixels.
@@ -56,12 +57,15 @@ def camera_frames(frames, *, broken_share: float = 0.0, seed: int = 0) -> np.nda
     drawn from ``seed``. The frames' labels and meta are unchanged: a broken frame of a frown is
     still a frown nobody can see.
     """
-    images = np.asarray(frames.images if hasattr(frames, "images") else frames, dtype=np.float64)
+    images = np.asarray(frames.images if hasattr(frames, "images") else frames)
     if images.ndim != 3:
         raise ValueError(f"expected images of shape (n, H, W), got {images.shape}")
     if not 0.0 <= float(broken_share) <= 1.0:
         raise ValueError(f"broken_share must lie in [0, 1], got {broken_share!r}")
-    crops = np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+    scaled = np.multiply(images, 255.0, dtype=np.float64)   # one float64 buffer, rounded and clipped in place
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    crops = scaled.astype(np.uint8)
     rng = np.random.default_rng([int(seed), 7101])
     broken = rng.random(len(crops)) < float(broken_share)
     crops[broken] = rng.integers(0, 40, size=int(broken.sum()), dtype=np.uint8)[:, None, None]
@@ -71,8 +75,8 @@ def camera_frames(frames, *, broken_share: float = 0.0, seed: int = 0) -> np.nda
 def broken_mask(crops) -> np.ndarray:
     """True for each crop whose pixels are all equal (what :func:`camera_frames` breaks)."""
     crops = np.asarray(crops)
-    flat = crops.reshape(len(crops), -1)
-    return (flat == flat[:, :1]).all(axis=1)
+    pixels = crops.reshape(len(crops), -1)  # one row of pixels per crop
+    return pixels.min(axis=1) == pixels.max(axis=1)
 
 
 def _macs(model, image_size: int) -> int:
@@ -122,22 +126,43 @@ def model_size_mb(model) -> float:
     return 4.0 * count / 1e6
 
 
-@functools.lru_cache(maxsize=8)
-def _filmed(seed: int, participants: int, fps: float, hours: float | None, lighting_change_at, camera_change_at,
-            broken_share: float):
+@functools.lru_cache(maxsize=12)
+def _film(participants: int, options: tuple):
     from course.calls import make_frames
 
-    if hours is None:   # short calls, rich in frowns (reweight to the production prevalence before judging)
-        frames = make_frames(participants, calls_per_participant=1, call_seconds=10, seed=seed, day=9, fps=fps,
-                             frown_prevalence=0.25, size=CAMERA_SIZE, lighting_change_at=lighting_change_at,
-                             camera_change_at=camera_change_at)
-    else:               # calls spread over ``hours`` monitor windows, at the production prevalence
-        from course.spec import SPEC
+    options = dict(options)
+    broken_share, broken_seed = options.pop("broken_share"), options.pop("broken_seed")
+    frames = make_frames(participants, size=CAMERA_SIZE, **options)
+    crops = camera_frames(frames, broken_share=broken_share, seed=broken_seed)
+    crops.flags.writeable = False
+    return frames.meta, crops
 
-        frames = make_frames(participants, calls_per_participant=4, call_seconds=8, seed=seed, day=9, fps=fps,
-                             size=CAMERA_SIZE, day_seconds=hours * SPEC.monitor_window_s,
-                             lighting_change_at=lighting_change_at, camera_change_at=camera_change_at)
-    return frames.meta, camera_frames(frames, broken_share=broken_share, seed=seed)
+
+def filmed_calls(participants: int, *, seed: int, broken_share: float = 0.0, broken_seed: int = 0, **frames_options):
+    """``(meta, crops)``: :func:`course.calls.make_frames` at ``CAMERA_SIZE`` as the camera delivers it
+    (:func:`camera_frames` with ``broken_share`` and ``broken_seed``), fresh copies each call.
+
+    ``frames_options`` are the other keyword arguments of ``make_frames`` (``calls_per_participant``,
+    ``call_seconds``, ``day``, ``fps``, ``frown_prevalence``, ``day_seconds``, the change times...).
+    Filmed once per process and kept (the twelve latest), so a notebook and the tests that judge it can
+    both ask for the same calls without rendering them twice; only ``meta`` and the crops are kept.
+    """
+    options = dict(frames_options, seed=int(seed), broken_share=float(broken_share), broken_seed=int(broken_seed))
+    meta, crops = _film(int(participants), tuple(sorted(options.items())))
+    return meta.copy(), np.array(crops)
+
+
+def _filmed(seed: int, participants: int, fps: float, hours: float | None, lighting_change_at, camera_change_at,
+            broken_share: float):
+    if hours is None:   # short calls, rich in frowns (reweight to the production prevalence before judging)
+        return filmed_calls(participants, calls_per_participant=1, call_seconds=10, seed=seed, day=9, fps=fps,
+                            frown_prevalence=0.25, lighting_change_at=lighting_change_at,
+                            camera_change_at=camera_change_at, broken_share=broken_share, broken_seed=seed)
+    from course.spec import SPEC   # calls spread over ``hours`` monitor windows, at the production prevalence
+
+    return filmed_calls(participants, calls_per_participant=4, call_seconds=8, seed=seed, day=9, fps=fps,
+                        day_seconds=hours * SPEC.monitor_window_s, lighting_change_at=lighting_change_at,
+                        camera_change_at=camera_change_at, broken_share=broken_share, broken_seed=seed)
 
 
 def replay(seed: int, *, participants: int = 100, fps: float = 5.0, hours: float | None = None,
@@ -151,9 +176,8 @@ def replay(seed: int, *, participants: int = 100, fps: float = 5.0, hours: float
     ceiling-light change and a new camera from the given seconds of the day. The participants
     are new for every ``seed``; a share ``broken_share`` of crops is broken.
     """
-    meta, crops = _filmed(int(seed), int(participants), float(fps), None if hours is None else float(hours),
-                          lighting_change_at, camera_change_at, float(broken_share))
-    return meta.copy(), crops.copy()
+    return _filmed(int(seed), int(participants), float(fps), None if hours is None else float(hours),
+                   lighting_change_at, camera_change_at, float(broken_share))
 
 
 if __name__ == "__main__":  # remake the data file from the recipe, on one thread as the notebooks train

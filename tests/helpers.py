@@ -56,7 +56,11 @@ def grade_notebooks(assignment: str, notebooks: dict[str, nbformat.NotebookNode]
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
     options = GradeOptions(workers=workers, progress=False, **option_kwargs)
-    results = grade_assignment(course, assignment, submissions, tmp_path / "out", options, log=lambda *a: None)
+    out = tmp_path / "out"
+    results = grade_assignment(course, assignment, submissions, out, options, log=lambda *a: None)
+    for result in results:  # the page each student gets, as written into the output folder
+        page = out / "feedback" / result.student_id / f"{Path(course.notebook_name(assignment)).stem}.html"
+        result.feedback_html = page.read_text() if page.exists() else ""
     return {r.student_id: r for r in results}
 
 

@@ -66,13 +66,14 @@ def source_notebook() -> nbformat.NotebookNode:
     ])
 
 
-def build(root: Path) -> Course:
+def build(root: Path, source: nbformat.NotebookNode | None = None, assignment: str = ASSIGNMENT) -> Course:
+    """A course of one released assignment at `root` (this module's notebook unless `source` is given)."""
     root = Path(root)
-    (root / "source" / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+    (root / "source" / assignment).mkdir(parents=True, exist_ok=True)
     (root / "nbgrader_config.py").write_text("c = get_config()\n")
-    nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    nbformat.write(source or source_notebook(), root / "source" / assignment / f"{assignment}.ipynb")
     course = Course(root)
-    release_assignment(course, ASSIGNMENT)
+    release_assignment(course, assignment)
     return course
 
 

@@ -158,3 +158,122 @@ def test_bad_config_is_a_usage_error(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.Autograder.late_policy = 'harsh'\n")
     with pytest.raises(UsageError, match="none, per_hour, per_day, zero_after"):
         late.course_policy(tmp_path, "01-x")
+
+
+# --- one late rule for the whole grade, hand-given points included ------------------------------
+
+ZERO_CONFIG = f"""c = get_config()
+c.Autograder.due_dates = {{"{M.ASSIGNMENT}": "2027-02-05 17:00"}}
+c.Autograder.late_policy = "per_hour"
+c.Autograder.late_penalty = 0.5
+c.Autograder.late_cutoff_hours = 48
+"""
+WHY = "Fresh inputs catch a function that hard-codes the visible test's answer."
+
+
+def _with_written_answers(course):
+    from autograder import cells as C
+
+    nb = M.submission(course, M.PERFECT)
+    for cell in nb.cells:
+        if C.grade_id(cell) == "why":
+            cell.source = WHY
+    index = next(i for i, c in enumerate(nb.cells) if C.grade_id(c) == "task_edge_cases")
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell("scale([], 2.0)  # an empty float array of shape (0,)"))
+    return nb
+
+
+def _fill(path, points: dict[str, str]) -> None:
+    table = list(csv.DictReader(open(path)))
+    for row in table:
+        if row["student_id"] in points:
+            row["points"], row["comment"] = points[row["student_id"]], "graded"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+
+
+@pytest.fixture(scope="module")
+def hand_graded_late(tmp_path_factory):
+    """Late submissions graded, then given their hand points with `handgrade import`: 4 h 10 min
+    late (5 started hours at 0.5 points) and 3 days late (past the 48 h cut-off: zero)."""
+    base = tmp_path_factory.mktemp("late-hand")
+    course = M.build(base / "course")
+    (course.root / "nbgrader_config.py").write_text(ZERO_CONFIG)
+    subs = base / "submitted"
+    for student, when in {"late": DUE + timedelta(hours=4, minutes=10), "toolate": DUE + timedelta(days=3)}.items():
+        folder = subs / student / M.ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(_with_written_answers(course), folder / f"{M.ASSIGNMENT}.ipynb")
+        (folder / "timestamp.txt").write_text(_stamp(when))
+    out = base / "out"
+    proc = run("--course", course.root, "grade", M.ASSIGNMENT, subs, "--out", out, "--workers", "2", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    before = _rows(out)
+    assert run("--course", course.root, "handgrade", "export", out).returncode == 0
+    _fill(out / "handgrading" / "why.csv", {"late": "1", "toolate": "1"})
+    _fill(out / "handgrading" / "task_edge_cases.csv", {"late": "1", "toolate": "1"})
+    proc = run("--course", course.root, "handgrade", "import", out, out / "handgrading" / "why.csv",
+               out / "handgrading" / "task_edge_cases.csv")
+    assert proc.returncode == 0, proc.stderr
+    return {"out": out, "course": course, "before": before, "base": base}
+
+
+def test_the_penalty_is_taken_off_the_whole_grade_hand_points_included(hand_graded_late):
+    """nbgrader's rule: the penalty is computed on the notebook's score (autograded and hand-given
+    points) and never more than it; zero after the cut-off is zero, hand points included."""
+    rows = _rows(hand_graded_late["out"])
+    late_row, zero = rows["late"], rows["toolate"]
+    total_max = M.MAX_SCORE + 2
+    assert float(late_row["hand_points"]) == 2 and float(late_row["total_max_score"]) == total_max
+    assert float(late_row["late_penalty"]) == 2.5
+    assert float(late_row["total_score"]) == M.MAX_SCORE + 2 - 2.5
+    assert float(late_row["score"]) == M.MAX_SCORE - 2.5, "the penalty comes off the autograded points first"
+    assert float(zero["hand_points"]) == 2
+    assert float(zero["total_score"]) == 0, "zero after the cut-off keeps no hand-given points"
+    assert float(zero["late_penalty"]) == M.MAX_SCORE + 2 and float(zero["score"]) == 0
+    before = hand_graded_late["before"]["toolate"]
+    assert float(before["late_penalty"]) == M.MAX_SCORE and float(before["total_score"]) == 0
+
+
+def test_every_output_agrees_on_the_late_grade(hand_graded_late):
+    from nbgrader.api import Gradebook
+
+    out = hand_graded_late["out"]
+    expected = {"late": M.MAX_SCORE + 2 - 2.5, "toolate": 0.0}
+    penalties = {"late": 2.5, "toolate": M.MAX_SCORE + 2}
+    for student, total in expected.items():
+        results = json.loads((out / "results" / f"{student}.json").read_text())
+        assert results["score"] == total, student
+        parts = sum(t.get("score", 0) for t in results["tests"])
+        assert parts - penalties[student] == pytest.approx(total), "the parts add up to the score before the penalty"
+        assert f"{penalties[student]:g} points off" in results["output"]
+        state = json.loads((out / "state" / f"{student}.json").read_text())
+        assert (state["total_score"], state["late_penalty"]) == (total, penalties[student])
+        page = (out / "feedback" / student / f"{M.ASSIGNMENT}.html").read_text()
+        assert f"{total:g} / {M.MAX_SCORE + 2:g} points in all" in page
+        assert f"{penalties[student]:g} points off" in page
+    with Gradebook(f"sqlite:///{out}/gradebook.db") as gb:  # nbgrader's own view: score - late_submission_penalty
+        for student, total in expected.items():
+            submission = gb.find_submission(M.ASSIGNMENT, student)
+            assert submission.late_submission_penalty == penalties[student], student
+            assert submission.score - submission.late_submission_penalty == pytest.approx(total)
+
+
+def test_the_lms_export_carries_the_late_grade(hand_graded_late):
+    out, base = hand_graded_late["out"], hand_graded_late["base"]
+    roster = base / "roster.csv"
+    roster.write_text("student_id,Email address\nlate,late@example.edu\ntoolate,toolate@example.edu\n")
+    proc = run("lms-export", out, "--lms", "moodle", "--roster", roster, "--output", base / "moodle.csv")
+    assert proc.returncode == 0, proc.stderr
+    grades = dict(list(csv.reader(open(base / "moodle.csv")))[1:])
+    assert grades == {"late@example.edu": f"{M.MAX_SCORE + 2 - 2.5:g}", "toolate@example.edu": "0"}
+
+
+def test_a_percent_penalty_is_a_share_of_the_whole_maximum():
+    policy = late.Policy(due=DUE.isoformat(), method="per_day", penalty=10, unit="percent")
+    facts = late.assess(policy, DUE + timedelta(hours=30), "timestamp.txt")  # 2 started days
+    # 10% a day of the assignment's whole maximum (autograded and by hand): 2 x 10% of 20 points
+    assert late.penalty(facts, earned=15.0, total_max=20.0) == 4.0
+    assert late.penalty(facts, earned=3.0, total_max=20.0) == 3.0, "never more than what was earned"

@@ -610,9 +610,11 @@ def driven(app, sys_state, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "agfake", module)
     path = tmp_path / "receipts"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    hook = sentinel.make_receipt_hook(key=KEY, receipt_fd=fd, protected_prefixes=("agfake",))
+    hook = sentinel.make_receipt_hook(key=KEY, receipt_fd=fd, protected_prefixes=("agfake",), report_depth=3)
     _AUDIT[:] = [hook]
-    app.shell.user_ns.update(add=lambda a, b: a + b, agfake=module)
+    # measure.report's own code, delivering its event to the hook through one Python frame (no audit
+    # hook is installed in this process): the hook is built to look one frame further up
+    app.shell.user_ns.update(add=lambda a, b: a + b, agfake=module, _measure=_driven_report())
     hook(sentinel.INIT_EVENT, (app,))
 
     def run_test(grade_id: str, text: str, aliases=(("agfake", "agfake", None),), student=None):
@@ -638,6 +640,15 @@ def driven(app, sys_state, monkeypatch, tmp_path):
 
 
 from autograder.sandbox.digest import code_digest  # noqa: E402
+
+
+def _driven_report():
+    from autograder import measure
+
+    def deliver(event, *args):
+        _AUDIT[0](event, args)
+
+    return measure._make_report(deliver)
 
 
 def test_a_test_that_ran_to_its_end_earns_a_receipt_the_grader_accepts(driven, app):
@@ -802,3 +813,122 @@ def test_a_class_made_later_never_passes_for_a_start_up_class_that_died(monkeypa
     guard.restore([])
     assert all(cls.x == 2 for cls in later), "nor to put back"
     assert not any(id(cls) in startup for cls in later), f"{len(reused)} later classes reuse a dead class's id"
+
+
+# -- measurements (autograder/measure.py): only the test's own report() statements count ------------
+def _measurements(lines, grade_id, text):
+    """What the grader keeps of a run's measurement lines for a test of `text`."""
+    from autograder.measure import declarations
+
+    body = receipt.with_trail(text, grade_id)
+    found = receipt.read(lines, KEY)
+    return found, found.measurements(grade_id, receipt.expected_statements(body),
+                                     declarations(body, {"_measure": ("autograder.measure", "report")}, grade_id))
+
+
+def test_a_reported_measurement_reaches_the_grader_signed(driven):
+    hook, run_test, lines, module = driven
+    text = "got = add(2, 3)\n_measure('precision', got / 10, target=0.4, unit='fraction')\nassert got == 5"
+    expected = run_test("test_m", text)
+    found, measured = _measurements(lines(), "test_m", text)
+    assert found.proves("test_m", expected)
+    assert measured == {"precision": (0.5, 0.4)}
+    assert [line.split(" ")[0] for line in lines()] == ["M", "R"]
+
+
+def test_a_failing_test_keeps_what_it_measured_before_it_failed(driven):
+    hook, run_test, lines, module = driven
+    text = "_measure('recall', 0.25, target=0.85)\nassert add(2, 3) == 6, 'recall below the target'"
+    expected = run_test("test_m", text)
+    found, measured = _measurements(lines(), "test_m", text)
+    assert not found.proves("test_m", expected)
+    assert measured == {"recall": (0.25, 0.85)}
+
+
+def test_a_report_statement_that_raises_reports_nothing(driven, app):
+    """Student code run while report()'s arguments are evaluated (here a partial of report, so that
+    report's caller is the test's own statement) reports first; the statement then raises before
+    the test's own report call: nothing of that statement counts."""
+    hook, run_test, lines, module = driven
+    app.shell.user_ns["add"] = functools.partial(app.shell.user_ns["_measure"], "precision", 1.0)
+    text = "_measure('precision', float(add()))"
+    with pytest.raises(TypeError, match="NoneType"):  # add() ran (report returns None), then float() raised
+        run_test("test_m", text)
+    hook(sentinel.NEXT_EVENT, ())  # the cell after the test starts
+    found, measured = _measurements(lines(), "test_m", text)
+    assert measured == {} and found.measured == {}
+    assert found.notes["test_m"] == ["stopped-before-the-end"]
+
+
+def test_report_called_by_student_code_during_a_test_is_refused(driven, app):
+    hook, run_test, lines, module = driven
+    report = app.shell.user_ns["_measure"]
+
+    def add(a, b):
+        report("precision", 1.0, target=0.9)  # the genuine report, but called by the student's function
+        return a + b
+
+    app.shell.user_ns["add"] = add
+    text = "got = add(2, 3)\n_measure('precision', 0.5, target=0.9)\nassert got == 5"
+    expected = run_test("test_m", text)
+    found, measured = _measurements(lines(), "test_m", text)
+    assert found.notes["test_m"] == ["measurement-refused: report-not-called-by-the-test"], "the attack ran"
+    assert measured == {"precision": (0.5, 0.9)} and found.proves("test_m", expected)
+
+
+def test_the_event_raised_by_anything_but_report_is_refused(driven, app):
+    hook, run_test, lines, module = driven
+
+    def add(a, b):
+        hook("autograder.measure", ("precision", 1.0, None))  # as sys.audit from student code delivers it
+        return a + b
+
+    app.shell.user_ns["add"] = add
+    text = "got = add(2, 3)\nassert got == 5"
+    run_test("test_m", text)
+    found, measured = _measurements(lines(), "test_m", text)
+    assert found.notes["test_m"] == ["measurement-refused: not-raised-by-report"], "the attack ran"
+    assert measured == {} and found.measured == {}
+
+
+def test_report_called_from_a_statement_that_declares_nothing_is_dropped_by_the_grader(driven, app):
+    """A C callable the test calls (a partial of report) makes report's caller the test's own
+    statement: the sentinel signs it, and the grader, reading its own copy of the test, finds no
+    report() there and drops it."""
+    hook, run_test, lines, module = driven
+    app.shell.user_ns["add"] = functools.partial(app.shell.user_ns["_measure"], "precision")
+    text = "got = add(0.99)\n_measure('recall', 0.5)"
+    run_test("test_m", text)
+    found, measured = _measurements(lines(), "test_m", text)
+    assert [m[2] for m in found.measured["test_m"]] == ["precision", "recall"], "the attack ran and was signed"
+    assert measured == {"recall": (0.5, None)}
+
+
+def test_values_must_be_plain_finite_numbers(driven, app):
+    hook, run_test, lines, module = driven
+
+    class Liar(float):
+        def __repr__(self):
+            raise AssertionError("the sentinel called student code")
+
+    app.shell.user_ns["liar"] = Liar(0.5)
+    text = "_measure('a', liar)\n_measure('b', float('nan'))\n_measure('c', True)\n_measure('d', 3, target=2.5)"
+    run_test("test_m", text)
+    found, measured = _measurements(lines(), "test_m", text)
+    assert measured == {"d": (3.0, 2.5)}
+    assert found.notes["test_m"] == ["measurement-refused: arguments"]
+
+
+def test_a_measurement_is_withheld_when_a_library_changed_before_it(driven, app):
+    hook, run_test, lines, module = driven
+
+    def add(a, b):
+        module.helper = lambda x: x + 1
+        return a + b
+
+    app.shell.user_ns["add"] = add
+    text = "got = add(2, 3)\n_measure('precision', 0.95)"
+    run_test("test_m", text)
+    found, measured = _measurements(lines(), "test_m", text)
+    assert measured == {}
+    assert found.notes["test_m"][0] == "measurement-withheld precision: changed-during-test: agfake.helper"

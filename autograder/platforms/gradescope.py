@@ -15,12 +15,17 @@ Specifications"; source: github.com/gradescope/autograder_samples, docs/specs.md
 
 The zip holds the student distribution (`dist/`, installed by setup.sh into a virtual environment:
 the same `course` and `autograder` students get) and two course folders for `autograder grade`:
-`grading/`, whose source notebook has the hidden tests but no solutions (answer cells hold the
+`grading/`, whose source notebooks have the hidden tests but no solutions (answer cells hold the
 release's stubs), and `visible/`, the same without the hidden tests. For each submission,
-run_autograder grades the notebook against both, in the grader's sandbox:
+run_autograder grades each notebook of the assignment (an nbgrader assignment may have several;
+their parts are named after their notebook and their scores added up) against both, in the
+grader's sandbox:
 * each part's visible tests are shown at once (an informational check, like `autograder check`);
 * each part's score, from all its tests, hidden ones included, is shown after the due date
-  (`--hidden-visibility`), and with it the total.
+  (`--hidden-visibility`), and with it the total;
+* parts graded by hand (written answers, tasks) are left out of the autograder's score, with a note
+  naming them: no hand grade reaches run_autograder, so Gradescope grades them in the assignment's
+  own manually graded questions (`hand_graded_parts` lists them for the instructor).
 
 The root is /autograder, or $GRADESCOPE_ROOT (so the bundle can be tried in a folder laid out the
 same way, as the tests do).
@@ -128,33 +133,48 @@ def _solution_lines(source_nb: nbformat.NotebookNode) -> set[str]:
 
 
 def bundle_files(course: Course, assignment: str, options: BundleOptions) -> dict[str, bytes]:
-    """Every file of the Gradescope zip (name -> bytes)."""
+    """Every file of the Gradescope zip (name -> bytes). Every graded notebook of the assignment
+    goes in (an nbgrader assignment may have several: each is graded on its own)."""
     if options.hidden_visibility not in VISIBILITIES:
         raise UsageError(f"--hidden-visibility must be one of {', '.join(VISIBILITIES)}")
     course.check_assignment(assignment)
-    source_nb = nbformat.read(course.source_notebook(assignment), as_version=4)
-    grading = grading_notebook(source_nb)
-    visible = visible_notebook(grading)
-    name = course.notebook_name(assignment)
-    for nb, label in ((grading, "grading"), (visible, "visible")):
-        validate_source(nb, f"{label}/source/{assignment}/{name}")
+    names = course.notebooks(assignment)
     config_py = course.root / "nbgrader_config.py"
     released = release_files(course, assignment)
     files = {f"dist/{n}": data for n, data in student_files(course, [assignment]).files.items()}
-    for label, nb in (("grading", grading), ("visible", visible)):
+    for label in ("grading", "visible"):
         files[f"{label}/nbgrader_config.py"] = config_py.read_bytes() if config_py.is_file() else b"c = get_config()\n"
-        files[f"{label}/source/{assignment}/{name}"] = (nbformat.writes(nb) + "\n").encode()
         for rel, data in released.items():
             files[f"{label}/release/{assignment}/{rel}"] = data
-    files[CONFIG] = (json.dumps({"assignment": assignment, "notebook": name,
+    solutions: set[str] = set()
+    for notebook_file in names:
+        source_nb = nbformat.read(course.with_notebook(notebook_file).source_notebook(assignment), as_version=4)
+        grading = grading_notebook(source_nb)
+        visible = visible_notebook(grading)
+        for label, nb in (("grading", grading), ("visible", visible)):
+            validate_source(nb, f"{label}/source/{assignment}/{notebook_file}")
+            files[f"{label}/source/{assignment}/{notebook_file}"] = (nbformat.writes(nb) + "\n").encode()
+        solutions |= _solution_lines(source_nb)
+    files[CONFIG] = (json.dumps({"assignment": assignment, "notebooks": names,
                                  "hidden_visibility": options.hidden_visibility,
                                  "grade_args": list(options.grade_args)}, indent=1) + "\n").encode()
     files["setup.sh"] = SETUP_SH.encode()
     files["run_autograder"] = RUN_AUTOGRADER.encode()
-    problems = leaks(files, _solution_lines(source_nb))
+    problems = leaks(files, solutions)
     if problems:
         raise UsageError("refusing to build the Gradescope bundle: it would carry a solution\n  - " + "\n  - ".join(problems))
     return files
+
+
+def hand_graded_parts(course: Course, assignment: str) -> list[tuple[str, str, float]]:
+    """(notebook, grade id, points) of every part graded by hand: the manually graded questions to
+    add to the Gradescope assignment (Edit Outline), since the autograder's score leaves them out."""
+    found = []
+    for name in course.notebooks(assignment):
+        source_nb = nbformat.read(course.with_notebook(name).source_notebook(assignment), as_version=4)
+        found += [(name, C.grade_id(cell), C.points(cell)) for cell in source_nb.cells
+                  if C.grade_id(cell) and C.is_hand_graded(cell)]
+    return found
 
 
 def build_bundle(course: Course, assignment: str, out: Path, options: BundleOptions | None = None) -> Path:
@@ -176,18 +196,46 @@ def build_bundle(course: Course, assignment: str, out: Path, options: BundleOpti
 
 # --- inside Gradescope: run_autograder -> `python -m autograder.platforms.gradescope run` ---
 
-def _grade(course_dir: Path, assignment: str, submissions: Path, out: Path, grade_args: list[str]) -> tuple[dict | None, str]:
-    """`autograder grade` (the CLI contract) on one submission; its results JSON, or why not."""
+def _grade(course_dir: Path, assignment: str, submissions: Path, out: Path, grade_args: list[str],
+           notebooks: list[str]) -> dict[str, tuple[dict | None, str]]:
+    """`autograder grade` (the CLI contract) on one submission: for each notebook of the assignment,
+    its results JSON, or why there is none. (With several notebooks, grade writes a folder per
+    notebook.)"""
     command = [sys.executable, "-m", "autograder", "--course", str(course_dir), "grade", assignment,
                str(submissions), "--out", str(out), "--workers", "1", "--quiet", *grade_args]
     proc = subprocess.run(command, capture_output=True, text=True)
     print(proc.stdout)
     print(proc.stderr, file=sys.stderr)
-    path = out / "results" / f"{SUBMISSION_ID}.json"
-    if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8")), ""
     reason = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-    return None, reason
+    found = {}
+    for name in notebooks:
+        folder = out if len(notebooks) == 1 else out / Path(name).stem
+        path = folder / "results" / f"{SUBMISSION_ID}.json"
+        found[name] = (json.loads(path.read_text(encoding="utf-8")), "") if path.is_file() else (None, reason)
+    return found
+
+
+HAND_NOTE = "Graded by hand on Gradescope"
+
+
+def hand_graded_note(parts: list[dict], number: str) -> dict:
+    """The parts graded by hand (written answers, tasks), left out of the autograder's scored tests.
+
+    Inside Gradescope no hand grade ever reaches run_autograder (the grader's gradebook, formgrader
+    and `handgrade import` are not there), so a pending entry would stay pending for good, and its
+    maximum would count towards the autograder's score. Gradescope grades them itself: the
+    assignment's manually graded questions (Edit Outline), one per part with its points. This entry
+    (no score: informational) tells students and graders which parts those are."""
+    lines = ["These parts are graded by hand, in Gradescope's manually graded questions; the autograder's "
+             "score does not include them:"]
+    for part in parts:
+        points = part.get("max_score", 0)
+        line = f"- {part.get('name', '?')}: {points:g} point{'' if points == 1 else 's'}"
+        if (part.get("tags") or [None, None])[1] == R.NO_RESPONSE:
+            line += " (left blank: No response.)"
+        lines.append(line)
+    return {"name": HAND_NOTE, "number": number, "status": "passed", "output": "\n".join(lines),
+            "visibility": "visible"}
 
 
 def merge_results(graded: dict | None, visible: dict | None, hidden_visibility: str, problem: str = "") -> dict:
@@ -196,14 +244,14 @@ def merge_results(graded: dict | None, visible: dict | None, hidden_visibility: 
         return {"score": 0.0, "output": "The autograder could not grade this submission. " + (problem or "")
                 + "\nUpload the assignment's notebook (.ipynb) as you received it, with your answers filled in.",
                 "stdout_visibility": "hidden", "tests": []}
-    tests = []
+    tests, by_hand = [], []
     # both runs grade the same parts in the same order: a part is known by its number and name
     checks = {(t.get("number"), t.get("name")): t for t in (visible or {}).get("tests", [])}
     for index, part in enumerate(graded.get("tests", []), start=1):
         number = part.get("number") or str(index)
         tags = part.get("tags") or []
         if len(tags) > 1 and tags[1] in HAND_OUTCOMES:
-            tests.append({**part, "number": number})  # graded by hand: no tests to run, nothing hidden
+            by_hand.append(part)  # graded on Gradescope itself (hand_graded_note)
             continue
         check = checks.get((part.get("number"), part.get("name")))
         if check is not None:
@@ -212,7 +260,9 @@ def merge_results(graded: dict | None, visible: dict | None, hidden_visibility: 
                           "visibility": "visible"})
         tests.append({**part, "name": f"{part['name']}: all tests", "number": f"{number}.2",
                       "visibility": hidden_visibility})
-    tests.append({"name": "Grading notes", "number": f"{len(graded.get('tests', [])) + 1}",
+    if by_hand:
+        tests.append(hand_graded_note(by_hand, str(len(graded.get("tests", [])) + 1)))
+    tests.append({"name": "Grading notes", "number": f"{len(graded.get('tests', [])) + 2}",
                   "status": "passed", "output": graded.get("output", ""), "visibility": hidden_visibility})
     when = {"after_due_date": "after the due date", "after_published": "when grades are published",
             "hidden": "from your instructor", "visible": "now"}[hidden_visibility]
@@ -227,10 +277,28 @@ def merge_results(graded: dict | None, visible: dict | None, hidden_visibility: 
             "tests": tests}
 
 
+def combine(per_notebook: dict[str, dict]) -> dict:
+    """One results.json from the merged results of each notebook of an assignment: every part of
+    every notebook (named and numbered after its notebook), the scores added up."""
+    if len(per_notebook) == 1:
+        return next(iter(per_notebook.values()))
+    tests, lines = [], []
+    for index, (name, results) in enumerate(per_notebook.items(), start=1):
+        stem = Path(name).stem
+        for test in results.get("tests", []):
+            tests.append({**test, "name": f"{stem}: {test.get('name', '')}", "number": f"{index}.{test.get('number', '')}"})
+        lines.append(f"{name}:\n{results.get('output', '')}")
+    return {"score": round(sum(r.get("score", 0.0) for r in per_notebook.values()), 6),
+            "execution_time": round(sum(r.get("execution_time", 0) for r in per_notebook.values()), 2),
+            "output": "\n\n".join(lines), "stdout_visibility": "hidden", "tests": tests}
+
+
 def run(root: Path) -> dict:
     """Grade /autograder/submission with the bundle in /autograder/source; write results.json."""
     bundle = root / "source"
     config = json.loads((bundle / CONFIG).read_text(encoding="utf-8"))
+    notebooks = config.get("notebooks") or [config.get("notebook") or f"{config['assignment']}.ipynb"]
+    visibility = config.get("hidden_visibility", "after_due_date")
     results_path = root / "results" / "results.json"
     results_path.parent.mkdir(parents=True, exist_ok=True)
     for private in (bundle / "grading", results_path.parent):
@@ -241,12 +309,13 @@ def run(root: Path) -> dict:
         submissions = work / "submissions"
         shutil.copytree(root / "submission", submissions / SUBMISSION_ID, symlinks=True,
                         ignore=shutil.ignore_patterns(".git", "__MACOSX"))
-        outcomes = {}
-        for label in ("grading", "visible"):
-            outcomes[label] = _grade(bundle / label, config["assignment"], submissions, work / f"out-{label}",
-                                     config.get("grade_args", []))
-        (graded, problem), (visible, _) = outcomes["grading"], outcomes["visible"]
-        results = merge_results(graded, visible, config.get("hidden_visibility", "after_due_date"), problem)
+        outcomes = {label: _grade(bundle / label, config["assignment"], submissions, work / f"out-{label}",
+                                  config.get("grade_args", []), notebooks) for label in ("grading", "visible")}
+        merged = {}
+        for name in notebooks:
+            (graded, problem), (visible, _) = outcomes["grading"][name], outcomes["visible"][name]
+            merged[name] = merge_results(graded, visible, visibility, problem)
+        results = combine(merged)
     except Exception as error:  # noqa: BLE001 - Gradescope needs a results.json whatever happened
         results = merge_results(None, None, "visible", f"{type(error).__name__}: {error}")
     finally:

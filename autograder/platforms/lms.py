@@ -3,7 +3,9 @@
     autograder lms-export OUT_DIR --lms canvas --roster canvas-export.csv --id-column "SIS Login ID"
     autograder lms-export OUT_DIR --lms moodle --roster roster.csv
 
-OUT_DIR is the output folder of `autograder grade` (its grades.csv). The roster maps the grader's
+OUT_DIR is the output folder of `autograder grade` (its grades.csv). The grade exported is the
+whole grade, `total_score` (autograded and hand-given points, after any late penalty), with
+`total_max_score` as the points possible; `--score-column` picks another column. The roster maps the grader's
 student ids to the LMS's: a CSV with one row per student, a column holding the grader's student id
 (`--id-column`, default `student_id`) and the LMS's own columns. The gradebook export of the LMS
 itself makes a good roster when the grader's ids are one of its columns (a login, an email).
@@ -36,6 +38,10 @@ from autograder.errors import UsageError
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MOODLE_ID_COLUMNS = ["Email address", "ID number", "Username", "User ID"]
 LMSES = ("canvas", "moodle")
+# The grade an LMS gets is the whole grade (grades.csv `total_score`: autograded and hand-given
+# points after the late penalty, the one rule of late.py) out of the whole maximum; another column
+# of grades.csv can be chosen, with its own maximum.
+MAX_COLUMNS = {"total_score": "total_max_score", "score": "max_score", "raw_score": "max_score"}
 
 
 @dataclass
@@ -93,7 +99,7 @@ def read_roster(path: Path, id_column: str) -> tuple[dict[str, dict[str, str]], 
 
 
 def export(out_dir: Path, lms: str, roster_path: Path, id_column: str = "student_id", title: str | None = None,
-           score_column: str = "score", points_possible: float | None = None, lms_id_column: str | None = None,
+           score_column: str = "total_score", points_possible: float | None = None, lms_id_column: str | None = None,
            skip_unmatched: bool = False) -> Export:
     if lms not in LMSES:
         raise UsageError(f"--lms must be one of {', '.join(LMSES)}")
@@ -112,8 +118,9 @@ def export(out_dir: Path, lms: str, roster_path: Path, id_column: str = "student
                                f"{score_column!r} column of grades.csv as it is now")
     try:
         scores = {row["student_id"]: float(row[score_column]) for row in grades}
-        if points_possible is None and "max_score" in grades[0]:
-            points_possible = max(float(row["max_score"] or 0) for row in grades)
+        maximum = MAX_COLUMNS.get(score_column)
+        if points_possible is None and maximum in grades[0]:
+            points_possible = max(float(row[maximum] or 0) for row in grades)
     except ValueError as error:
         raise UsageError(f"grades.csv has a value that is not a number: {error}") from None
     graded = [sid for sid in sorted(scores) if sid in roster]

@@ -30,6 +30,12 @@ cell, it
    attribute of a pre-existing class or function) and writes the receipt. IPython stops a cell at
    the first exception, so reaching the last statement means every assert before it passed.
 
+While armed it also takes what the test measured (autograder/measure.py): a ``autograder.measure``
+event counts only when raised by ``measure.report``'s own code, called directly by the test's
+current top-level statement as IPython runs it; the statement's last such call is signed, as a
+measurement line (receipt.py), once the statement completed (the next one starts) and the change
+check below finds nothing changed so far. Anything else is a ``measurement-refused`` note.
+
 It is made of small units, each built when the kernel is ready (the ``autograder.init`` event)
 and each tested in this process by tests/test_sentinel_units.py:
 
@@ -90,13 +96,18 @@ from __future__ import annotations
 import sys
 import types
 
-from autograder import receipt
+from autograder import measure, receipt
 from autograder.sandbox.digest import make_code_digest
 from autograder.sandbox.libstate import make_library_state
 
 INIT_EVENT = "autograder.init"  # raised once by kernel.py, with the kernel application: take the snapshot
 NEXT_EVENT = "autograder.next"  # raised by IPython's pre_execute callback: a cell is about to run
 ENTER_EVENT = receipt.ENTER_EVENT  # raised by a guard cell: put back, give the test its namespace, arm
+MEASURE_EVENT = measure.EVENT  # raised by measure.report: (name, value, target)
+MAX_MEASURE_TEXT = 40  # characters of a rendered value or target (an int can be long)
+# Frames from `on_measure` up to the frame that raised the measurement event: on_measure, the hook,
+# then (sys.audit being a C function) measure.report's own frame.
+REPORT_CALLER_DEPTH = 2
 
 # Where the test stands between its guard cell and the cell after it.
 GUARD_RAN = "guard"  # the guard cell ran; the next cell to start is the test cell
@@ -617,20 +628,27 @@ def install_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tup
     sys.addaudithook(make_receipt_hook(key=key, receipt_fd=receipt_fd, protected_prefixes=protected_prefixes))
 
 
-def make_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tuple[str, ...]):
-    """The receipt hook, `hook(event, args)`, not yet installed (tests drive it directly)."""
+def make_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tuple[str, ...],
+                      report_depth: int = REPORT_CALLER_DEPTH):
+    """The receipt hook, `hook(event, args)`, not yet installed (tests drive it directly, and
+    deliver measurement events through one Python frame more: `report_depth`)."""
     # --- what the hook uses, bound now, so later monkeypatching cannot reach it -----------------
     _type, _len, _str, _set, _dict, _Exception = type, len, str, set, dict, Exception
     _getframe, _sys, CodeType = sys._getframe, sys, types.CodeType
     Record = _Record
     write_receipt, write_note = receipt.make_writer(key, receipt_fd)
+    write_measure = receipt.make_measure_writer(key, receipt_fd)
     del key
+    # report's code object, and its module (held as the module: its namespace is looked at, never used)
+    report_code, report_module, module_dict = measure.report.__code__, measure, _module_dict
+    float_repr, int_repr, is_identifier, _float, _int = float.__repr__, int.__repr__, str.isidentifier, float, int
+    max_text = MAX_MEASURE_TEXT
     code_digest = make_code_digest()
     protected = protected_names(protected_prefixes)
     aliases_ok, names_of = make_alias_check(), make_name_collector()
     take_modules, make_libraries, make_imports, make_shell, make_namespace = (
         snapshot_modules, guard_libraries, guard_imports, guard_shell, make_test_namespace)
-    init_event, next_event, enter_event = INIT_EVENT, NEXT_EVENT, ENTER_EVENT
+    init_event, next_event, enter_event, measure_event = INIT_EVENT, NEXT_EVENT, ENTER_EVENT, MEASURE_EVENT
     guard_ran, test_running = GUARD_RAN, TEST_RUNNING
     max_problems, caller_depth, no_cell = MAX_PROBLEMS, EXEC_CALLER_DEPTH, receipt.NO_CELL
 
@@ -670,7 +688,8 @@ def make_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tuple[
         """The test being watched: its cell id, the digest of its trail statement, its aliases,
         the run_ast_nodes frame running it (set by its first statement), the digests of the
         statements that ran, and every name their code uses."""
-        return Record(cell=cell, trail=trail, aliases=aliases, runner=None, digests=[], names=_set())
+        return Record(cell=cell, trail=trail, aliases=aliases, runner=None, digests=[], names=_set(),
+                      code=None, pending=None, refused=False)
 
     def leave_test() -> None:
         """The cell after a test is starting (or the next guard came first)."""
@@ -708,6 +727,61 @@ def make_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tuple[
         elif state.phase == test_running:
             leave_test()
 
+    def number_text(value):
+        """A plain int or float as text, or None (anything else: nothing of it is called)."""
+        kind = _type(value)
+        if kind is _float:
+            if not value - value == 0.0:  # nan or infinite
+                return None
+            text = float_repr(value)
+        elif kind is _int:
+            text = int_repr(value)
+        else:
+            return None
+        return text if _len(text) <= max_text else None
+
+    def refuse(armed, why: str) -> None:
+        if not armed.refused:  # one note per test: student code could raise the event in a loop
+            armed.refused = True
+            write_note(armed.cell, "measurement-refused: " + why)
+
+    def on_measure(args) -> None:
+        """measure.report() was called: keep the measurement, if it is the test's own, until the
+        statement that made it completes (see flush)."""
+        armed = state.armed
+        if armed is None or armed.code is None:
+            return
+        reporter = _getframe(report_depth)  # on_measure, the hook, then the frame that raised the event
+        if reporter is None or reporter.f_code is not report_code or reporter.f_globals is not module_dict(report_module):
+            return refuse(armed, "not-raised-by-report")
+        statement = reporter.f_back
+        runner = statement.f_back if statement is not None else None
+        if statement is None or statement.f_code is not armed.code or runner is None \
+                or runner.f_code is not state.shell.run_code or runner.f_back is not armed.runner:
+            return refuse(armed, "report-not-called-by-the-test")
+        if _len(args) != 3:
+            return refuse(armed, "arguments")
+        name, value, target = args
+        value_text = "-" if value is None else number_text(value)
+        target_text = "-" if target is None else number_text(target)
+        if _type(name) is not _str or _len(name) > 64 or not is_identifier(name) or value_text is None \
+                or target_text is None:
+            return refuse(armed, "arguments")
+        armed.pending = (_len(armed.digests) - 1, name, value_text, target_text)
+
+    def flush(armed) -> None:
+        """The statement that reported a measurement completed: sign it, unless something the
+        test's verdict rests on changed by now (the receipt's own check)."""
+        pending, armed.pending = armed.pending, None
+        if pending is None:
+            return
+        index, name, value_text, target_text = pending
+        problems = changed_during_test(armed)
+        if problems:
+            write_note(armed.cell, f"measurement-withheld {name}: changed-during-test: {','.join(problems)}")
+            return
+        write_measure(armed.cell, index, armed.digests, name, value_text, target_text)
+
     def on_exec(args) -> None:
         armed = state.armed
         if armed is None:
@@ -731,6 +805,9 @@ def make_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tuple[
             write_note(armed.cell, "stopped-before-the-end")
             state.armed = None
             return
+        if armed.pending is not None:
+            flush(armed)  # the statement that reported it completed: the next one is starting
+        armed.code = args[0]
         digest = code_digest(args[0])
         armed.digests.append(digest)
         names_of(args[0], armed.names)
@@ -758,6 +835,9 @@ def make_receipt_hook(*, key: bytes, receipt_fd: int, protected_prefixes: tuple[
             elif event == enter_event:
                 if state.ready:
                     on_enter(args)
+            elif event == measure_event:
+                if state.ready:
+                    on_measure(args)
             elif event == next_event:
                 if state.ready:
                     on_next()

@@ -1,0 +1,118 @@
+"""The capstone's leaderboard from a real graded batch.
+
+07's hidden tests report what they measure (autograder/measure.py): nudge precision and recall,
+worst-tone recall, model size and latency, the monitor's alarms and false alarms. This grades the
+course as it is (the perfect example, a wrong variant and the blank example, in one batch) and
+reads what reached the parts and the class report's leaderboard.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from autograder.execute import Settings
+from autograder.measure import GUARDRAIL, meets
+from autograder.report import write_report
+from course.spec import SPEC
+from tests import helpers as H
+from tests.test_assignment_07 import UNWRAP, WRONG_A
+from tests.test_leaderboard import leaderboard_rows
+
+A = "07-capstone"
+pytestmark = pytest.mark.xdist_group("assignment-07")
+
+MEASURED = {"test_nudge_precision.precision", "test_nudge_recall.recall", "test_worst_tone.worst_tone_recall",
+            "test_budget.model_mb", "test_budget.latency_ms", "test_monitor_alarm.changes_caught",
+            "test_monitor_alarm.alarm_delay", "test_monitor_quiet.false_alarm_rate"}
+GUARDRAILS = {"test_nudge_precision.precision", "test_worst_tone.worst_tone_recall", "test_budget.model_mb",
+              "test_budget.latency_ms", "test_monitor_alarm.alarm_delay"}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("capstone")
+    perfect = H.example(A, "perfect")
+    notebooks = {"perfect": perfect, "blank": H.example(A, "blank"),
+                 "wrong_a": H.with_mistakes(H.with_mistakes(perfect, WRONG_A), UNWRAP)}
+    # a busy machine can take over a minute to start a kernel; this test reads measurements, not start-up times
+    results = H.grade_notebooks(A, notebooks, base, settings=Settings(start_timeout=300))
+    page = write_report(base / "out").read_text()
+    return {"results": results, "page": page}
+
+
+def _measured(result) -> dict:
+    return {f"{p.grade_id}.{name}": m for p in result.parts for name, m in p.measured.items()}
+
+
+def _quiet_allowance(hours: int) -> int:
+    """The most false alarms test_monitor_quiet passes in `hours` drift-free hours (its binomial test)."""
+    rate = SPEC.max_false_alarm_rate
+    tail = lambda k: sum(math.comb(hours, j) * rate ** j * (1 - rate) ** (hours - j) for j in range(k, hours + 1))  # noqa: E731
+    return max(k for k in range(hours + 1) if tail(k) >= 0.05)
+
+
+@pytest.mark.slow
+def test_perfect_meets_every_guardrail(graded):
+    for student, result in graded["results"].items():
+        assert result.status == "graded", f"{student}: {result.reason}"
+    perfect = _measured(graded["results"]["perfect"])
+    assert set(perfect) == MEASURED, sorted(perfect)
+    assert {k for k, m in perfect.items() if m["role"] == GUARDRAIL} == GUARDRAILS
+    missed = {k: m for k, m in perfect.items() if meets(m["value"], m["target"], m["better"]) is False}
+    assert not missed, f"the reference solution misses: {missed}"
+    assert perfect["test_nudge_recall.recall"]["role"] == "primary"
+    assert perfect["test_nudge_recall.recall"]["target"] == SPEC.target_recall
+    assert perfect["test_nudge_precision.precision"]["target"] == SPEC.min_precision
+    assert perfect["test_worst_tone.worst_tone_recall"]["target"] == SPEC.worst_tone_recall
+    assert perfect["test_budget.model_mb"]["target"] == SPEC.model_mb and perfect["test_budget.model_mb"]["unit"] == "MB"
+    assert perfect["test_budget.latency_ms"]["target"] == SPEC.latency_budget_ms
+    assert perfect["test_budget.latency_ms"]["better"] == "lower"
+    assert perfect["test_monitor_alarm.changes_caught"]["value"] == perfect["test_monitor_alarm.changes_caught"]["target"] == 2
+    assert 1 <= perfect["test_monitor_alarm.alarm_delay"]["value"] <= SPEC.max_detection_delay
+    assert perfect["test_monitor_alarm.alarm_delay"]["target"] == SPEC.max_detection_delay
+    # the quiet test's target is its own allowance: the most alerts its binomial test passes in its drift-free
+    # hours (a 12-hour quiet day and the 8 hours before each change of the alarm days), per hour
+    quiet, hours = perfect["test_monitor_quiet.false_alarm_rate"], 12 + 8 + 8
+    assert quiet["target"] == pytest.approx(_quiet_allowance(hours) / hours) and quiet["better"] == "lower"
+    assert quiet["target"] > SPEC.max_false_alarm_rate, "a day of hours cannot show 2% by itself: the allowance is wider"
+    # every part passed, so every reported value stood before a passing assert
+    assert graded["results"]["perfect"].score == graded["results"]["perfect"].max_score, H.summary(graded["results"]["perfect"])
+
+
+@pytest.mark.slow
+def test_wrong_variant_misses_precision_and_never_alarms(graded):
+    wrong = _measured(graded["results"]["wrong_a"])
+    outcome = H.outcomes(graded["results"]["wrong_a"])
+    precision = wrong["test_nudge_precision.precision"]
+    assert precision["value"] < SPEC.min_precision == precision["target"], precision
+    assert outcome["test_nudge_precision"] == "failed"
+    # its monitor never alarms: no change caught, no delay to measure, the part failed
+    assert wrong["test_monitor_alarm.changes_caught"]["value"] == 0
+    assert wrong["test_monitor_alarm.alarm_delay"]["value"] is None
+    assert outcome["test_monitor_alarm"] == "failed"
+    # .model is the detector wrapper: the budget test stops before it can measure size or latency
+    assert outcome["test_budget"] == "failed"
+    assert "test_budget.model_mb" not in wrong and "test_budget.latency_ms" not in wrong
+    assert _measured(graded["results"]["blank"]) == {}
+
+
+@pytest.mark.slow
+def test_class_report_shows_the_capstone_leaderboard(graded):
+    page = graded["page"]
+    head = page.split("<table class=leaderboard>")[1].split("</tr>")[0]
+    assert re.search(rf"recall \(fraction\) <i>primary</i><br>target &ge; {SPEC.target_recall:.4g}", head), head
+    assert re.search(rf"precision \(fraction\) <i>guardrail</i><br>target &ge; {SPEC.min_precision:.4g}", head), head
+    assert re.search(rf"latency_ms \(ms \(fake clock\)\) <i>guardrail</i><br>target &le; {SPEC.latency_budget_ms:.4g}",
+                     head), head
+    rows = leaderboard_rows(page)
+    assert [r["student"] for r in rows] == ["perfect", "wrong_a", "blank"], rows
+    perfect, wrong, blank = rows
+    assert set(perfect) - {"student", "rank"} == MEASURED
+    assert not [k for k in MEASURED if perfect[k].endswith("✗") or perfect[k] == "—"], perfect
+    assert wrong["test_nudge_precision.precision"].endswith(" ✗"), wrong
+    assert wrong["test_monitor_alarm.changes_caught"] == "0 ✗"
+    assert wrong["test_monitor_alarm.alarm_delay"] == "n/a ✗"
+    assert wrong["test_budget.model_mb"] == "—"
+    assert {blank[k] for k in MEASURED} == {"—"}, blank
