@@ -23,6 +23,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from autograder import cells as C
 from autograder.measure import Declaration, declarations
+from autograder.parameters import PAPERMILL_TAGS
 from autograder.receipt import as_ipython_runs_it, expected_statements, guard_source, sequence_digest, with_trail
 from autograder.release import cleared_sources
 
@@ -43,6 +44,7 @@ class Part:
     title: str
     answer_ids: list[str] = field(default_factory=list)
     cell_index: int | None = None  # position in the assembled notebook
+    cell_id: str | None = None  # the test cell's id (its position may shift when parameters are injected)
     expected: str | None = None  # sequence digest a valid receipt must carry
     statements: list[str] = field(default_factory=list)  # digests of the test's statements, in order
     measures: dict[int, Declaration] = field(default_factory=dict)  # statement index -> its report() (measure.py)
@@ -252,6 +254,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
     def add_extras(key):
         for cell in extras.pop(key, []):
             metadata = {k: v for k, v in cell.get("metadata", {}).items() if k not in ("nbgrader", "autograder")}
+            if "tags" in metadata:  # papermill injects parameters by tag: only at the grader's own cell
+                metadata["tags"] = [tag for tag in metadata["tags"] if tag not in PAPERMILL_TAGS]
             out_cells.append(_cell(cell.get("cell_type", "code"), C.source(cell), _role(metadata, EXTRA_ROLE)))
 
     add_extras(None)
@@ -286,7 +290,8 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
                 pending_answers = list(parts[-1].answer_ids)
             statements = expected_statements(body)
             parts.append(Part(gid, "test", C.points(original), C.title_of(gid), answer_ids=pending_answers,
-                              cell_index=len(out_cells) - 1, expected=sequence_digest(statements),
+                              cell_index=len(out_cells) - 1, cell_id=out_cells[-1]["id"],
+                              expected=sequence_digest(statements),
                               statements=statements, measures=test_measures(body, aliases, gid)))
             pending_answers = []
         else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)

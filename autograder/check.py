@@ -24,8 +24,9 @@ from autograder import results as R
 from autograder.assemble import assemble, imported_modules
 from autograder.errors import UsageError
 from autograder.execute import Settings, run_notebook
-from autograder.grade import PROTECTED_MODULES, parse_notebook
+from autograder.policy import kernel_policy
 from autograder.layout import ReleaseFolder, find_release
+from autograder.notebook_file import parse_notebook
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
 
@@ -130,7 +131,7 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
     files.update(released_files)  # the assignment's files win over same-named student files, as in grading
     execution, key = run_notebook(assembled.notebook, settings=settings or Settings(),
                                   isolation=detect(sandbox_user=None, use_namespaces=False),
-                                  files=files, preimports=imported_modules(release_nb), protected=PROTECTED_MODULES,
+                                  files=files, preimports=imported_modules(release_nb), policy=kernel_policy(),
                                   nbgrader_execution="validate")
     report.parts, _ = score_parts(assembled, execution, key, set())
     report.reason = execution.reason

@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "nbgrader_config.py): 'timestamp' (default: nbgrader's timestamp.txt in the submission), "
                         "'mtime' (else the notebook file's time) or a CSV from the LMS with a student id column "
                         "and a submission time column")
+    p.add_argument("-p", "--parameter", dest="parameters", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="run the notebook with this value of a name its 'parameters' cell sets (papermill's -p; "
+                        "repeat it for several), e.g. -p SEED 7 to grade with the seed the hidden tests are meant "
+                        "to use; numbers are read as numbers")
 
     p = sub.add_parser("report", help="write an HTML class report from a graded batch",
                        description="Write one HTML page on how the class did: isolation in force, scores, every "
@@ -265,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             course.check_assignment(args.assignment)  # these first: a typo is reported at once
             check_submissions_folder(args.submissions)
             check_db_url(args.db_url)
+            from autograder import parameters
             from autograder.execute import Settings
             from autograder.grade import GradeOptions, grade_assignment, print_table
             from autograder.sandbox.isolation import Limits
@@ -287,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
                                    dask_address=args.dask_address, dask_tls=dask_tls,
                                    dask_insecure=args.dask_insecure,
                                    sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
-                                   progress=not args.quiet, times=args.times)
+                                   progress=not args.quiet, times=args.times,
+                                   parameters=parameters.from_pairs(args.parameters))
             out = args.out or Path("out") / args.assignment
             warn = (lambda msg: print(msg, file=sys.stderr))
             log = (lambda *a, **k: None) if args.quiet else warn

@@ -12,7 +12,6 @@ facts) is unchanged are reused (unless --force), the rest are graded.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -24,33 +23,33 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells as C
-from autograder import faults, feedback, formgrader, handgrading, late, reuse, receipt, roster
+from autograder import faults, feedback, formgrader, handgrading, late, parameters, reuse, receipt, roster
 from autograder import results as R
 from autograder.assemble import Assembled, assemble, imported_modules
 from autograder.cluster import DaskTLS
 from autograder.collect import Submission, scan
 from autograder.errors import DISK_ERRORS, InfrastructureError, UsageError, disk_failure
+from autograder.engine import CellRun, RunEnd
 from autograder.execute import KernelProfile, SandboxedKernel, Settings, default_work_base, run_notebook
 from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_url, shown_url
 from autograder.gradebook_sync import FolderGradebook
 from autograder.jobs import run_jobs
 from autograder.layout import Course, assignment_files
+from autograder.notebook_file import parse_notebook
 from autograder.leftovers import sweep_run_dirs
 from autograder.lock import OutputLock
 from autograder.outputs import OutputFolder, folder_id
+from autograder.policy import course_policy, on_this_machine
 from autograder.release import load_source
+from autograder.sandbox.policy import KernelPolicy
 from autograder.usage import nothing_gradable
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
 
-# Modules whose state the sentinel restores before each test (see sandbox/sentinel.py).
-PROTECTED_MODULES = [
-    "builtins", "math", "cmath", "operator", "functools", "itertools", "numbers", "decimal",
-    "fractions", "statistics", "random", "re", "json", "copy", "types", "collections", "os",
-    "posixpath", "genericpath", "pathlib", "linecache", "hashlib", "hmac", "string", "textwrap", "dataclasses",
-    "unittest", "numpy", "pandas", "scipy", "sklearn", "torch", "statsmodels", "course",
-    "autograder", "IPython",
-]
+
+# A run that ended from outside the student's code is the grader's problem: graded again next run.
+STATUS_OF_RUN = {RunEnd.COMPLETED: R.GRADED, RunEnd.TIMEOUT: R.TIMEOUT, RunEnd.KERNEL_DIED: R.KERNEL_DIED,
+                 RunEnd.KILLED: R.GRADER_ERROR, RunEnd.FAILED_TO_START: R.GRADER_ERROR}
 
 
 @dataclass
@@ -68,6 +67,7 @@ class GradeOptions:
     use_namespaces: bool = True
     progress: bool = True
     times: str | None = None  # submission times: "timestamp" (default), "mtime" or an LMS CSV (late.py)
+    parameters: dict = field(default_factory=dict)  # injected after the notebook's parameters cell (parameters.py)
 
 
 @dataclass
@@ -79,12 +79,12 @@ class AssignmentContext:
     source: dict
     files: dict[str, bytes]
     preimports: list[str]
-    data_dirs: list[str]
-    private_paths: list[str]
+    policy: KernelPolicy  # what its kernels may read and what their sentinel guards (autograder/policy.py)
     settings: Settings
     sandbox_user: str | None
     use_namespaces: bool
     late: dict[str, dict] = field(default_factory=dict)  # student id -> late facts (late.py)
+    parameters: dict = field(default_factory=dict)  # the notebook's parameters for this batch (parameters.py)
 
 
 def _now() -> str:
@@ -96,39 +96,10 @@ def empty_parts(source_nb) -> list[R.PartResult]:
     for cell in source_nb.cells:
         gid = C.grade_id(cell)
         if gid and C.is_test(cell):
-            parts.append(R.PartResult(gid, C.title_of(gid), "test", 0.0, C.points(cell), R.NOT_RUN, "did not run"))
+            parts.append(R.PartResult(gid, C.title_of(gid), R.TEST, 0.0, C.points(cell), R.NOT_RUN, "did not run"))
         elif gid and C.is_hand_graded(cell):
             parts.append(R.PartResult(gid, C.title_of(gid), R.HAND, 0.0, C.points(cell), R.MANUAL, "graded by hand"))
     return parts
-
-
-def parse_notebook(data: bytes) -> nbformat.NotebookNode:
-    """Read a submitted notebook, repairing what nbformat can repair; ValueError if unreadable."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"the file is not UTF-8 text ({error.reason} at byte {error.start})") from None
-    # A reason never quotes the file: it reaches grades.csv and the feedback page, and the "notebook"
-    # may be any file (JSON errors say where, nbformat's own messages would show the text).
-    try:
-        json.loads(text)
-    except ValueError as error:
-        where = f" (line {error.lineno}, column {error.colno}: {error.msg})" if isinstance(error, json.JSONDecodeError) else ""
-        raise ValueError(f"the file is not a notebook: it is not valid JSON{where}. Open it in JupyterLab and "
-                         "save it again, or submit the .ipynb file itself") from None
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds, and may quote the file
-        raise ValueError(f"the file is JSON but not a notebook nbformat can read ({type(error).__name__}): open it "
-                         "in JupyterLab and save it again") from None
-    if not isinstance(nb.get("cells"), list):
-        raise ValueError("the notebook has no list of cells")
-    for cell in nb.cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
-            raise ValueError("the notebook holds a cell of unknown type")
-        if not isinstance(C.source(cell), str):
-            raise ValueError("a cell's source is not text")
-    return nb
 
 
 # A worker keeps one kernel started ahead for its next submission, so the kernel's start-up
@@ -137,9 +108,8 @@ _next_kernel: SandboxedKernel | None = None
 
 
 def kernel_profile(ctx: AssignmentContext, isolation) -> KernelProfile:
-    return KernelProfile(settings=ctx.settings, isolation=isolation, preimports=tuple(ctx.preimports),
-                         protected=tuple(PROTECTED_MODULES), data_dirs=tuple(ctx.data_dirs),
-                         private_paths=tuple(ctx.private_paths))
+    return KernelProfile(settings=ctx.settings, isolation=isolation, policy=on_this_machine(ctx.policy),
+                         preimports=tuple(ctx.preimports))
 
 
 def _take_kernel(profile: KernelProfile) -> SandboxedKernel:
@@ -182,13 +152,13 @@ def _sweep_once() -> None:
 def preflight(ctx: AssignmentContext) -> str | None:
     """Start one kernel the way this batch will and run an empty cell. None when it worked,
     otherwise what went wrong (so a batch that cannot start any kernel grades nobody)."""
-    isolation = detect(ctx.sandbox_user, ctx.use_namespaces)
+    isolation = detect(ctx.sandbox_user, ctx.use_namespaces, on_this_machine(ctx.policy).code_roots)
     profile = dataclasses.replace(kernel_profile(ctx, isolation), preimports=())
     try:
         execution = SandboxedKernel(profile).run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
     except Exception as error:  # noqa: BLE001
         return f"{type(error).__name__}: {error}"
-    if execution.status == "completed" and execution.cell_state(0) == "ran":
+    if execution.status == RunEnd.COMPLETED and execution.cell_state(0) == CellRun.RAN:
         return None
     log = execution.kernel_log.strip().splitlines()
     return execution.reason + (f" | kernel log: {' / '.join(log[-3:])}" if log else "")
@@ -209,7 +179,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
     assembled: Assembled | None = None
     executed = None
     try:
-        isolation = detect(ctx.sandbox_user, ctx.use_namespaces)
+        isolation = detect(ctx.sandbox_user, ctx.use_namespaces, on_this_machine(ctx.policy).code_roots)
         result.isolation = isolation.describe()
         if sub.problem:
             result.status, result.reason = sub.problem
@@ -235,7 +205,8 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     kernel = _take_kernel(profile)
                     if prestart_next:
                         _start_next_kernel(profile)
-                    execution, key = run_notebook(assembled.notebook, files=files, kernel=kernel)
+                    execution, key = run_notebook(assembled.notebook, files=files, kernel=kernel,
+                                                  parameters=ctx.parameters)
                     executed = execution.notebook
                     secret = C.hidden_lines(source_nb)
                     result.parts, warnings = score_parts(assembled, execution, key, secret)
@@ -244,11 +215,9 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
                     result.notes += [f"integrity: {w}" for w in warnings]
                     if execution.output_truncated:
                         result.notes.append("output limit reached: later output was dropped")
-                    status_map = {"completed": R.GRADED, "timeout": R.TIMEOUT, "kernel_died": R.KERNEL_DIED,
-                                  "killed": R.GRADER_ERROR, "failed_to_start": R.GRADER_ERROR}
-                    result.status = status_map.get(execution.status, R.GRADER_ERROR)
+                    result.status = STATUS_OF_RUN[execution.status]
                     result.reason = execution.reason
-                    if execution.status == "failed_to_start" and execution.kernel_log:
+                    if execution.status == RunEnd.FAILED_TO_START and execution.kernel_log:
                         result.reason += " | kernel log: " + execution.kernel_log[-300:].replace("\n", " ")
     except Exception as error:  # noqa: BLE001 - a grader bug must still produce a row
         result.status = R.GRADER_ERROR
@@ -291,13 +260,9 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
     source_nb = load_source(course, assignment)  # checked by the assignment's rules, autotests expanded
     release_dir = course.release / assignment
     files = assignment_files(release_dir if release_dir.is_dir() else course.source / assignment)
-    data_dirs = [str(p) for p in [course.root / "datasets"] if p.is_dir()]
-    if os.environ.get("COURSE_DATA_DIR"):
-        data_dirs.append(os.path.realpath(os.environ["COURSE_DATA_DIR"]))
     ctx = AssignmentContext(
         assignment=assignment, notebook_name=course.notebook_name(assignment), source=dict(source_nb),
-        files=files, preimports=imported_modules(source_nb), data_dirs=data_dirs,
-        private_paths=[str(course.source), str(course.root / "gradebook.db"), str(course.examples)],
+        files=files, preimports=imported_modules(source_nb), policy=course_policy(course),
         settings=settings,
         sandbox_user=sandbox_user, use_namespaces=use_namespaces,
     )
@@ -327,9 +292,11 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     threads = options.threads or (1 if options.dask_address else max(1, cores // workers))
     settings = dataclasses.replace(options.settings, limits=dataclasses.replace(options.settings.limits, threads=threads))
     ctx, source_nb = make_context(course, assignment, settings, options.sandbox_user, options.use_namespaces)
-    ctx.private_paths += [str(Path(submissions_dir).resolve()), str(out_dir)]
+    parameters.check(source_nb, options.parameters, ctx.notebook_name)
+    ctx.parameters = dict(options.parameters)
+    ctx.policy = ctx.policy.with_private(Path(submissions_dir).resolve(), out_dir)
     if options.db_url and options.db_url.startswith("sqlite:///"):
-        ctx.private_paths.append(os.path.realpath(options.db_url[len("sqlite:///"):]))
+        ctx.policy = ctx.policy.with_private(options.db_url[len("sqlite:///"):])
     _check_out_dir(out_dir, submissions_dir)
     found = scan(Path(submissions_dir), assignment, ctx.notebook_name, others=course.notebooks(assignment))
     for name, why in found.skipped:
@@ -413,7 +380,7 @@ class _Batch:
         folder, book = self.folder, self.book
 
         base_key = reuse.assignment_key(self.course.source_notebook(assignment), self.ctx.files,
-                                        self.ctx.data_dirs, self.ctx.settings)
+                                        list(self.ctx.policy.data_dirs), self.ctx.settings, self.ctx.parameters)
         keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash, self.ctx.late.get(sub.student_id, {}))
                 for sub in submissions}
         results: dict[str, R.SubmissionResult] = {}
@@ -451,7 +418,7 @@ class _Batch:
         self.write_csv()
         report_wanted = self._report_wanted(bool(todo) or bool(given))
 
-        isolation = detect(options.sandbox_user, options.use_namespaces)
+        isolation = detect(options.sandbox_user, options.use_namespaces, self.ctx.policy.code_roots)
         where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
             f"with {min(self.workers, max(1, len(todo)))} worker(s)"
         because = f": {', '.join(f'{k} {v}' for k, v in sorted(why.items()))}" if why else ""

@@ -6,41 +6,64 @@ stops the batch. Each graded part is a `PartResult` with an outcome and a messag
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 
-# Part outcomes
-PASSED = "passed"
-FAILED = "failed"
-NOT_ATTEMPTED = "not_attempted"
-NOT_RUN = "not_run"
-MANUAL = "manual"  # to be graded by hand (no points yet)
-HAND_GRADED = "hand_graded"  # graded by hand: points and the grader's comment (see handgrading.py)
-# A written answer left as released: 0 points and "No response." (nbgrader's rule), nothing to grade
-# by hand; a hand grade (formgrader or an imported file) still overrides it.
-NO_RESPONSE = "no_response"
+# The values are the strings grades.csv, results json and the feedback pages carry; a member is a
+# str, so it is written, compared and read back as that string.
+
+
+class Outcome(StrEnum):
+    """What one graded part came to."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"
+    NOT_RUN = "not_run"  # its test never ran (an earlier problem stopped the notebook; no submission)
+    MANUAL = "manual"  # to be graded by hand (no points yet)
+    HAND_GRADED = "hand_graded"  # graded by hand: points and the grader's comment (see handgrading.py)
+    # A written answer left as released: 0 points and "No response." (nbgrader's rule), nothing to
+    # grade by hand; a hand grade (formgrader or an imported file) still overrides it.
+    NO_RESPONSE = "no_response"
+
+
+class Kind(StrEnum):
+    """How a part is graded."""
+
+    TEST = "test"  # autograded by its test cell
+    HAND = "manual"  # graded by hand: a written answer or an nbgrader task
+
+
+class Status(StrEnum):
+    """What became of one submission."""
+
+    GRADED = "graded"  # the notebook ran to its end (parts may still fail)
+    TIMEOUT = "timeout"
+    KERNEL_DIED = "kernel_died"
+    INVALID_NOTEBOOK = "invalid_notebook"
+    MISSING_NOTEBOOK = "missing_notebook"
+    WRONG_NOTEBOOK = "wrong_notebook"
+    GRADER_ERROR = "grader_error"  # not the student's doing: never reused, graded again on the next run
+    ABSENT = "absent"  # on the roster (--roster) but no submission was ever graded
+
+
+# The short names the grader's modules use (R.PASSED, R.GRADED, ...): the members themselves.
+PASSED, FAILED, NOT_ATTEMPTED, NOT_RUN = Outcome.PASSED, Outcome.FAILED, Outcome.NOT_ATTEMPTED, Outcome.NOT_RUN
+MANUAL, HAND_GRADED, NO_RESPONSE = Outcome.MANUAL, Outcome.HAND_GRADED, Outcome.NO_RESPONSE
 NO_RESPONSE_MESSAGE = "No response."
-
-# Part kinds: "test" (autograded) or "manual" (graded by hand: a written answer or an nbgrader task).
-HAND = "manual"
-
-# Submission statuses
-GRADED = "graded"  # the notebook ran to its end (parts may still fail)
-TIMEOUT = "timeout"
-KERNEL_DIED = "kernel_died"
-INVALID_NOTEBOOK = "invalid_notebook"
-MISSING_NOTEBOOK = "missing_notebook"
-WRONG_NOTEBOOK = "wrong_notebook"
-GRADER_ERROR = "grader_error"  # not the student's doing: never reused, graded again on the next run
-ABSENT = "absent"  # on the roster (--roster) but no submission was ever graded
+TEST, HAND = Kind.TEST, Kind.HAND
+GRADED, TIMEOUT, KERNEL_DIED = Status.GRADED, Status.TIMEOUT, Status.KERNEL_DIED
+INVALID_NOTEBOOK, MISSING_NOTEBOOK, WRONG_NOTEBOOK = Status.INVALID_NOTEBOOK, Status.MISSING_NOTEBOOK, Status.WRONG_NOTEBOOK
+GRADER_ERROR, ABSENT = Status.GRADER_ERROR, Status.ABSENT
 
 
 @dataclass
 class PartResult:
     grade_id: str
     title: str
-    kind: str  # "test" or "manual" (HAND: a written or code answer, or an nbgrader task cell, graded by hand)
+    kind: Kind  # TEST, or HAND (a written or code answer, or an nbgrader task cell, graded by hand)
     points: float
     max_points: float
-    outcome: str
+    outcome: Outcome
     message: str = ""
     # a test part whose points an instructor set by hand (formgrader): the autograded points, kept
     # so that they come back when the override is cleared (handgrading.apply); None otherwise
@@ -48,6 +71,10 @@ class PartResult:
     # what the part's test measured, as its report() calls declared it (measure.py), carried through
     # the receipt channel: name -> {"value", "target", "unit", "better", "role"}
     measured: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.kind = Kind(self.kind)  # a record read back from JSON holds the strings
+        self.outcome = Outcome(self.outcome)
 
     @property
     def passed(self) -> bool:
@@ -58,7 +85,7 @@ class PartResult:
 class SubmissionResult:
     student_id: str
     assignment: str
-    status: str
+    status: Status
     reason: str = ""
     parts: list[PartResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -76,10 +103,13 @@ class SubmissionResult:
     feedback_html: str = ""
     executed_notebook: str = ""  # the notebook as graded (JSON), kept by the writer for hand grading
 
+    def __post_init__(self):
+        self.status = Status(self.status)  # a record read back from JSON holds the string
+
     @property
     def raw_score(self) -> float:
         """Autograded points the parts earned, before any late penalty."""
-        return round(sum(p.points for p in self.parts if p.kind == "test"), 6)
+        return round(sum(p.points for p in self.parts if p.kind == TEST), 6)
 
     @property
     def late_penalty(self) -> float:
@@ -96,7 +126,7 @@ class SubmissionResult:
 
     @property
     def max_score(self) -> float:
-        return round(sum(p.max_points for p in self.parts if p.kind == "test"), 6)
+        return round(sum(p.max_points for p in self.parts if p.kind == TEST), 6)
 
     # One model of maxima and points, used by grades.csv, results json, feedback, check, the
     # Gradescope JSON, the hand-grading export and formgrader:

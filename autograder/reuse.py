@@ -14,6 +14,7 @@ ingredient, so the log can say why a submission is graded again:
   compute the answers and the references the tests compare them with);
 * `settings`: the limits that can change a grade (timeouts, memory, output, CPU, file size,
   processes), not how many workers or threads share the machine;
+* `parameters`: the values the notebook was run with (`-p NAME VALUE`, parameters.py);
 * `late_policy`: the student's late facts (late.py): the assignment's due date and late policy
   from the course config, and when the submission was handed in (its timestamp.txt, an LMS CSV
   or the file's time), so a new due date, policy or time gives the score its new penalty.
@@ -84,7 +85,8 @@ def settings_digest(settings) -> str:
     return _digest_bytes(json.dumps(fields, sort_keys=True).encode())
 
 
-def assignment_key(source_notebook: Path, files: dict[str, bytes], data_dirs: list[str], settings) -> dict:
+def assignment_key(source_notebook: Path, files: dict[str, bytes], data_dirs: list[str], settings,
+                   parameters: dict | None = None) -> dict:
     """Every ingredient of the key except the submission (the same for the whole batch)."""
     files_digest = hashlib.sha256()
     for name in sorted(files):
@@ -97,6 +99,7 @@ def assignment_key(source_notebook: Path, files: dict[str, bytes], data_dirs: li
         "grader": grader_digest(),
         "packages": packages_digest(),
         "settings": settings_digest(settings),
+        "parameters": _digest_bytes(json.dumps(parameters or {}, sort_keys=True).encode()),
     }
 
 

@@ -14,7 +14,8 @@ import re
 from autograder import receipt
 from autograder import results as R
 from autograder.assemble import Assembled
-from autograder.execute import NOT_RUN, TIMED_OUT, Execution
+from autograder.engine import CellRun
+from autograder.execute import Execution
 
 MESSAGE_LIMIT = 1500
 
@@ -75,19 +76,20 @@ def _part_result(part, assembled: Assembled, execution: Execution, receipts: rec
     """An autograded part's result: passed only on a receipt that proves its test ran to its end."""
     valid = receipts.verified.get(part.grade_id, [])
     if receipts.proves(part.grade_id, part.expected):
-        return R.PartResult(part.grade_id, part.title, "test", part.points, part.points, R.PASSED, "")
-    cell = execution.notebook.cells[part.cell_index]
-    state = execution.cell_state(part.cell_index)
+        return R.PartResult(part.grade_id, part.title, R.TEST, part.points, part.points, R.PASSED, "")
+    index = execution.index_of(part.cell_id)
+    cell = execution.notebook.cells[index]
+    state = execution.cell_state(index)
     unattempted = bool(part.answer_ids) and all(a in assembled.unattempted for a in part.answer_ids)
     error = _error_of(cell)
     if valid:
         outcome, message = R.FAILED, ("integrity check failed: the code that ran for this test was not the "
                                       "grader's test code (something rewrote it before it ran)")
         warnings.append(f"{part.grade_id}: test code was altered before it ran")
-    elif state == NOT_RUN:
+    elif state == CellRun.SKIPPED:
         outcome = R.NOT_RUN
         message = f"did not run: {execution.reason or 'an earlier problem stopped the notebook'}"
-    elif state == TIMED_OUT:
+    elif state == CellRun.TIMED_OUT:
         outcome, message = R.FAILED, "the test timed out"
     elif error and (error[0] == "NotImplementedError" or unattempted):
         outcome = R.NOT_ATTEMPTED
@@ -103,5 +105,5 @@ def _part_result(part, assembled: Assembled, execution: Execution, receipts: rec
                    "(something changed how the cell ran)")
         warnings.append(f"{part.grade_id}: no receipt although the cell reported no error "
                         f"({'; '.join(receipts.notes.get(part.grade_id, [])) or 'no sentinel note'})")
-    return R.PartResult(part.grade_id, part.title, "test", 0.0, part.points, outcome,
+    return R.PartResult(part.grade_id, part.title, R.TEST, 0.0, part.points, outcome,
                         _clip(redact(message, secret_lines)))

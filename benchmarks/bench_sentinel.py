@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from autograder import cells as C  # noqa: E402
 from autograder.assemble import GUARD_ROLE, TEST_ROLE, assemble, imported_modules  # noqa: E402
 from autograder.execute import Settings, run_notebook  # noqa: E402
-from autograder.grade import PROTECTED_MODULES  # noqa: E402
+from autograder.policy import kernel_policy  # noqa: E402
 from autograder.layout import Course  # noqa: E402
 from autograder.sandbox.isolation import detect  # noqa: E402
 from autograder.receipt import read as read_receipts  # noqa: E402
@@ -79,8 +79,8 @@ def measure(course: Course, assignment: str) -> dict:
              for p in course.supporting_files(assignment)}
     started = time.perf_counter()
     execution, key = run_notebook(nb, settings=Settings(), isolation=detect(), files=files,
-                                  preimports=imported_modules(source), protected=PROTECTED_MODULES,
-                                  data_dirs=[course.root / "datasets"])
+                                  preimports=imported_modules(source),
+                                  policy=kernel_policy(data_dirs=[course.root / "datasets"]))
     total = time.perf_counter() - started
     receipts = read_receipts(execution.receipts, key).verified
     real_guards, empty, plain = [], {}, []
@@ -108,7 +108,7 @@ def measure(course: Course, assignment: str) -> dict:
 
 MICRO = """
 import importlib, json, sys, time
-from autograder.grade import PROTECTED_MODULES
+from autograder.policy import kernel_policy
 from autograder.sandbox import libstate, sentinel
 for name in json.loads(sys.argv[1]):
     try:
@@ -116,7 +116,7 @@ for name in json.loads(sys.argv[1]):
     except Exception:
         pass
 import IPython, ipykernel.kernelapp  # noqa: F401 - the kernel has these too
-protected = sentinel.protected_names(tuple(PROTECTED_MODULES))
+protected = sentinel.protected_names(kernel_policy().protected_modules)
 snapshot = sentinel.snapshot_modules(sys.modules, protected)  # what the sentinel keeps at start-up
 out = {"modules": len(snapshot), "entries": sum(len(c) for _, c in snapshot.values()),
        "none_entries": sum(1 for m, c in snapshot.values() for k, v in vars(m).items() if v is None)}

@@ -7,7 +7,7 @@ import pytest
 
 from autograder import results as R
 from autograder.collect import collect
-from autograder.grade import parse_notebook
+from autograder.notebook_file import parse_notebook
 
 SECRET = "root:x:0:0:TOP-SECRET-LINE"
 

@@ -3,8 +3,8 @@
 Layers, strongest first, each used when the machine has it:
 
 * **namespaces** (bubblewrap): the kernel sees a private root file system holding only the Python
-  installation, the virtual environment, the `course` and `autograder` packages, the data sets and
-  its own scratch folder (read-write); it has its own PID namespace (every process it starts dies
+  installation, the virtual environment, the packages the grader names (its own and the course's:
+  `KernelPolicy.code_roots`), the data sets and its own scratch folder (read-write); it has its own PID namespace (every process it starts dies
   with it), no network but a private loopback, and no capabilities;
 * **unprivileged user**: when the grader runs as root the kernel runs as an unprivileged user
   (default `nobody`), so even a path that leaked into the sandbox cannot be read or written;
@@ -29,9 +29,6 @@ import sys
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import autograder
-import course
 
 DEFAULT_SANDBOX_USER = "nobody"
 
@@ -102,16 +99,18 @@ def _files_readable_by(uid: int, gid: int, paths: list[str]) -> list[str]:
     return blocked
 
 
-def _sample_files() -> list[str]:
+def _sample_files(code_roots: tuple[str, ...]) -> list[str]:
     """A few files the kernel must read, one from each place it reads code from."""
     import ipykernel
 
     return [os.path.realpath(sys.executable), os.path.join(os.path.dirname(os.__file__), "os.py"),
-            ipykernel.__file__, autograder.__file__, course.__file__]
+            ipykernel.__file__, *[os.path.join(root, "__init__.py") for root in code_roots]]
 
 
-def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool = True) -> Isolation:
-    """Find the strongest isolation this machine offers."""
+def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool = True,
+           code_roots: tuple[str, ...] = ()) -> Isolation:
+    """Find the strongest isolation this machine offers (`code_roots`: the package folders the
+    kernel must read, `KernelPolicy.code_roots`)."""
     layers = ["resource limits", "clean environment", "audit-hook sentinel"]
     missing = []
     bwrap = shutil.which("bwrap") if use_namespaces else None
@@ -133,9 +132,9 @@ def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool
         except KeyError:
             missing.append(f"sandbox user {sandbox_user!r} does not exist: kernel runs as root")
         else:
-            needed = [sys.base_prefix, sys.prefix, str(Path(autograder.__file__).parent)]
+            needed = [sys.base_prefix, sys.prefix, *code_roots]
             blocked = [p for p in needed if not _reachable_by(record.pw_uid, record.pw_gid, p)]
-            unreadable = _files_readable_by(record.pw_uid, record.pw_gid, _sample_files())
+            unreadable = _files_readable_by(record.pw_uid, record.pw_gid, _sample_files(tuple(code_roots)))
             if unreadable:
                 missing.append(f"user {sandbox_user} cannot read {unreadable[0]} (files are not world-readable; "
                                "check the umask of the checkout): kernel runs as the grading user")
@@ -167,14 +166,10 @@ class Limits:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _code_roots() -> list[str]:
-    """Folders the kernel must be able to read to run Python and import our packages."""
-    roots = {
-        os.path.realpath(sys.base_prefix),
-        os.path.realpath(sys.prefix),
-        str(Path(autograder.__file__).resolve().parent),
-        str(Path(course.__file__).resolve().parent),
-    }
+def _code_roots(packages: tuple[str, ...]) -> list[str]:
+    """Folders the kernel must be able to read to run Python and import the given packages."""
+    roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
+             *(os.path.realpath(p) for p in packages)}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         path = sysconfig.get_paths().get(key)
         if path:
@@ -203,6 +198,7 @@ class SandboxPlan:
     sockets: Path
     run_dir: Path
     data_dirs: list[Path] = field(default_factory=list)
+    code_roots: tuple[str, ...] = ()  # package folders bound read-only besides Python's (KernelPolicy)
     env: dict = field(default_factory=dict)
     kernel: dict = field(default_factory=dict)  # settings for autograder.sandbox.kernel
 
@@ -224,7 +220,7 @@ class SandboxPlan:
         for path in _SYSTEM_RO:
             if os.path.exists(path):
                 binds.append(("--ro-bind", path))
-        for path in _code_roots():
+        for path in _code_roots(self.code_roots):
             binds.append(("--ro-bind", path))
         for path in self.data_dirs:
             binds.append(("--ro-bind", str(path)))

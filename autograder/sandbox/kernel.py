@@ -32,15 +32,19 @@ def _drop_privileges(uid: int, gid: int) -> None:
 
 def _warm_up_torch() -> None:
     """torch does one-off lazy set-up on first use (it loads torch._dynamo, which wraps a few
-    functions, and fills internal caches on the first optimizer step). Done here, before the
-    sentinel's snapshot, it is not mistaken for a test changing library state."""
+    functions, and fills internal caches on the first optimizer step and the first loss). Done
+    here, before the sentinel's snapshot, it is not mistaken for a test changing library state.
+    (The only warm-up: a notebook run outside the grader has no sentinel to mislead.)"""
     import torch
     import torch._dynamo  # noqa: F401
 
     weight = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.Adam([weight], lr=0.1)
+    optimizer.zero_grad()
     (weight - 1.0).pow(2).sum().backward()
     optimizer.step()
+    with torch.no_grad():
+        torch.nn.functional.cross_entropy(torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))
 
 
 def _read_all(fd: int) -> bytes:
