@@ -187,18 +187,22 @@ def _role(metadata: dict, role: str, **extra) -> dict:
 
 
 def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode,
-             released: bool = False) -> Assembled:
+             released: bool = False, view: dict[str, str] | None = None) -> Assembled:
     """Build the notebook the grader runs for one submission.
 
     `released`: `source_nb` is the release itself (as `check` uses it), so its cells are already
     what students received; clearing them again would turn every answer stub into nbgrader's
     default stub, and a blank answer would not be recognised as not attempted.
+    `view`: `student_view(source_nb)`, when the caller made it once for a whole batch.
     """
     notes: list[str] = []
     changed_tests: list[str] = []
     source_cells = {C.grade_id(c): c for c in source_nb.cells if C.grade_id(c)}
     # what the student's copy of each cell should hold
-    received = {gid: C.source(c) for gid, c in source_cells.items()} if released else student_view(source_nb)
+    if released:
+        received = {gid: C.source(c) for gid, c in source_cells.items()}
+    else:
+        received = view if view is not None else student_view(source_nb)
     stubs = {gid: received[gid] for gid, c in source_cells.items() if C.is_solution(c)}
 
     # The student's cells: their answers by id (first copy wins) and the cells they added,

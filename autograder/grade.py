@@ -25,7 +25,7 @@ import nbformat
 from autograder import cells as C
 from autograder import faults, feedback, formgrader, handgrading, late, parameters, reuse, receipt, roster
 from autograder import results as R
-from autograder.assemble import Assembled, assemble, imported_modules
+from autograder.assemble import Assembled, assemble, imported_modules, student_view
 from autograder.cluster import DaskTLS
 from autograder.collect import Submission, scan
 from autograder.errors import DISK_ERRORS, InfrastructureError, UsageError, disk_failure
@@ -85,6 +85,9 @@ class AssignmentContext:
     use_namespaces: bool
     late: dict[str, dict] = field(default_factory=dict)  # student id -> late facts (late.py)
     parameters: dict = field(default_factory=dict)  # the notebook's parameters for this batch (parameters.py)
+    # each graded cell as students received it (assemble.student_view), made once per batch: a worker
+    # then never runs nbgrader's preprocessors nor imports nbgrader
+    view: dict[str, str] = field(default_factory=dict)
 
 
 def _now() -> str:
@@ -189,7 +192,7 @@ def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = Fal
             except ValueError as error:
                 result.status, result.reason = R.INVALID_NOTEBOOK, str(error)
             else:
-                assembled = assemble(source_nb, nb)
+                assembled = assemble(source_nb, nb, view=ctx.view or None)
                 result.notes += assembled.notes
                 if not assembled.recognised:
                     result.status = R.WRONG_NOTEBOOK
@@ -263,7 +266,7 @@ def make_context(course: Course, assignment: str, settings: Settings, sandbox_us
     ctx = AssignmentContext(
         assignment=assignment, notebook_name=course.notebook_name(assignment), source=dict(source_nb),
         files=files, preimports=imported_modules(source_nb), policy=course_policy(course),
-        settings=settings,
+        settings=settings, view=student_view(source_nb),
         sandbox_user=sandbox_user, use_namespaces=use_namespaces,
     )
     return ctx, source_nb

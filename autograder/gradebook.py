@@ -40,8 +40,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
-from nbgrader.preprocessors import ComputeChecksums, SaveCells
 from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, delete, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
@@ -161,7 +159,9 @@ class GradebookWriter:
         if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
-    def _gradebook(self) -> Gradebook:
+    def _gradebook(self) -> "Gradebook":  # noqa: F821 (nbgrader is imported where a gradebook is opened)
+        from nbgrader.api import Gradebook
+
         return Gradebook(self.db_url)
 
     def create_schema(self) -> None:
@@ -183,6 +183,8 @@ class GradebookWriter:
             engine.dispose()
 
     def register(self, assignment: str, notebook_id: str, source_nb: nbformat.NotebookNode) -> None:
+        from nbgrader.preprocessors import ComputeChecksums, SaveCells
+
         nb = copy.deepcopy(source_nb)
         resources = {"nbgrader": {"db_url": self.db_url, "assignment": assignment, "notebook": notebook_id}}
         nb, resources = ComputeChecksums().preprocess(nb, resources)
@@ -344,7 +346,7 @@ class GradebookWriter:
         return outcome
 
     def total(self, assignment: str, student_id: str) -> float:
-        with Gradebook(self.db_url) as gb:
+        with self._gradebook() as gb:
             return float(gb.find_submission(assignment, student_id).score)
 
 

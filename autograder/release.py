@@ -19,15 +19,6 @@ from pathlib import Path
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    ClearHiddenTests,
-    ClearMarkScheme,
-    ClearOutput,
-    ClearSolutions,
-    ComputeChecksums,
-    LockCells,
-)
 
 from autograder import cells as C
 from autograder.errors import ReleaseLeakError, SourceNotebookError
@@ -40,20 +31,29 @@ from autograder.release_record import refuse_to_overwrite, write_record
 # - ClearSolutions and ClearHiddenTests before ComputeChecksums: checksums describe exactly what
 #   students receive, so nbgrader's own tools can tell whether they changed a locked cell.
 # - CheckCellMetadata first and last: reject malformed metadata before and after rewriting.
-RELEASE_PREPROCESSORS = [
-    CheckCellMetadata,
-    LockCells,
-    ClearSolutions,
-    ClearOutput,
-    ClearHiddenTests,
-    ClearMarkScheme,
-    ComputeChecksums,
-    CheckCellMetadata,
-]
+# (Named here, imported from nbgrader.preprocessors on first use: importing nbgrader starts its
+# whole server stack, about 1.5 s, which a grading worker never needs.)
+RELEASE_PREPROCESSORS = (
+    "CheckCellMetadata",
+    "LockCells",
+    "ClearSolutions",
+    "ClearOutput",
+    "ClearHiddenTests",
+    "ClearMarkScheme",
+    "ComputeChecksums",
+    "CheckCellMetadata",
+)
 
 # The preprocessors above that change what a cell says (the others check metadata, lock cells,
 # clear outputs and add checksums): enough to know what the student received in each cell.
-CLEARING_PREPROCESSORS = [ClearSolutions, ClearHiddenTests, ClearMarkScheme]
+CLEARING_PREPROCESSORS = ("ClearSolutions", "ClearHiddenTests", "ClearMarkScheme")
+
+
+def nbgrader_preprocessors(names) -> list:
+    """The nbgrader preprocessor classes of these names, in this order."""
+    import nbgrader.preprocessors
+
+    return [getattr(nbgrader.preprocessors, name) for name in names]
 
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
                 "BEGIN MARK SCHEME", "END MARK SCHEME")
@@ -165,7 +165,7 @@ def make_release_notebook(source_nb: nbformat.NotebookNode) -> nbformat.Notebook
     nb = copy.deepcopy(source_nb)
     resources = {"language": "python"}
     config = preprocessor_config(source_nb)
-    for preprocessor in RELEASE_PREPROCESSORS:
+    for preprocessor in nbgrader_preprocessors(RELEASE_PREPROCESSORS):
         nb, resources = preprocessor(config=config).preprocess(nb, resources)
     for cell in nb.cells:
         cell.get("metadata", {}).pop("papermill", None)
@@ -186,7 +186,7 @@ def cleared_sources(source_nb: nbformat.NotebookNode) -> dict[str, str]:
     nb = copy.deepcopy(source_nb)
     resources = {"language": "python"}
     config = preprocessor_config(source_nb)
-    for preprocessor in CLEARING_PREPROCESSORS:
+    for preprocessor in nbgrader_preprocessors(CLEARING_PREPROCESSORS):
         nb, resources = preprocessor(config=config).preprocess(nb, resources)
     return {C.grade_id(c): C.source(c) for c in nb.cells if C.grade_id(c)}
 
