@@ -217,7 +217,7 @@ def test_class_report_shows_the_capstone_leaderboard(batch):
     assert re.search(rf"latency_ms \(ms \(fake clock\)\) <i>guardrail</i><br>target &le; {SPEC.latency_budget_ms:.4g}",
                      head), head
     rows = leaderboard_rows(page)
-    assert rows[0]["student"] == "perfect", rows
+    # (the batch's other variants rank among these: a mistake that raises recall can outrank perfect)
     shown = [r for r in rows if r["student"] in ("perfect", "wrong_a", "blank")]
     assert [r["student"] for r in shown] == ["perfect", "wrong_a", "blank"], rows
     perfect, wrong, blank = shown
