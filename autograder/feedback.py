@@ -154,18 +154,21 @@ def render(result: R.SubmissionResult, assembled: Assembled | None, executed_nb,
             f'<td class="pts">{part.points:g} / {part.max_points:g}</td>'
             f'<td><span class="badge {css}">{_esc(label)}</span></td>'
             f'<td class="msg">{_esc(_message(part, label))}</td></tr>')
-    manual = ""
+    # the whole grade first; then what it is made of, before any late penalty
+    earned = f"{result.raw_score:g} / {result.max_score:g} autograded points"
     if result.manual_max:
-        manual = f" + {result.hand_score:g} / {result.manual_max:g} points graded by hand"
-        manual += f" ({result.manual_pending:g} still to be graded)" if result.manual_pending else ""
+        earned += f" + {result.hand_score:g} / {result.manual_max:g} points graded by hand"
+        earned += f" ({result.manual_pending:g} still to be graded)" if result.manual_pending else ""
+    if result.late_penalty:
+        earned += f" - {result.late_penalty:g} late penalty"
     head = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         f"<title>Feedback: {_esc(result.assignment)} - {_esc(result.student_id)}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{_esc(result.assignment)}</h1>",
         f'<p class="meta">Student {_esc(result.student_id)} &middot; graded {_esc(result.graded_at)}</p>',
-        f'<p class="score"><b>{result.score:g} / {result.max_score:g}</b> autograded points{_esc(manual)}'
-        f' &middot; {result.total_score:g} / {result.total_max:g} points in all &middot; status: {_esc(result.status)}</p>',
+        f'<p class="score"><b>{result.total_score:g} / {result.total_max:g} points in all</b>'
+        f' &middot; {_esc(earned)} &middot; status: {_esc(result.status)}</p>',
     ]
     if result.late:
         css = "late" if result.late_penalty else "meta"

@@ -254,6 +254,12 @@ def test_every_output_agrees_on_the_late_grade(hand_graded_late):
         page = (out / "feedback" / student / f"{M.ASSIGNMENT}.html").read_text()
         assert f"{total:g} / {M.MAX_SCORE + 2:g} points in all" in page
         assert f"{penalties[student]:g} points off" in page
+        # the headline leads with the whole grade, then what it is made of before the penalty (a page
+        # once led with "0 / 7 autograded" next to "2 / 2 by hand" and explained it only further down)
+        headline = page.split('<p class="score">', 1)[1].split("</p>", 1)[0]
+        assert headline.startswith(f"<b>{total:g} / {M.MAX_SCORE + 2:g} points in all</b>"), headline
+        assert (f"{M.MAX_SCORE:g} / {M.MAX_SCORE:g} autograded points + 2 / 2 points graded by hand "
+                f"- {penalties[student]:g} late penalty") in headline, headline
     with Gradebook(f"sqlite:///{out}/gradebook.db") as gb:  # nbgrader's own view: score - late_submission_penalty
         for student, total in expected.items():
             submission = gb.find_submission(M.ASSIGNMENT, student)
