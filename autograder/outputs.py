@@ -357,7 +357,8 @@ def _summary_page(result: R.SubmissionResult) -> str:
 
         return (f"<!doctype html><html lang=en><head><meta charset=utf-8></head><body>"
                 f"<h1>{html.escape(result.assignment)}</h1>"
-                f'<p class="score"><b>{result.score:g} / {result.max_score:g}</b> autograded points'
+                f'<p class="score"><b>{result.total_score:g} / {result.total_max:g} points in all</b>'
+                f" &middot; {result.raw_score:g} / {result.max_score:g} autograded points"
                 f" &middot; status: {html.escape(result.status)}</p>"
                 f"<p>{html.escape(result.reason)}</p></body></html>\n")
 

@@ -2,9 +2,10 @@
 benchmark: grades.csv, results/*.json, the feedback pages, the commit records (state/) and the
 gradebook must all give each student the same score and status, and nothing half-written may be
 left (temporary files, staging folders). Scores are compared as each output states them: autograded
-points after any late penalty (grades.csv `score`, the page's headline), with hand-given points
-(grades.csv `hand_points` and `total_score`, results json), and as nbgrader counts them (the
-gradebook's total: autograded points before the penalty, which it keeps apart, plus hand points)."""
+points after any late penalty (grades.csv `score`), with hand-given points after the penalty
+(grades.csv `hand_points` and `total_score`, results json, the page's headline), and as nbgrader
+counts them (the gradebook's total: autograded points before the penalty, which it keeps apart, plus
+hand points)."""
 from __future__ import annotations
 
 import csv
@@ -12,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-PAGE_SCORE = re.compile(r'<p class="score"><b>([0-9.]+) / ([0-9.]+)</b>.*?status: ([a-z_]+)</p>', re.S)
+PAGE_SCORE = re.compile(r'<p class="score"><b>([0-9.]+) / ([0-9.]+) points in all</b>.*?status: ([a-z_]+)</p>', re.S)
 
 
 def disagreements(out: Path, assignment: str, db_url: str | None = None) -> list[str]:
@@ -57,8 +58,8 @@ def disagreements(out: Path, assignment: str, db_url: str | None = None) -> list
                 problems.append(f"{student}: {len(page_files)} feedback pages")
             else:
                 match = PAGE_SCORE.search(page_files[0].read_text())
-                if not match or float(match.group(1)) != score or match.group(3) != status:
-                    problems.append(f"{student}: feedback page says {match and match.groups()}, state {score} {status}")
+                if not match or float(match.group(1)) != total or match.group(3) != status:
+                    problems.append(f"{student}: feedback page says {match and match.groups()}, state {total} {status}")
             if gradebook is not None:
                 try:
                     held = gradebook.find_submission(record["assignment"], student)

@@ -94,7 +94,7 @@ def test_a_kill_while_a_page_is_written_is_redone_on_the_next_run(course, tmp_pa
     subs = write_subs(course, tmp_path / "subs", {"zoe": M.PERFECT, "amy": M.WRONG})
     out = tmp_path / "out"
     grade(course, subs, out)
-    assert "<b>7 / 7</b>" in page(out, "zoe")
+    assert "7 / 7 autograded points" in page(out, "zoe")
     (subs / "zoe" / f"{M.ASSIGNMENT}.ipynb").write_text("{ not a notebook")
     real_replace = os.replace
 
@@ -110,7 +110,7 @@ def test_a_kill_while_a_page_is_written_is_redone_on_the_next_run(course, tmp_pa
     grade(course, subs, out)
     assert disagreements(out, M.ASSIGNMENT) == []
     assert scores(out) == {"zoe": 0, "amy": 0}
-    assert "<b>0 / 7</b>" in page(out, "zoe") and "invalid_notebook" in page(out, "zoe")
+    assert "0 / 7 autograded points" in page(out, "zoe") and "invalid_notebook" in page(out, "zoe")
 
 
 def test_a_regrade_that_ends_in_grader_error_replaces_the_old_page(course, tmp_path, monkeypatch):
@@ -127,7 +127,7 @@ def test_a_regrade_that_ends_in_grader_error_replaces_the_old_page(course, tmp_p
     monkeypatch.setattr(autograder.feedback, "render", broken)
     [result] = grade(course, subs, out, force=True)
     assert result.status == R.GRADER_ERROR
-    assert "<b>7 / 7</b>" not in page(out, "zoe")
+    assert "7 / 7 autograded points" not in page(out, "zoe")
     assert disagreements(out, M.ASSIGNMENT) == []
 
 
