@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -103,10 +104,13 @@ def test_submissions_are_never_modified(graded):
 
 
 def test_rerun_reuses_unchanged_results_and_regrades_changed_ones(graded, tmp_path):
-    out = graded["out"]
+    # on copies: the module's batch and its output stay as graded for every other test, in any order
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    shutil.copytree(graded["subs"], subs)
+    shutil.copytree(graded["out"], out)
     before = json.loads((out / "state" / "ada.json").read_text())["graded_at"]
-    nbformat.write(M.submission(graded["course"], M.PERFECT), graded["subs"] / "bob" / f"{M.ASSIGNMENT}.ipynb")
-    proc = run("--course", graded["course"].root, "grade", M.ASSIGNMENT, graded["subs"], "--out", out, "--workers", "1")
+    nbformat.write(M.submission(graded["course"], M.PERFECT), subs / "bob" / f"{M.ASSIGNMENT}.ipynb")
+    proc = run("--course", graded["course"].root, "grade", M.ASSIGNMENT, subs, "--out", out, "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     assert "unchanged since the last run" in proc.stderr
     assert json.loads((out / "state" / "ada.json").read_text())["graded_at"] == before
