@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup venv-python demo test release clean-venv
+.PHONY: setup venv-python demo test test-quick release clean-venv
 
 # A .venv made by another Python is removed first; a second make then sees it gone and rebuilds it.
 setup: venv-python
@@ -30,6 +30,10 @@ demo: setup
 # overlap one test's waiting on kernels with another's computing.
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The quick loop while changing code: everything but the tests that grade whole notebooks.
+test-quick: setup
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 release: setup
 	$(BIN)/autograder release

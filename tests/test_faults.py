@@ -29,6 +29,8 @@ from autograder.grade import GradeOptions, grade_assignment
 from tests import minicourse as M
 from tests.agreement import disagreements, scores
 
+pytestmark = pytest.mark.slow  # every fault is played on a batch graded for it
+
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = dict(log=lambda *a: None)
 
