@@ -282,7 +282,7 @@ def test_bad_config_raises_a_helpful_error(config, error, words):
 
 
 def test_bad_arguments_raise():
-    with pytest.raises(TypeError, match="n must be an int"):
+    with pytest.raises(TypeError, match="'n' parameter must be an int"):
         make_faces(10.5)
     with pytest.raises(ValueError, match="seed"):
         make_faces(10, seed=-1)
