@@ -36,6 +36,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from course.validation import seed_by_keyword
+
 __all__ = [
     "pooled_features",
     "FrownModel",
@@ -61,7 +63,19 @@ def pooled_features(images, pool: int = 2, center: bool = True) -> np.ndarray:
     With ``center=True`` each image's mean is subtracted from its features, so adding the same
     amount of light to every pixel leaves the features unchanged (as long as no pixel clips).
 
-    Returns an array of shape ``(n, (h // pool) * (w // pool))``.
+    Parameters
+    ----------
+    images : array-like
+        Faces, shape ``(n, height, width)`` or one face ``(height, width)``.
+    pool : int, default 2
+        Block size; must divide the image's height and width.
+    center : bool, default True
+        Subtract each image's mean from its features.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, (h // pool) * (w // pool))``.
     """
     images = _as_batch(images)
     n, h, w = images.shape
@@ -99,6 +113,20 @@ class FrownModel:
         self.intercept_ = 0.0
 
     def fit(self, images, labels) -> "FrownModel":
+        """Fit the logistic regression on the pooled features of ``images``.
+
+        Parameters
+        ----------
+        images : array-like
+            Faces, shape ``(n, height, width)`` or one face ``(height, width)``.
+        labels : array-like
+            One label per face, 1 = frown.
+
+        Returns
+        -------
+        FrownModel
+            ``self``, fitted.
+        """
         from sklearn.linear_model import LogisticRegression
 
         X = pooled_features(images, self.pool, self.center)
@@ -109,16 +137,50 @@ class FrownModel:
         return self
 
     def decision_function(self, images) -> np.ndarray:
-        """The logit of p(frown), shape (n,)."""
+        """The logit of p(frown).
+
+        Parameters
+        ----------
+        images : array-like
+            Faces, shape ``(n, height, width)`` or one face ``(height, width)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape ``(n,)``.
+        """
         if self.coef_ is None:
             raise RuntimeError("this FrownModel is not fitted yet: call .fit(images, labels) first")
         return pooled_features(images, self.pool, self.center) @ self.coef_ + self.intercept_
 
     def predict_proba(self, images) -> np.ndarray:
-        """p(frown) for each image, shape (n,), float64 in [0, 1]."""
+        """p(frown) for each image.
+
+        Parameters
+        ----------
+        images : array-like
+            Faces, shape ``(n, height, width)`` or one face ``(height, width)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 in [0, 1], shape ``(n,)``.
+        """
         return _sigmoid(self.decision_function(images))
 
     def __call__(self, images) -> np.ndarray:
+        """Same as :meth:`predict_proba`: p(frown) for each image, shape ``(n,)``.
+
+        Parameters
+        ----------
+        images : array-like
+            Faces, shape ``(n, height, width)`` or one face ``(height, width)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 in [0, 1], shape ``(n,)``.
+        """
         return self.predict_proba(images)
 
     def __repr__(self) -> str:
@@ -126,8 +188,28 @@ class FrownModel:
         return f"FrownModel(C={self.C}, pool={self.pool}, center={self.center}; {state})"
 
 
-def train_frown_model(n: int = 2000, seed: int = 0, C: float = 0.1, pool: int = 2, **config) -> FrownModel:
-    """A :class:`FrownModel` fitted on ``make_faces(n, seed, **config)``."""
+@seed_by_keyword
+def train_frown_model(n: int = 2000, *, seed: int = 0, C: float = 0.1, pool: int = 2, **config) -> FrownModel:
+    """A :class:`FrownModel` fitted on ``make_faces(n, seed=seed, **config)``.
+
+    Parameters
+    ----------
+    n : int, default 2000
+        How many faces to train on.
+    seed : int, keyword-only
+        Random seed (>= 0) of the faces.
+    C : float, default 0.1
+        Inverse regularization strength of the logistic regression.
+    pool : int, default 2
+        Pooling factor of :func:`pooled_features`.
+    **config
+        Shifts of the faces' distribution, passed to :func:`course.frowns.make_faces`.
+
+    Returns
+    -------
+    FrownModel
+        Fitted.
+    """
     from course.frowns import make_faces
 
     faces = make_faces(n, seed=seed, **config)
@@ -140,7 +222,13 @@ def _trained(seed: int, C: float) -> FrownModel:
 
 
 def reference_model() -> FrownModel:
-    """The model that behaves (trained once per process on 2000 faces, then cached)."""
+    """The model that behaves (trained once per process on 2000 faces, then cached).
+
+    Returns
+    -------
+    FrownModel
+        Fitted; the same object every call.
+    """
     return _trained(1000, 0.1)
 
 
@@ -151,7 +239,13 @@ def _named(function, name: str, doc: str):
 
 
 def correct_models() -> dict:
-    """Models without a planted fault, by name. Every good behavioural test passes on all of them."""
+    """Models without a planted fault, by name. Every good behavioural test passes on all of them.
+
+    Returns
+    -------
+    dict of str to callable
+        ``{"reference": ..., "retrained": ...}``; each maps images to p(frown), shape ``(n,)``.
+    """
     reference = reference_model()
     other = _trained(2000, 0.3)
     return {
@@ -176,6 +270,11 @@ def planted_models() -> dict:
         ``1 - reference``: a mouth that bends further down makes it *less* sure of a frown.
     ``always_smile``
         p(frown) = 0.02 for every image.
+
+    Returns
+    -------
+    dict of str to callable
+        The three models above, by name; each maps images to p(frown), shape ``(n,)``.
     """
     reference = reference_model()
 

@@ -69,7 +69,7 @@ from course.frowns import (
     render_faces,
 )
 from course.seeding import child_seed, generator
-from course.validation import check_count, check_real
+from course.validation import check_count, check_real, check_seed, seed_by_keyword
 
 __all__ = [
     "PARTICIPANT_COLUMNS",
@@ -182,6 +182,7 @@ def _key(text: str) -> int:
 # ----------------------------------------------------------------------------------------------
 # participants
 # ----------------------------------------------------------------------------------------------
+@seed_by_keyword
 def make_participants(n: int, *, seed: int) -> pd.DataFrame:
     """Draw ``n`` participants: who they are, which stays the same in every frame and call.
 
@@ -189,7 +190,7 @@ def make_participants(n: int, *, seed: int) -> pd.DataFrame:
     ----------
     n : int
         Number of participants.
-    seed : int
+    seed : int, keyword-only
         Random seed (>= 0). Participant ``i`` of a seed is the same person for any ``n``, and
         their id, ``"s{seed}-p{i}"``, differs from every participant of another seed.
 
@@ -204,7 +205,7 @@ def make_participants(n: int, *, seed: int) -> pd.DataFrame:
         where the head usually sits (``seat_dx``, ``seat_dy`` in pixels, ``seat_tilt`` in radians).
     """
     n = check_count("n", n, 0)
-    seed = check_count("seed", seed, 0)
+    seed = check_seed(seed)
     tone_probs = np.array([DEFAULT_CONFIG["tone_probs"][t] for t in TONE_CATEGORIES])
     rows = []
     for i in range(n):
@@ -427,6 +428,7 @@ def _plan_calls(people: pd.DataFrame, calls_per_participant: int, call_seconds: 
 _MADE_HOOKS: list = []
 
 
+@seed_by_keyword
 def make_frames(participants=20, calls_per_participant: int = 2, call_seconds: float = 30.0, *,
                 seed: int, day: int = 0, fps: float | None = None,
                 frown_prevalence: float | None = None, day_seconds: float | None = None,
@@ -485,7 +487,7 @@ def make_frames(participants=20, calls_per_participant: int = 2, call_seconds: f
     """
     from course.spec import SPEC
 
-    seed = check_count("seed", seed, 0)
+    seed = check_seed(seed)
     day = check_count("day", day, 0)
     people = (make_participants(check_count("participants", participants, 0), seed=seed)
               if isinstance(participants, Integral) and not isinstance(participants, bool)

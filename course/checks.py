@@ -25,10 +25,13 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FunctionType, ModuleType
 
 import numpy as np
+
+from course.validation import check_seed, seed_by_keyword
 
 __all__ = ["labels_shuffled", "unavailable", "spec_unreadable", "Unavailable"]
 
@@ -44,16 +47,33 @@ def _shuffled(made, seed: int):
 
 
 @contextmanager
-def labels_shuffled(namespace: dict, seed: int = 0):
+@seed_by_keyword
+def labels_shuffled(namespace: dict, *, seed: int = 0) -> Iterator[None]:
     """Shuffle every label an answer could learn from while the block runs.
 
     ``course.frowns.make_faces`` and ``course.calls.make_frames`` return sets with shuffled labels
     (however the notebook got hold of them: no name anywhere is rebound), and the labels of every
     face or frame set bound to a name in ``namespace`` are shuffled in place. Images are untouched.
     Everything is put back when the block ends.
+
+    Parameters
+    ----------
+    namespace : dict
+        The notebook's globals (what ``globals()`` returns there).
+    seed : int, keyword-only
+        Seed (>= 0) of the shuffles: ``default_rng(seed)`` for the sets made in the block,
+        ``default_rng(seed + 1)`` for the sets already bound. These are a check's own shuffles, not
+        data any notebook was written against, so they are not streams of :mod:`course.seeding`.
+
+    Yields
+    ------
+    None
+        While the block runs.
     """
     import course.calls as calls
     import course.frowns as frowns
+
+    seed = check_seed(seed)
 
     def shuffle(made):
         return _shuffled(made, seed)
@@ -108,7 +128,7 @@ def _belongs(value, prefixes) -> bool:
 
 
 @contextmanager
-def unavailable(prefixes, namespace: dict, hint: str):
+def unavailable(prefixes, namespace: dict, hint: str) -> Iterator[None]:
     """Make the functions of the modules named by ``prefixes`` (and their submodules) raise
     :class:`Unavailable` with ``hint`` while the block runs.
 
@@ -117,6 +137,20 @@ def unavailable(prefixes, namespace: dict, hint: str):
     notebook's functions read (so a name imported into the notebook at the top is switched off
     too, also when the test runs in a copy of the notebook's globals). Everything is put back at
     the end.
+
+    Parameters
+    ----------
+    prefixes : iterable of str
+        Module names, such as ``["sklearn.metrics"]``.
+    namespace : dict
+        The notebook's globals.
+    hint : str
+        What the student should do instead; it ends the :class:`Unavailable` message.
+
+    Yields
+    ------
+    None
+        While the block runs.
     """
     prefixes = tuple(prefixes)
 
@@ -151,9 +185,20 @@ def unavailable(prefixes, namespace: dict, hint: str):
 
 
 @contextmanager
-def spec_unreadable(hint: str = "derive it from course.framing.SCENARIO and your own arithmetic"):
+def spec_unreadable(hint: str = "derive it from course.framing.SCENARIO and your own arithmetic") -> Iterator[None]:
     """Make every attribute of :data:`course.spec.SPEC` (any :class:`course.spec.Spec`) raise
-    :class:`Unavailable` with ``hint`` while the block runs."""
+    :class:`Unavailable` with ``hint`` while the block runs.
+
+    Parameters
+    ----------
+    hint : str
+        What the student should do instead; it ends the :class:`Unavailable` message.
+
+    Yields
+    ------
+    None
+        While the block runs.
+    """
     from course.spec import Spec
 
     def refuse(self, name):

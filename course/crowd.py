@@ -28,13 +28,12 @@ Everything is deterministic from ``seed``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
-
 import numpy as np
 import pandas as pd
 
 from course.frowns import sample_face_params
-from course.validation import check_count
+from course.seeding import generator
+from course.validation import check_count, check_fraction, check_seed, seed_by_keyword
 
 __all__ = [
     "MISSING",
@@ -132,16 +131,15 @@ def _check_annotators(annotators) -> tuple[Annotator, ...]:
         if not isinstance(a, Annotator):
             raise TypeError(f"annotators must be Annotator objects, got {type(a).__name__}")
         for field in ("sensitivity", "specificity"):
-            p = getattr(a, field)
-            if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 <= p <= 1.0:
-                raise ValueError(f"{a.name}: {field} must be a probability in [0, 1], got {p!r}")
+            check_fraction(f"{a.name}.{field}", getattr(a, field))   # a probability
     names = [a.name for a in annotators]
     if len(set(names)) != len(names):
         raise ValueError(f"annotator names must be unique, got {names}")
     return annotators
 
 
-def make_crowd(n_items: int = 300, seed: int = 0, annotators="standard",
+@seed_by_keyword
+def make_crowd(n_items: int = 300, *, seed: int = 0, annotators="standard",
                labels_per_item: int | None = None, shuffle: bool = False, **face_config) -> Crowd:
     """Simulate a crowd labelling ``n_items`` frown faces.
 
@@ -149,7 +147,7 @@ def make_crowd(n_items: int = 300, seed: int = 0, annotators="standard",
     ----------
     n_items : int
         Number of faces to label.
-    seed : int
+    seed : int, keyword-only
         Random seed (>= 0): the faces, the answers and who labels what.
     annotators : str or sequence of Annotator
         ``"standard"`` (:data:`STANDARD_CROWD`, one unreliable annotator), ``"adversarial"``
@@ -163,6 +161,12 @@ def make_crowd(n_items: int = 300, seed: int = 0, annotators="standard",
     **face_config
         Passed to :func:`course.frowns.sample_face_params` (e.g. ``ambiguity=0.1``).
 
+    Returns
+    -------
+    Crowd
+        The answers (``labels``, with :data:`MISSING` where nobody asked), the true labels, the
+        annotators in column order and the faces' factors.
+
     Notes
     -----
     On a face of curvature ``c`` an annotator with accuracy ``p`` on that class answers
@@ -170,7 +174,7 @@ def make_crowd(n_items: int = 300, seed: int = 0, annotators="standard",
     are a coin flip for everybody.
     """
     n_items = check_count("n_items", n_items, 0)
-    seed = check_count("seed", seed, 0)
+    seed = check_seed(seed)
     crowd = _check_annotators(annotators)
     m = len(crowd)
     if labels_per_item is not None:
@@ -180,7 +184,7 @@ def make_crowd(n_items: int = 300, seed: int = 0, annotators="standard",
 
     items = sample_face_params(n_items, seed=seed, **face_config)
     truth = items["label"].to_numpy(dtype=np.int64).copy()
-    rng = np.random.default_rng([seed, 7])
+    rng = generator(seed, "crowd")
     if shuffle:
         crowd = tuple(crowd[i] for i in rng.permutation(m))
 

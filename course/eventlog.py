@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from course.validation import check_count
+from course.seeding import generator
+from course.validation import check_count, check_seed, seed_by_keyword
 
 __all__ = ["EVENT_COLUMNS", "HISTORY_COLUMNS", "make_event_log", "add_history_features"]
 
@@ -58,7 +59,8 @@ _USER_SPREAD = 2.0   # sd of the hidden per-user log-odds: how much users differ
 _INTERCEPT = -4.6    # sets the overall positive rate to about 8%
 
 
-def make_event_log(n_users: int = 2000, n_events: int = 40_000, days: int = 60, seed: int = 0,
+@seed_by_keyword
+def make_event_log(n_users: int = 2000, n_events: int = 40_000, days: int = 60, *, seed: int = 0,
                    start: str = "2026-01-01") -> pd.DataFrame:
     """Generate an event log, one row per visit, sorted by time.
 
@@ -70,7 +72,7 @@ def make_event_log(n_users: int = 2000, n_events: int = 40_000, days: int = 60, 
         Number of events (rows).
     days : int
         Length of the log in days, starting at ``start``.
-    seed : int
+    seed : int, keyword-only
         Random seed (>= 0).
     start : str or datetime-like
         First day of the log.
@@ -100,12 +102,12 @@ def make_event_log(n_users: int = 2000, n_events: int = 40_000, days: int = 60, 
     n_users = check_count("n_users", n_users, 1)
     n_events = check_count("n_events", n_events, 0)
     days = check_count("days", days, 1)
-    seed = check_count("seed", seed, 0)
+    seed = check_seed(seed)
     try:
         start_ts = pd.Timestamp(start).normalize()
     except (TypeError, ValueError) as err:
         raise ValueError(f"start must be a date such as '2026-01-01', got {start!r}") from err
-    rng = np.random.default_rng([seed, 2])
+    rng = generator(seed, "event-log")
 
     # --- users: stable attributes, a hidden propensity and an activity level
     user_region = rng.choice(len(REGIONS), size=n_users, p=_REGION_PROBS)
@@ -193,7 +195,19 @@ def add_history_features(df: pd.DataFrame, prior_strength: float = 5.0) -> pd.Da
     The current event's own target and every later target are never used, so these features
     are safe to use for prediction.
 
-    Returns a new DataFrame (the input is not changed), sorted by time, keeping the input index.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        An event log with ``user_id``, ``timestamp``, ``event_id`` and ``target`` (such as
+        :func:`make_event_log` returns).
+    prior_strength : float, default 5.0
+        How many events' worth of weight the prior has (>= 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table (the input is not changed) with the columns of :data:`HISTORY_COLUMNS` added,
+        sorted by time, keeping the input index.
     """
     needed = {"user_id", "timestamp", "event_id", "target"}
     if not isinstance(df, pd.DataFrame):

@@ -194,7 +194,18 @@ SCENARIO = Scenario()
 
 
 def scenario_table(scenario: Scenario = SCENARIO) -> pd.DataFrame:
-    """Every number of the scenario with its unit and meaning, one row each (index: the name)."""
+    """Every number of the scenario with its unit and meaning.
+
+    Parameters
+    ----------
+    scenario : Scenario, default SCENARIO
+        The scenario to tabulate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per number, indexed by its name, with the columns ``value``, ``unit`` and ``meaning``.
+    """
     rows = [{"name": f.name, "value": getattr(scenario, f.name), "unit": f.metadata["unit"],
              "meaning": f.metadata["meaning"]} for f in fields(scenario) if f.name != "name"]
     return pd.DataFrame(rows).set_index("name")
@@ -273,6 +284,16 @@ def check_spec_format(spec) -> None:
 
     Checks types and vocabularies only (a word from the right list, a finite number, a dict of
     known guardrails with numeric bounds), not whether the choices fit the scenario.
+
+    Parameters
+    ----------
+    spec : ProblemSpec
+        The spec to check.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` is not a :class:`ProblemSpec`, or some of its fields are malformed (all listed).
     """
     if not isinstance(spec, ProblemSpec):
         raise ValueError(f"spec must be a ProblemSpec(...), got {type(spec).__name__}")

@@ -34,7 +34,8 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from course.validation import check_count, check_real
+from course.seeding import generator
+from course.validation import check_count, check_real, check_seed, seed_by_keyword
 
 __all__ = [
     "FACE_COLUMNS",
@@ -237,12 +238,6 @@ def _resolve_config(config: dict) -> dict:
     }
 
 
-def _rng(seed, stream: int) -> np.random.Generator:
-    """Independent random streams for the factors (0) and the pixel noise (1) of one seed."""
-    seed = check_count("seed", seed, 0)
-    return np.random.default_rng([seed, stream])
-
-
 # ----------------------------------------------------------------------------------------------
 # factors
 # ----------------------------------------------------------------------------------------------
@@ -287,8 +282,23 @@ def draw_lighting(rng: np.random.Generator, n: int, probs, brightness_shift: flo
 
 
 def draw_tone(rng: np.random.Generator, n: int, probs) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n`` skin tones from ``rng``: ``(tone, tone_value)``, a category of
-    :data:`TONE_CATEGORIES` (drawn with ``probs``, in that order) and the skin intensity."""
+    """Draw ``n`` skin tones from ``rng``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random stream to draw from.
+    n : int
+        Number of faces.
+    probs : array-like
+        Probability of each of :data:`TONE_CATEGORIES`, in that order.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        ``(tone, tone_value)``: the category names (object array) and the skin intensities
+        (float64), each of shape ``(n,)``.
+    """
     tone_idx = rng.choice(len(TONE_CATEGORIES), size=n, p=probs)
     tone_range = np.array([_TONES[name] for name in TONE_CATEGORIES])
     t_low, t_high = tone_range[tone_idx, 0], tone_range[tone_idx, 1]
@@ -296,14 +306,15 @@ def draw_tone(rng: np.random.Generator, n: int, probs) -> tuple[np.ndarray, np.n
     return np.asarray(TONE_CATEGORIES, dtype=object)[tone_idx], tone_value
 
 
-def sample_face_params(n: int, seed: int = 0, **config) -> pd.DataFrame:
+@seed_by_keyword
+def sample_face_params(n: int, *, seed: int = 0, **config) -> pd.DataFrame:
     """Draw the factors of ``n`` faces: one row per face, columns :data:`FACE_COLUMNS`.
 
     Parameters
     ----------
     n : int
         Number of faces.
-    seed : int
+    seed : int, keyword-only
         Random seed (>= 0). The same seed and config always give the same table.
     **config
         Shift the distribution of the factors; see :data:`DEFAULT_CONFIG` for every key and its
@@ -326,8 +337,9 @@ def sample_face_params(n: int, seed: int = 0, **config) -> pd.DataFrame:
     ``|curvature| > 0.3`` has a clean label.
     """
     n = check_count("n", n, 0)
+    seed = check_seed(seed)
     cfg = _resolve_config(config)
-    rng = _rng(seed, 0)
+    rng = generator(seed, "face-factors")
 
     low, high = cfg["curvature_range"]
     curvature = rng.uniform(low, high, n)
@@ -477,7 +489,8 @@ def _render_chunk(params: pd.DataFrame, size: int, rng: np.random.Generator) -> 
     return image
 
 
-def render_faces(params: pd.DataFrame, seed: int = 0, size: int = 32) -> np.ndarray:
+@seed_by_keyword
+def render_faces(params: pd.DataFrame, *, seed: int = 0, size: int = 32) -> np.ndarray:
     """Draw one grayscale face per row of ``params`` (a table from :func:`sample_face_params`).
 
     Each face is, in this order: a background; an elliptical head of intensity ``tone_value``;
@@ -498,8 +511,8 @@ def render_faces(params: pd.DataFrame, seed: int = 0, size: int = 32) -> np.ndar
         ``noise_std`` to 0 to see clean faces. Optional columns named after the keys of
         :data:`SHAPE_DEFAULTS` (``head_width``, ``eye_spacing``, ``mouth_width``...) give each
         face its own shape; without them every face has the default shape.
-    seed : int
-        Seed of the camera noise.
+    seed : int, keyword-only
+        Seed of the camera noise (>= 0).
     size : int
         Width and height in pixels (>= 8).
 
@@ -513,6 +526,7 @@ def render_faces(params: pd.DataFrame, seed: int = 0, size: int = 32) -> np.ndar
             f"params must be a pandas DataFrame from sample_face_params, got "
             f"{type(params).__name__}"
         )
+    seed = check_seed(seed)
     size = check_count("size", size, 8)
     needed = [c for c in FACE_COLUMNS if c not in ("label", "lighting", "tone")]
     missing = [c for c in needed if c not in params.columns]
@@ -520,7 +534,7 @@ def render_faces(params: pd.DataFrame, seed: int = 0, size: int = 32) -> np.ndar
         raise ValueError(
             f"params is missing column(s) {_quoted(missing)}; build it with sample_face_params"
         )
-    rng = _rng(seed, 1)
+    rng = generator(seed, "face-pixels")
     n = len(params)
     images = np.empty((n, size, size), dtype=np.float32)
     chunk = max(1, _CHUNK * 1024 // (size * size))
@@ -535,14 +549,15 @@ def render_faces(params: pd.DataFrame, seed: int = 0, size: int = 32) -> np.ndar
 _MADE_HOOKS: list = []
 
 
-def make_faces(n: int, seed: int = 0, size: int = 32, **config) -> Faces:
+@seed_by_keyword
+def make_faces(n: int, *, seed: int = 0, size: int = 32, **config) -> Faces:
     """Generate ``n`` labelled faces: factors, then pixels.
 
     Parameters
     ----------
     n : int
         Number of faces.
-    seed : int
+    seed : int, keyword-only
         Random seed (>= 0); the same seed and config give byte-identical faces.
     size : int
         Width and height of each image in pixels (default 32).
@@ -586,6 +601,16 @@ def flip_vertical(images) -> np.ndarray:
     An upside-down face is not a smile: the person still frowns (seen from the eyes, the mouth
     still bends away from them), but no camera of the product sends such a face. It is out of
     distribution, so this is not an augmentation to use for our task, with either label.
+
+    Parameters
+    ----------
+    images : array-like
+        One image ``(h, w)`` or a batch ``(n, h, w)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A flipped copy, same shape and dtype.
     """
     images = _check_images(images)
     return images[..., ::-1, :].copy()
@@ -596,6 +621,16 @@ def flip_horizontal(images) -> np.ndarray:
 
     A mirrored frown is still a frown, so this augmentation keeps the label. (The ``occlusion``
     names ``mouth_left`` and ``mouth_right`` swap sides in the picture.)
+
+    Parameters
+    ----------
+    images : array-like
+        One image ``(h, w)`` or a batch ``(n, h, w)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A mirrored copy, same shape and dtype.
     """
     images = _check_images(images)
     return images[..., :, ::-1].copy()

@@ -30,9 +30,12 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
+
+from course.seeding import generator
+from course.validation import check_choice, check_seed, seed_by_keyword
 
 __all__ = ["TOPICS", "FIRST_STAGE_TOPICS", "PREMATURE_TOPICS", "BUDGET", "SCENARIOS", "DESIGN_TASKS",
            "DESIGN_METRICS", "DEPLOYMENTS", "Fact", "Interview", "InterviewError", "DesignSpec",
@@ -206,16 +209,20 @@ class Interview:
 
     Build one with :func:`start_interview` (yours) or :func:`interview_for` (any scenario, any
     version). The facts are revealed only through :meth:`ask`.
+
+    Parameters
+    ----------
+    scenario : str
+        One of :data:`SCENARIOS`.
+    seed : int, keyword-only
+        The version (>= 0): another seed changes the scenario's facts.
     """
 
-    def __init__(self, scenario: str, seed: int = 0):
-        if scenario not in SCENARIOS:
-            raise ValueError(f"unknown scenario {scenario!r}; the scenarios are {sorted(SCENARIOS)}")
-        if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-            raise TypeError(f"seed must be an int >= 0, got {seed!r}")
-        self.scenario = scenario
-        self.seed = int(seed)
-        stream = np.random.default_rng([int(seed), 7001, sorted(SCENARIOS).index(scenario)])
+    @seed_by_keyword
+    def __init__(self, scenario: str, *, seed: int = 0):
+        self.scenario = check_choice("scenario", scenario, SCENARIOS)
+        self.seed = check_seed(seed)
+        stream = generator(self.seed, "interview", sorted(SCENARIOS).index(scenario))
         self.prompt, facts = SCENARIOS[scenario](stream)
         self._answers = {topic: Fact(topic, text, dict(values)) for topic, (text, values) in facts.items()}
         self._asked: list[str] = []
@@ -230,10 +237,27 @@ class Interview:
 
     @property
     def questions_left(self) -> int:
+        """How many questions are left (:data:`BUDGET` minus the questions asked)."""
         return BUDGET - len(self._asked)
 
     def ask(self, topic: str) -> Fact:
-        """The team's answer on ``topic`` (one of :data:`TOPICS`); each call uses one question."""
+        """The team's answer on ``topic``; each call uses one question.
+
+        Parameters
+        ----------
+        topic : str
+            One of :data:`TOPICS`.
+
+        Returns
+        -------
+        Fact
+            The answer (its ``values`` are empty when the team does not know).
+
+        Raises
+        ------
+        InterviewError
+            ``topic`` is unknown, or no questions are left.
+        """
         if not isinstance(topic, str) or topic not in TOPICS:
             raise InterviewError(f"unknown topic {topic!r}; ask about one of {list(TOPICS)}")
         if self.questions_left <= 0:
@@ -245,20 +269,51 @@ class Interview:
         return Fact(topic, _NOT_KNOWN[topic], {})
 
     def revealed(self) -> dict:
-        """Every value the asked topics revealed, in one dict (a topic asked twice counts twice)."""
+        """Every value the asked topics revealed (a topic asked twice counts twice).
+
+        Returns
+        -------
+        dict
+            Value name to value, from every answer so far.
+        """
         values: dict = {}
         for topic in self._asked:
             values.update(self._answers.get(topic, Fact(topic, "", {})).values)
         return values
 
 
-def interview_for(scenario: str, seed: int = 0) -> Interview:
-    """A fresh interview of ``scenario`` in version ``seed``."""
-    return Interview(scenario, seed)
+@seed_by_keyword
+def interview_for(scenario: str, *, seed: int = 0) -> Interview:
+    """A fresh interview of ``scenario`` in version ``seed``.
+
+    Parameters
+    ----------
+    scenario : str
+        One of :data:`SCENARIOS`.
+    seed : int, keyword-only
+        The version (>= 0): another seed changes the scenario's facts.
+
+    Returns
+    -------
+    Interview
+        With all :data:`BUDGET` questions left.
+    """
+    return Interview(scenario, seed=seed)
 
 
 def scenario_for_student(student_id: str) -> str:
-    """The scenario drawn for ``student_id`` (stable: the same id always draws the same one)."""
+    """The scenario drawn for ``student_id`` (stable: the same id always draws the same one).
+
+    Parameters
+    ----------
+    student_id : str
+        Your student id (case and surrounding spaces do not matter).
+
+    Returns
+    -------
+    str
+        One of :data:`SCENARIOS`.
+    """
     if not isinstance(student_id, str) or not student_id.strip():
         raise ValueError(f"student_id must be your non-empty student id as a string, got {student_id!r}")
     digest = hashlib.sha256(student_id.strip().lower().encode()).digest()
@@ -267,8 +322,19 @@ def scenario_for_student(student_id: str) -> str:
 
 
 def start_interview(student_id: str) -> Interview:
-    """Your interview: the scenario drawn for ``student_id``, in version 0."""
-    return Interview(scenario_for_student(student_id), 0)
+    """Your interview: the scenario drawn for ``student_id``, in version 0.
+
+    Parameters
+    ----------
+    student_id : str
+        Your student id.
+
+    Returns
+    -------
+    Interview
+        With all :data:`BUDGET` questions left.
+    """
+    return Interview(scenario_for_student(student_id), seed=0)
 
 
 @dataclass
@@ -303,7 +369,18 @@ def _finite(value) -> bool:
 
 
 def check_design_spec(spec) -> None:
-    """Raise ``ValueError`` listing every malformed field of ``spec`` (types and vocabularies only)."""
+    """Raise ``ValueError`` listing every malformed field of ``spec`` (types and vocabularies only).
+
+    Parameters
+    ----------
+    spec : DesignSpec
+        The spec to check.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` is not a :class:`DesignSpec`, or some of its fields are malformed (all listed).
+    """
     if not isinstance(spec, DesignSpec):
         raise ValueError(f"the spec must be a DesignSpec(...), got {type(spec).__name__}")
     problems = []

@@ -55,7 +55,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.validation import check_count
+from course.validation import check_count, check_seed, seed_by_keyword
 
 __all__ = [
     "IMAGE_SIZE",
@@ -112,6 +112,11 @@ class PerImageNorm(nn.Module):
 
     Removes a picture's overall brightness and contrast (a dim room, a bright lamp) before the
     convolutions see it; the same in training and in serving, and inside an exported model.
+
+    Parameters
+    ----------
+    eps : float, default 1e-3
+        Added to the standard deviation, so a flat picture does not divide by zero.
     """
 
     def __init__(self, eps: float = 1e-3):
@@ -119,11 +124,24 @@ class PerImageNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise each picture of ``x`` by its own mean and standard deviation.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Pictures, the last two dimensions height and width.
+
+        Returns
+        -------
+        torch.Tensor
+            Same shape as ``x``.
+        """
         mean = x.mean(dim=(-1, -2), keepdim=True)
         std = x.std(dim=(-1, -2), keepdim=True, correction=0)
         return (x - mean) / (std + self.eps)
 
 
+@seed_by_keyword
 def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.Sequential:
     """A member of the course's frown CNN family, for 32x32 grayscale faces.
 
@@ -139,8 +157,8 @@ def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.S
         Channels of the first convolution (the second has twice as many).
     hidden : int
         Units of the dense hidden layer.
-    seed : int or None
-        Seeds ``torch.manual_seed`` before the weights are drawn (None: do not seed).
+    seed : int or None, keyword-only
+        Seeds ``torch.manual_seed`` (>= 0) before the weights are drawn (None: do not seed).
 
     Returns
     -------
@@ -149,7 +167,7 @@ def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.S
     """
     width, hidden = check_count("width", width, 1), check_count("hidden", hidden, 1)
     if seed is not None:
-        torch.manual_seed(seed)
+        torch.manual_seed(check_seed(seed))
     model = nn.Sequential(
         PerImageNorm(),
         nn.Conv2d(1, width, 3, stride=2, padding=1), nn.ReLU(),
@@ -165,8 +183,18 @@ def frown_cnn(width: int = 8, hidden: int = 32, *, seed: int | None = 0) -> nn.S
 
 
 def as_batch(images) -> torch.Tensor:
-    """Faces as a float32 tensor of shape (n, 1, H, W), from an array of shape (n, H, W) or
-    (n, 1, H, W) (numpy or torch)."""
+    """Faces as a float32 tensor the CNN takes.
+
+    Parameters
+    ----------
+    images : array-like or torch.Tensor
+        Shape ``(n, H, W)`` or ``(n, 1, H, W)`` (numpy or torch).
+
+    Returns
+    -------
+    torch.Tensor
+        float32, shape ``(n, 1, H, W)``.
+    """
     x = images if isinstance(images, torch.Tensor) else torch.as_tensor(np.asarray(images))
     x = x.to(torch.float32)
     if x.dim() == 3:
@@ -176,6 +204,7 @@ def as_batch(images) -> torch.Tensor:
     return x
 
 
+@seed_by_keyword
 def train_frown_cnn(model: nn.Module, images, labels, *, seed: int = 0, epochs: int = 4,
                     lr: float = 3e-3, batch_size: int = 64, loss_fn=None, after_step=None) -> nn.Module:
     """Train ``model`` in place with mini-batch Adam; return it in evaluation mode.
@@ -185,13 +214,39 @@ def train_frown_cnn(model: nn.Module, images, labels, *, seed: int = 0, epochs: 
     is given (``idx``: the rows of ``images`` in the mini-batch, for example to look up a
     teacher's logits). ``after_step(model)`` runs after every optimizer step (for example to keep
     pruned weights at zero). The same model, data and seed give the same weights.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model to train, two logits per face (such as :func:`frown_cnn`).
+    images : array-like
+        Faces, shape ``(n, H, W)`` or ``(n, 1, H, W)``.
+    labels : array-like
+        ``n`` labels, 0 or 1.
+    seed : int, keyword-only
+        Seed (>= 0) of the ``torch.Generator`` that orders the faces.
+    epochs : int, default 4
+        Passes over the faces (>= 1).
+    lr : float, default 3e-3
+        Adam's learning rate.
+    batch_size : int, default 64
+        Faces per optimizer step (>= 1).
+    loss_fn : callable, optional
+        ``loss_fn(logits, idx)`` replaces the cross-entropy.
+    after_step : callable, optional
+        ``after_step(model)`` runs after every optimizer step.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model`` itself, trained, in evaluation mode.
     """
     x = as_batch(images)
     y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
     if len(y) != len(x):
         raise ValueError(f"{len(x)} images but {len(y)} labels")
     epochs, batch_size = check_count("epochs", epochs, 1), check_count("batch_size", batch_size, 1)
-    order_rng = torch.Generator().manual_seed(int(seed))
+    order_rng = torch.Generator().manual_seed(check_seed(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(epochs):
         model.train()
@@ -217,7 +272,20 @@ def frown_scores(model: nn.Module, images, batch_size: int = 1024) -> np.ndarray
     chunks may differ in the last bits of float32 (the convolution library picks another
     algorithm for them); a dynamically quantized model scales its activations per chunk, so its
     scores move a little with the chunk size whatever it is.
-    Returns a float64 array of shape (n,). The model is left in evaluation mode.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Two logits per face (smile, frown). Left in evaluation mode.
+    images : array-like
+        Faces, shape ``(n, H, W)`` or ``(n, 1, H, W)``.
+    batch_size : int, default 1024
+        Faces per forward pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 in [0, 1], shape ``(n,)``.
     """
     x = as_batch(images)
     model.eval()
@@ -231,7 +299,24 @@ def frown_scores(model: nn.Module, images, batch_size: int = 1024) -> np.ndarray
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
                       temperature: float = 4.0, alpha: float = 0.7) -> torch.Tensor:
     """``alpha * T**2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha) * CE(student, labels)``,
-    the KL averaged over the batch (Hinton et al., 2015)."""
+    the KL averaged over the batch (Hinton et al., 2015).
+
+    Parameters
+    ----------
+    student_logits, teacher_logits : torch.Tensor
+        Shape ``(n, 2)``.
+    labels : torch.Tensor
+        Shape ``(n,)``, the true classes.
+    temperature : float, default 4.0
+        ``T``, which softens both distributions.
+    alpha : float, default 0.7
+        Weight of the teacher's term, in [0, 1].
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar loss.
+    """
     t = float(temperature)
     soft = F.kl_div(F.log_softmax(student_logits / t, dim=1), F.softmax(teacher_logits.detach() / t, dim=1),
                     reduction="batchmean",)
@@ -249,6 +334,18 @@ def production_weights(window_labels, prevalence: float | None = None) -> np.nda
     a target ``p`` (default :attr:`course.spec.Spec.window_prevalence`), frown windows weigh
     ``p / s`` and calm windows ``(1 - p) / (1 - s)``; partial windows weigh 0 (no metric counts
     them). Weighted counts then describe production, whatever the sample's own prevalence.
+
+    Parameters
+    ----------
+    window_labels : array-like
+        One label per window: 1, 0 or -1.
+    prevalence : float, optional
+        The target share ``p`` of frown windows.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one weight per window.
     """
     from course.spec import SPEC
 
@@ -276,6 +373,22 @@ def choose_threshold(window_labels, window_votes, floor: float | None = None,
     the vote of the chosen operating point as a float, or ``inf`` when no threshold meets the
     floor. Of thresholds with the same recall it takes the highest (fewer false nudges); tied
     votes fire together.
+
+    Parameters
+    ----------
+    window_labels : array-like
+        One label per window: 1 frown, 0 calm, -1 partial.
+    window_votes : array-like
+        One vote per window (:func:`course.nudges.window_scores`).
+    floor : float, optional
+        The lowest precision allowed.
+    weights : array-like, optional
+        One weight per window for the precision.
+
+    Returns
+    -------
+    float
+        The chosen threshold, or ``inf`` when none meets the floor.
     """
     from course.spec import SPEC
 
@@ -303,9 +416,23 @@ def choose_threshold(window_labels, window_votes, floor: float | None = None,
 def nudge_report(meta: pd.DataFrame, scores, threshold: float, *, reweight: bool = True) -> dict:
     """The spec's metric for frames ``meta`` scored ``scores`` at ``threshold``.
 
-    Returns ``precision`` and ``recall`` of the nudge per window (reweighted to the production
-    prevalence unless ``reweight=False``), ``worst_tone_recall`` and ``worst_tone`` (the skin tone
-    with the lowest recall), and the unweighted counts ``frown_windows`` and ``calm_windows``.
+    Parameters
+    ----------
+    meta : pandas.DataFrame
+        The frames' table (``Frames.meta``).
+    scores : array-like
+        One score per frame.
+    threshold : float
+        A window fires when its vote is at least this.
+    reweight : bool, default True
+        Reweight to the production prevalence (:func:`production_weights`).
+
+    Returns
+    -------
+    dict
+        ``precision`` and ``recall`` of the nudge per window, ``worst_tone_recall`` and
+        ``worst_tone`` (the skin tone with the lowest recall), and the unweighted counts
+        ``frown_windows`` and ``calm_windows``.
     """
     from course.nudges import nudge_metrics, window_scores, window_table
 
@@ -338,13 +465,38 @@ class Detector:
     threshold: float
 
     def scores(self, images) -> np.ndarray:
-        """Probability of frown per face (see :func:`frown_scores`)."""
+        """Probability of frown per face (see :func:`frown_scores`).
+
+        Parameters
+        ----------
+        images : array-like
+            Faces, shape ``(n, H, W)`` or ``(n, 1, H, W)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 in [0, 1], shape ``(n,)``.
+        """
         return frown_scores(self.model, images)
 
     def windows(self, meta: pd.DataFrame, images=None, scores=None) -> pd.DataFrame:
-        """One row per nudge window of ``meta``: :func:`course.nudges.window_table` plus ``vote``
-        (the window score) and ``fired`` (``vote >= threshold``). Pass the frames' ``images`` or
-        their ``scores``."""
+        """One row per nudge window of ``meta``, with its vote and whether the nudge fires.
+
+        Parameters
+        ----------
+        meta : pandas.DataFrame
+            The frames' table (``Frames.meta``).
+        images : array-like, optional
+            The frames' images, to score.
+        scores : array-like, optional
+            Their scores, if already known. Pass exactly one of ``images`` and ``scores``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :func:`course.nudges.window_table` plus ``vote`` (the window score) and ``fired``
+            (``vote >= threshold``).
+        """
         from course.nudges import window_scores, window_table
 
         if (images is None) == (scores is None):
@@ -401,6 +553,11 @@ def build_teacher() -> nn.Sequential:
     One torch thread, as the notebooks train (sums in another order differ in the last bits, and
     training amplifies them). About ten seconds; notebooks load the stored weights with
     :func:`frown_teacher` instead, as a deployment step takes a trained model from a registry.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The trained teacher, in evaluation mode.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -412,7 +569,13 @@ def build_teacher() -> nn.Sequential:
 
 def write_teacher(path) -> None:
     """Train the teacher (:func:`build_teacher`) and save it to ``path``: the recipe (JSON) and each
-    tensor of the model's state dict under ``state/<name>``."""
+    tensor of the model's state dict under ``state/<name>``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    """
     import json
 
     model = build_teacher()
@@ -442,7 +605,17 @@ def frown_teacher() -> nn.Sequential:
     loaded in milliseconds from the course's data (:data:`TEACHER_FILE`, with its sha256 and
     provenance in ``datasets/README.md``), the way a deployment step takes a trained model from the
     team's model registry instead of training it again. A test checks that the recipe still gives
-    these weights. Raises ``RuntimeError`` when the file was made from another recipe.
+    these weights.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The teacher, in evaluation mode.
+
+    Raises
+    ------
+    RuntimeError
+        The stored file was made from another recipe.
     """
     model = frown_cnn(*TEACHER_RECIPE["model"], seed=None)
     model.load_state_dict(_stored_teacher())
@@ -488,6 +661,11 @@ def build_shipped_detector() -> Detector:
     the recipe's energy, and chooses the threshold on the validation calls at the production
     prevalence. Takes tens of seconds; notebooks load the stored result with
     :func:`shipped_detector` instead.
+
+    Returns
+    -------
+    Detector
+        The student model, in evaluation mode, and its threshold.
     """
     from course.calls import make_frames
     from course.nudges import window_scores, window_table
@@ -513,7 +691,13 @@ def build_shipped_detector() -> Detector:
 
 def write_shipped_detector(path) -> None:
     """Build the shipped detector (:func:`build_shipped_detector`) and save it to ``path``: the
-    recipe (JSON), the threshold, and each tensor of the model's state dict under ``state/<name>``."""
+    recipe (JSON), the threshold, and each tensor of the model's state dict under ``state/<name>``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    """
     import json
 
     detector = build_shipped_detector()
@@ -544,8 +728,17 @@ def shipped_detector() -> Detector:
 
     Loaded in milliseconds from the course's data (:data:`SHIPPED_FILE`, with its sha256 and
     provenance in ``datasets/README.md``); :func:`build_shipped_detector` makes the same weights
-    from :data:`SHIPPED_RECIPE`, and a test checks that it still does. Raises ``RuntimeError``
-    when the file was made from another recipe.
+    from :data:`SHIPPED_RECIPE`, and a test checks that it still does.
+
+    Returns
+    -------
+    Detector
+        The model, in evaluation mode, and its threshold.
+
+    Raises
+    ------
+    RuntimeError
+        The stored file was made from another recipe.
     """
     state, threshold = _stored_shipped()
     layer = SHIPPED_RECIPE["low_rank"]["layer"]

@@ -27,10 +27,10 @@ per-face scores works on windows too.
 """
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 import pandas as pd
+
+from course.validation import check_fraction
 
 __all__ = ["WINDOW_COLUMNS", "FROWN", "CALM", "PARTIAL", "window_table", "window_scores",
            "nudge_metrics"]
@@ -123,9 +123,8 @@ def window_scores(meta, scores, vote_share: float | None = None) -> np.ndarray:
     from course.spec import SPEC
 
     meta = _check_meta(meta)
-    share = SPEC.vote_share if vote_share is None else vote_share
-    if isinstance(share, bool) or not isinstance(share, Real) or not 0 < share <= 1:
-        raise ValueError(f"vote_share must be a number in (0, 1], got {share!r}")
+    share = check_fraction("vote_share", SPEC.vote_share if vote_share is None else vote_share,
+                           allow_zero=False)
     scores = np.asarray(scores, dtype=float)
     if scores.shape != (len(meta),):
         raise ValueError(f"scores must hold one number per frame, shape ({len(meta)},), got {scores.shape}")

@@ -25,6 +25,16 @@ def data_dir() -> Path:
 
     COURSE_DATA_DIR wins when it is set; otherwise the repository's own `datasets/` folder, or the
     copy a student distribution installs with the package.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        COURSE_DATA_DIR is set to something that is not a folder.
     """
     override = os.environ.get(ENV_VAR)
     if override:
@@ -42,7 +52,25 @@ def data_dir() -> Path:
 
 
 def dataset_path(name: str) -> Path:
-    """Return the path of the bundled data file `name`, with a clear error when it is missing."""
+    """Return the path of the bundled data file ``name``, with a clear error when it is missing.
+
+    Parameters
+    ----------
+    name : str
+        A file name relative to :func:`data_dir`, such as ``"penguins.csv"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file's path.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a relative file name.
+    FileNotFoundError
+        No such file; the message lists the files there are.
+    """
     if not isinstance(name, str) or not name or os.path.isabs(name) or ".." in Path(name).parts:
         raise ValueError(f"dataset name must be a relative file name such as 'penguins.csv', got {name!r}")
     path = data_dir() / name
@@ -55,7 +83,18 @@ def dataset_path(name: str) -> Path:
 
 
 def sha256_of(path: os.PathLike | str) -> str:
-    """The sha256 hex digest of a file, as recorded in datasets/README.md."""
+    """The sha256 hex digest of a file, as recorded in datasets/README.md.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

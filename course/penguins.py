@@ -43,8 +43,12 @@ def load_penguins(drop_na: bool = False) -> pd.DataFrame:
         Drop every row with a missing value (333 rows remain). The default keeps them: handling
         missing values is part of the exercise.
 
-    Text columns are plain Python objects (``str`` values, ``NaN`` where missing), which every
-    scikit-learn transformer accepts; measurements are float64 and ``year`` is int64.
+    Returns
+    -------
+    pandas.DataFrame
+        The columns :data:`COLUMNS`. Text columns are plain Python objects (``str`` values, ``NaN``
+        where missing), which every scikit-learn transformer accepts; measurements are float64 and
+        ``year`` is int64.
     """
     path = dataset_path(FILE_NAME)
     frame = pd.read_csv(path, na_values=["NA"], keep_default_na=False)

@@ -15,9 +15,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from course.validation import check_choice
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["show_faces", "plot_curves", "log_scale", "LABEL_NAMES"]
 
@@ -25,7 +32,7 @@ __all__ = ["show_faces", "plot_curves", "log_scale", "LABEL_NAMES"]
 LABEL_NAMES = {0: "smile", 1: "frown"}
 
 
-def show_faces(images, labels=None, titles=None, ncols: int = 8, ax_size: float = 1.2):
+def show_faces(images, labels=None, titles=None, ncols: int = 8, ax_size: float = 1.2) -> Figure:
     """Show grayscale images in a grid and return the Figure.
 
     Parameters
@@ -40,6 +47,11 @@ def show_faces(images, labels=None, titles=None, ncols: int = 8, ax_size: float 
         Faces per row.
     ax_size : float
         Size of each face in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid of faces.
     """
     images = np.asarray(images)
     if images.ndim == 2:
@@ -75,10 +87,26 @@ def show_faces(images, labels=None, titles=None, ncols: int = 8, ax_size: float 
 
 
 def plot_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], xlabel: str,
-                ylabel: str, title: str | None = None):
-    """Draw one line per entry of ``curves`` ({name: (x, y)}) with a legend; return the Figure.
+                ylabel: str, title: str | None = None) -> Figure:
+    """Draw one line per entry of ``curves`` with a legend.
 
-    Example: ``plot_curves({"train": (epochs, train_loss)}, "epoch", "loss")``.
+    Parameters
+    ----------
+    curves : mapping of str to (x, y)
+        One line per name; ``x`` and ``y`` of the same shape.
+    xlabel, ylabel : str
+        The axes' labels.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    ``plot_curves({"train": (epochs, train_loss)}, "epoch", "loss")``
     """
     if not isinstance(curves, Mapping) or len(curves) == 0:
         raise ValueError("curves must be a non-empty dict {name: (x, y)}")
@@ -102,19 +130,30 @@ def plot_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], x
     return fig
 
 
-def log_scale(ax, axis: str = "x"):
+def log_scale(ax: Axes, axis: str = "x") -> Axes:
     """Put ``axis`` of ``ax`` ("x", "y" or "both") on a log scale with ticks at 1, 2 and 5 times the
     powers of ten, labelled as plain numbers ("2", "50", "0.01") rather than 10 to a power, and no
     minor ticks.
 
     Easier to read than matplotlib's default, and far cheaper to draw: the default places (and
     often labels) a minor tick at every multiple of every power of ten, which can take most of the
-    time a notebook spends showing a small figure. Returns ``ax``.
+    time a notebook spends showing a small figure.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to change.
+    axis : {"x", "y", "both"}, default "x"
+        Which axis goes on a log scale.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, changed.
     """
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-    if axis not in ("x", "y", "both"):
-        raise ValueError(f"axis must be 'x', 'y' or 'both', got {axis!r}")
+    check_choice("axis", axis, ("x", "y", "both"))
     for name in ("x", "y") if axis == "both" else (axis,):
         getattr(ax, f"set_{name}scale")("log")
         target = ax.xaxis if name == "x" else ax.yaxis

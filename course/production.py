@@ -43,10 +43,12 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+
+from course.seeding import generator
+from course.validation import check_count, check_fraction, check_seed, seed_by_keyword
 
 __all__ = ["FACE_COLUMNS", "WINDOW_COLUMNS", "Replay", "production_replay",
            "replay_traffic", "face_measurements"]
@@ -95,18 +97,10 @@ class Replay:
                 f"windows, threshold {self.threshold:.3f}, events={self.events})")
 
 
-def _count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _hour(name: str, value, hours: int):
     if value is None:
         return None
-    value = _count(name, value, 0)
+    value = check_count(name, value, 0)
     if value >= hours:
         raise ValueError(f"{name}={value} lies beyond the replay's {hours} hours (0..{hours - 1})")
     return value
@@ -121,6 +115,16 @@ def face_measurements(images) -> pd.DataFrame:
       brightens the forehead and shadows the mouth);
     * ``noise``: the mean absolute difference between horizontally neighbouring pixels (a
       cheaper, noisier camera raises it).
+
+    Parameters
+    ----------
+    images : array-like
+        Faces, shape ``(n, H, W)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per face, the columns ``brightness``, ``contrast``, ``light`` and ``noise``.
     """
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 3:
@@ -132,6 +136,7 @@ def face_measurements(images) -> pd.DataFrame:
                          "noise": np.abs(np.diff(images, axis=2)).mean(axis=(1, 2))})
 
 
+@seed_by_keyword
 def production_replay(hours: int, *, seed: int, lighting_change_at: int | None = None,
                       camera_change_at: int | None = None, lighting_fraction: float = 0.6,
                       calls_per_hour: int = 24, call_seconds: float = 2.0, detector=None,
@@ -142,7 +147,7 @@ def production_replay(hours: int, *, seed: int, lighting_change_at: int | None =
     ----------
     hours : int
         Monitor windows to replay (each :attr:`course.spec.SPEC.monitor_window_s` seconds).
-    seed : int
+    seed : int, keyword-only
         Everything is drawn from this seed (participants, calls, frowns, pixels, labels).
     lighting_change_at, camera_change_at : int, optional
         Monitor window (hour) from which the ceiling light changes for a share
@@ -165,6 +170,7 @@ def production_replay(hours: int, *, seed: int, lighting_change_at: int | None =
     Replay
         Fresh copies of the tables each call.
     """
+    seed = check_seed(seed)
     if detector is None:
         replay = _shipped_replay(hours, seed, lighting_change_at, camera_change_at, lighting_fraction,
                                  calls_per_hour, call_seconds, bool(scored))
@@ -191,13 +197,12 @@ def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fract
     from course.calls import make_frames, make_participants
     from course.spec import SPEC
 
-    hours = _count("hours", hours, 1)
-    seed = _count("seed", seed, 0)
-    calls_per_hour = _count("calls_per_hour", calls_per_hour, 1)
+    hours = check_count("hours", hours, 1)
+    seed = check_seed(seed)
+    calls_per_hour = check_count("calls_per_hour", calls_per_hour, 1)
     lighting_change_at = _hour("lighting_change_at", lighting_change_at, hours)
     camera_change_at = _hour("camera_change_at", camera_change_at, hours)
-    if isinstance(lighting_fraction, bool) or not isinstance(lighting_fraction, Real):
-        raise TypeError(f"lighting_fraction must be a number, got {lighting_fraction!r}")
+    check_fraction("lighting_fraction", lighting_fraction)
     if detector is None:
         from course.models import shipped_detector
 
@@ -254,7 +259,6 @@ def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fract
 def _with_labels(table: pd.DataFrame, *, seed: int, stream: str = "production-labels") -> pd.DataFrame:
     """Add ``feedback``, ``donor``, ``arrival`` and ``propensity`` to a window table that has
     ``hour``, ``participant`` and ``fired``, the way :data:`course.spec.SPEC` says labels come back."""
-    from course.seeding import generator
     from course.spec import SPEC
 
     table = table.copy()
@@ -277,6 +281,7 @@ def _with_labels(table: pd.DataFrame, *, seed: int, stream: str = "production-la
     return table
 
 
+@seed_by_keyword
 def replay_traffic(replay: Replay, calls_per_hour: int, *, seed: int) -> pd.DataFrame:
     """The nudge windows of production at full volume: ``calls_per_hour`` calls an hour, drawn
     (with replacement) from the replay's calls of the same hour, each copy a participant of its
@@ -285,13 +290,24 @@ def replay_traffic(replay: Replay, calls_per_hour: int, *, seed: int) -> pd.Data
     The replay renders only a sample of each hour's calls; the labels that come back depend on
     volume (2% of participants donate), so the label log is built at the volume production has.
     Each copy of a call keeps the detector's decisions and the true labels of that call; donors
-    and feedback are drawn anew for each copy. Returns a window table with the columns
-    :data:`WINDOW_COLUMNS` (participant ids ``"<call>#<copy>"``).
-    """
-    from course.seeding import generator
+    and feedback are drawn anew for each copy.
 
-    calls_per_hour = _count("calls_per_hour", calls_per_hour, 1)
-    seed = _count("seed", seed, 0)
+    Parameters
+    ----------
+    replay : Replay
+        A replay from :func:`production_replay` (scored, for the detector's decisions).
+    calls_per_hour : int
+        Calls an hour at full volume (>= 1).
+    seed : int, keyword-only
+        Random seed (>= 0) of the copies, donors, feedback and delays.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A window table with the columns :data:`WINDOW_COLUMNS` (participant ids ``"<call>#<copy>"``).
+    """
+    calls_per_hour = check_count("calls_per_hour", calls_per_hour, 1)
+    seed = check_seed(seed)
     windows = replay.windows.reset_index(drop=True)
     rng = generator(seed, "traffic")
     rows_of = {call: np.asarray(rows) for call, rows in windows.groupby("call", sort=False).indices.items()}

@@ -31,7 +31,8 @@ import time
 
 import numpy as np
 
-from course.validation import check_count, check_real
+from course.seeding import generator
+from course.validation import check_count, check_real, check_seed, seed_by_keyword
 
 __all__ = ["FakeClock", "SleepyModel", "zipf_requests", "poisson_arrivals"]
 
@@ -40,16 +41,34 @@ class FakeClock:
     """A clock (in seconds) that stands still until someone calls :meth:`sleep`.
 
     Use it wherever code expects ``time.perf_counter``: ``clock()`` returns the current time.
+
+    Parameters
+    ----------
+    start : float, default 0.0
+        The time it shows at first.
     """
 
     def __init__(self, start: float = 0.0):
         self.now = check_real("start", start, low=-math.inf)
 
     def __call__(self) -> float:
+        """The current time.
+
+        Returns
+        -------
+        float
+            Seconds.
+        """
         return self.now
 
     def sleep(self, seconds: float) -> None:
-        """Move the clock forward by ``seconds`` (>= 0)."""
+        """Move the clock forward.
+
+        Parameters
+        ----------
+        seconds : float
+            How far (>= 0).
+        """
         self.now += check_real("seconds", seconds, 0.0)
 
     def __repr__(self) -> str:
@@ -74,6 +93,8 @@ class SleepyModel:
         The first ``warmup_calls`` calls are slower by ``warmup_ms`` (a cold start).
     jitter_ms : float
         Mean of the random tail added to every call (0 = no tail). Seeded by ``seed``.
+    seed : int, keyword-only
+        Random seed of the tail (>= 0).
     clock : FakeClock or None
         ``None`` sleeps for real (``time.sleep``); a :class:`FakeClock` is moved forward instead,
         so timing it is exact and instant.
@@ -86,8 +107,9 @@ class SleepyModel:
         What each call slept, in milliseconds, in call order.
     """
 
+    @seed_by_keyword
     def __init__(self, base_ms: float = 2.0, per_item_ms: float = 0.0, warmup_calls: int = 0,
-                 warmup_ms: float = 0.0, jitter_ms: float = 0.0, seed: int = 0,
+                 warmup_ms: float = 0.0, jitter_ms: float = 0.0, *, seed: int = 0,
                  clock: FakeClock | None = None, n_outputs: int = 2):
         self.base_ms = check_real("base_ms", base_ms, 0.0)
         self.per_item_ms = check_real("per_item_ms", per_item_ms, 0.0)
@@ -98,15 +120,38 @@ class SleepyModel:
         if clock is not None and not isinstance(clock, FakeClock):
             raise TypeError(f"clock must be a FakeClock or None (real sleep), got {type(clock).__name__}")
         self.clock = clock
-        self._rng = np.random.default_rng([check_count("seed", seed), 5])
+        self._rng = generator(check_seed(seed), "sleepy-jitter")
         self.calls = 0
         self.history_ms: list[float] = []
 
     def expected_ms(self, batch_size: int) -> float:
-        """Latency of a warm call without the random tail."""
+        """Latency of a warm call without the random tail.
+
+        Parameters
+        ----------
+        batch_size : int
+            Items in the batch (>= 0).
+
+        Returns
+        -------
+        float
+            Milliseconds.
+        """
         return self.base_ms + self.per_item_ms * check_count("batch_size", batch_size)
 
-    def __call__(self, batch):
+    def __call__(self, batch) -> np.ndarray:
+        """Sleep as long as a call on ``batch`` takes (see the class), then return zeros.
+
+        Parameters
+        ----------
+        batch : sized
+            Anything with a length.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 zeros, shape ``(len(batch), n_outputs)``.
+        """
         try:
             n = len(batch)
         except TypeError:
@@ -132,32 +177,62 @@ class SleepyModel:
                 f"jitter_ms={self.jitter_ms:g}, {kind}, calls={self.calls})")
 
 
-def zipf_requests(n_requests: int, n_items: int, exponent: float = 1.1, seed: int = 0) -> np.ndarray:
+@seed_by_keyword
+def zipf_requests(n_requests: int, n_items: int, exponent: float = 1.1, *, seed: int = 0) -> np.ndarray:
     """Ids (0 .. n_items-1) of ``n_requests`` requests whose popularity follows a Zipf law.
 
     The item of popularity rank ``k`` (1 = most popular) is requested with probability
     proportional to ``1 / k**exponent``. Which id gets which rank is shuffled by ``seed``, so the
-    popular items are not simply the small ids. Returns an int64 array of shape ``(n_requests,)``.
+    popular items are not simply the small ids.
+
+    Parameters
+    ----------
+    n_requests : int
+        How many requests (>= 0).
+    n_items : int
+        How many distinct items (>= 1).
+    exponent : float, default 1.1
+        The Zipf exponent (>= 0; 0 is uniform).
+    seed : int, keyword-only
+        Random seed (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, shape ``(n_requests,)``: the requested ids in arrival order.
     """
     n_requests = check_count("n_requests", n_requests)
     n_items = check_count("n_items", n_items, low=1)
     exponent = check_real("exponent", exponent, 0.0)
-    rng = np.random.default_rng([check_count("seed", seed), 6])
+    rng = generator(check_seed(seed), "zipf-ranks")
     weights = 1.0 / np.arange(1, n_items + 1, dtype=float) ** exponent
     ranks = rng.choice(n_items, size=n_requests, p=weights / weights.sum())
     ids = rng.permutation(n_items)
     return ids[ranks].astype(np.int64)
 
 
-def poisson_arrivals(rate_per_s: float, n: int, seed: int = 0) -> np.ndarray:
+@seed_by_keyword
+def poisson_arrivals(rate_per_s: float, n: int, *, seed: int = 0) -> np.ndarray:
     """Arrival times (seconds, increasing) of ``n`` independent requests at ``rate_per_s`` per second.
 
     The gaps between arrivals are exponential with mean ``1 / rate_per_s``; the first request
-    arrives after one such gap. Returns a float64 array of shape ``(n,)``.
+    arrives after one such gap.
+
+    Parameters
+    ----------
+    rate_per_s : float
+        Mean requests per second (> 0).
+    n : int
+        How many requests (>= 0).
+    seed : int, keyword-only
+        Random seed (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n,)``, increasing.
     """
-    rate = check_real("rate_per_s", rate_per_s, 0.0)
-    if rate <= 0:
-        raise ValueError(f"rate_per_s must be > 0, got {rate_per_s!r}")
+    rate = check_real("rate_per_s", rate_per_s, 0.0, low_open=True)
     n = check_count("n", n)
-    rng = np.random.default_rng([check_count("seed", seed), 7])
+    rng = generator(check_seed(seed), "poisson-arrivals")
     return np.cumsum(rng.exponential(1.0 / rate, size=n))

@@ -33,14 +33,35 @@ the face cropper deliver them:
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from course.models import SHIPPED_FILE, write_shipped_detector
+from course.seeding import generator
+from course.validation import check_count, check_fraction, check_real, check_seed, seed_by_keyword
 from course.models import shipped_detector as load_shipped_detector  # one loader, the name 07 knows
 
-__all__ = ["SHIPPED_FILE", "load_shipped_detector", "write_shipped_detector", "replay", "filmed_calls", "CAMERA_SIZE", "REFERENCE_MACS_PER_MS", "CALL_OVERHEAD_MS", "camera_frames", "broken_mask",
+__all__ = ["SHIPPED_FILE", "load_shipped_detector", "write_shipped_detector", "replay", "filmed_calls", "FilmedCalls", "CAMERA_SIZE", "REFERENCE_MACS_PER_MS", "CALL_OVERHEAD_MS", "camera_frames", "broken_mask",
            "model_latency_ms", "model_size_mb"]
+
+class FilmedCalls(NamedTuple):
+    """Calls as the camera delivers them: what :func:`filmed_calls` and :func:`replay` return.
+
+    A named tuple, so ``meta, crops = replay(seed=0)`` works as well as ``day.crops``.
+
+    Attributes
+    ----------
+    meta : pandas.DataFrame
+        One row per frame (``Frames.meta`` of :func:`course.calls.make_frames`).
+    crops : numpy.ndarray
+        uint8, shape ``(n, CAMERA_SIZE, CAMERA_SIZE)``; a share of them broken.
+    """
+
+    meta: pd.DataFrame
+    crops: np.ndarray
+
 
 #: Width and height of the face crops the cropper delivers, in pixels.
 CAMERA_SIZE = 64
@@ -51,31 +72,56 @@ REFERENCE_MACS_PER_MS = 1.0e6
 CALL_OVERHEAD_MS = 0.2
 
 
+@seed_by_keyword
 def camera_frames(frames, *, broken_share: float = 0.0, seed: int = 0) -> np.ndarray:
     """The crops the system receives for ``frames``: ``uint8`` in [0, 255], a share broken.
 
-    ``frames.images`` must be float images in [0, 1] (``make_frames(..., size=CAMERA_SIZE)``).
-    A broken frame has every pixel equal (a frozen or covered camera); which frames break is
-    drawn from ``seed``. The frames' labels and meta are unchanged: a broken frame of a frown is
-    still a frown nobody can see.
+    A broken frame has every pixel equal (a frozen or covered camera). The frames' labels and
+    meta are unchanged: a broken frame of a frown is still a frown nobody can see.
+
+    Parameters
+    ----------
+    frames : course.calls.Frames or numpy.ndarray
+        Frames (``make_frames(..., size=CAMERA_SIZE)``) or their images: floats in [0, 1], shape
+        ``(n, H, W)``.
+    broken_share : float, default 0.0
+        Share of frames that arrive broken, in [0, 1].
+    seed : int, keyword-only
+        Random seed (>= 0) of which frames break and how.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8, shape ``(n, H, W)``: a new array.
     """
     images = np.asarray(frames.images if hasattr(frames, "images") else frames)
     if images.ndim != 3:
         raise ValueError(f"expected images of shape (n, H, W), got {images.shape}")
-    if not 0.0 <= float(broken_share) <= 1.0:
-        raise ValueError(f"broken_share must lie in [0, 1], got {broken_share!r}")
+    broken_share = check_fraction("broken_share", broken_share)
+    seed = check_seed(seed)
     scaled = np.multiply(images, 255.0, dtype=np.float64)   # one float64 buffer, rounded and clipped in place
     np.rint(scaled, out=scaled)
     np.clip(scaled, 0, 255, out=scaled)
     crops = scaled.astype(np.uint8)
-    rng = np.random.default_rng([int(seed), 7101])
-    broken = rng.random(len(crops)) < float(broken_share)
+    rng = generator(seed, "broken-crops")
+    broken = rng.random(len(crops)) < broken_share
     crops[broken] = rng.integers(0, 40, size=int(broken.sum()), dtype=np.uint8)[:, None, None]
     return crops
 
 
 def broken_mask(crops) -> np.ndarray:
-    """True for each crop whose pixels are all equal (what :func:`camera_frames` breaks)."""
+    """True for each crop whose pixels are all equal (what :func:`camera_frames` breaks).
+
+    Parameters
+    ----------
+    crops : array-like
+        Crops, shape ``(n, H, W)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, shape ``(n,)``.
+    """
     crops = np.asarray(crops)
     pixels = crops.reshape(len(crops), -1)  # one row of pixels per crop
     return pixels.min(axis=1) == pixels.max(axis=1)
@@ -112,7 +158,21 @@ def model_latency_ms(model, image_size: int = 32, clock=None) -> float:
 
     Counts the multiply-accumulates of its convolutions and linear layers on one face of
     ``image_size`` pixels, and advances ``clock`` (a :class:`course.serving.FakeClock`; a new
-    one if None) by ``CALL_OVERHEAD_MS + macs / REFERENCE_MACS_PER_MS``. Returns that time.
+    one if None) by ``CALL_OVERHEAD_MS + macs / REFERENCE_MACS_PER_MS``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    image_size : int, default 32
+        Width and height of a face in pixels.
+    clock : course.serving.FakeClock, optional
+        The clock to advance.
+
+    Returns
+    -------
+    float
+        The milliseconds the clock advanced.
     """
     from course.serving import FakeClock
 
@@ -123,7 +183,18 @@ def model_latency_ms(model, image_size: int = 32, clock=None) -> float:
 
 
 def model_size_mb(model) -> float:
-    """Size of ``model``'s parameters and buffers stored as float32, in MB (10**6 bytes)."""
+    """Size of ``model``'s parameters and buffers stored as float32.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+
+    Returns
+    -------
+    float
+        Megabytes (10**6 bytes).
+    """
     count = sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers())
     return 4.0 * count / 1e6
 
@@ -140,18 +211,38 @@ def _film(participants: int, options: tuple):
     return frames.meta, crops
 
 
-def filmed_calls(participants: int, *, seed: int, broken_share: float = 0.0, broken_seed: int = 0, **frames_options):
-    """``(meta, crops)``: :func:`course.calls.make_frames` at ``CAMERA_SIZE`` as the camera delivers it
-    (:func:`camera_frames` with ``broken_share`` and ``broken_seed``), fresh copies each call.
+@seed_by_keyword
+def filmed_calls(participants: int, *, seed: int, broken_share: float = 0.0, broken_seed: int = 0,
+                 **frames_options) -> FilmedCalls:
+    """:func:`course.calls.make_frames` at ``CAMERA_SIZE`` as the camera delivers it
+    (:func:`camera_frames` with ``broken_share`` and ``broken_seed``).
 
-    ``frames_options`` are the other keyword arguments of ``make_frames`` (``calls_per_participant``,
-    ``call_seconds``, ``day``, ``fps``, ``frown_prevalence``, ``day_seconds``, the change times...).
     Filmed once per process and kept (the twelve latest), so a notebook and the tests that judge it can
     both ask for the same calls without rendering them twice; only ``meta`` and the crops are kept.
+
+    Parameters
+    ----------
+    participants : int
+        How many participants to film (``make_frames(participants, ...)``).
+    seed : int, keyword-only
+        Random seed (>= 0) of the frames.
+    broken_share : float, default 0.0
+        Share of crops that arrive broken, in [0, 1].
+    broken_seed : int, default 0
+        Random seed (>= 0) of which crops break.
+    **frames_options
+        The other keyword arguments of ``make_frames`` (``calls_per_participant``, ``call_seconds``,
+        ``day``, ``fps``, ``frown_prevalence``, ``day_seconds``, the change times...).
+
+    Returns
+    -------
+    FilmedCalls
+        ``(meta, crops)``: the frames' table and their uint8 crops, fresh copies each call.
     """
-    options = dict(frames_options, seed=int(seed), broken_share=float(broken_share), broken_seed=int(broken_seed))
-    meta, crops = _film(int(participants), tuple(sorted(options.items())))
-    return meta.copy(), np.array(crops)
+    options = dict(frames_options, seed=check_seed(seed), broken_share=check_fraction("broken_share", broken_share),
+                   broken_seed=check_seed(broken_seed, "broken_seed"))
+    meta, crops = _film(check_count("participants", participants, 0), tuple(sorted(options.items())))
+    return FilmedCalls(meta.copy(), np.array(crops))
 
 
 def _filmed(seed: int, participants: int, fps: float, hours: float | None, lighting_change_at, camera_change_at,
@@ -167,19 +258,42 @@ def _filmed(seed: int, participants: int, fps: float, hours: float | None, light
                         camera_change_at=camera_change_at, broken_share=broken_share, broken_seed=seed)
 
 
-def replay(seed: int, *, participants: int = 100, fps: float = 5.0, hours: float | None = None,
+@seed_by_keyword
+def replay(*, seed: int, participants: int = 100, fps: float = 5.0, hours: float | None = None,
            lighting_change_at: float | None = None, camera_change_at: float | None = None,
-           broken_share: float = 0.03):
-    """A production day as the system receives it: ``(meta, crops)``, fresh copies each call.
+           broken_share: float = 0.03) -> FilmedCalls:
+    """A production day as the system receives it.
 
     Without ``hours``: one 10-second call per participant, a quarter of frames frowns (reweight
     to the production prevalence before judging precision). With ``hours``: four 8-second calls
     per participant spread over ``hours`` monitor windows, at the production prevalence, with a
-    ceiling-light change and a new camera from the given seconds of the day. The participants
-    are new for every ``seed``; a share ``broken_share`` of crops is broken.
+    ceiling-light change and a new camera from the given seconds of the day.
+
+    Parameters
+    ----------
+    seed : int, keyword-only
+        Random seed (>= 0): the participants are new for every seed. Like every argument,
+        keyword-only.
+    participants : int, default 100
+        How many participants.
+    fps : float, default 5.0
+        Frames per second.
+    hours : float, optional
+        Spread the calls over this many monitor windows (see above).
+    lighting_change_at, camera_change_at : float, optional
+        Second of the day from which the ceiling light changes and a new camera films (None: never).
+    broken_share : float, default 0.03
+        Share of crops that arrive broken, in [0, 1].
+
+    Returns
+    -------
+    FilmedCalls
+        ``(meta, crops)``, as :func:`filmed_calls`: fresh copies each call.
     """
-    return _filmed(int(seed), int(participants), float(fps), None if hours is None else float(hours),
-                   lighting_change_at, camera_change_at, float(broken_share))
+    return _filmed(check_seed(seed), check_count("participants", participants, 0),
+                   check_real("fps", fps, 0.0, low_open=True),
+                   None if hours is None else check_real("hours", hours, 0.0, low_open=True),
+                   lighting_change_at, camera_change_at, check_fraction("broken_share", broken_share))
 
 
 if __name__ == "__main__":  # remake a data file from its recipe, on one thread as the notebooks train

@@ -227,7 +227,13 @@ class Spec:
         }
 
     def as_problem_spec(self) -> ProblemSpec:
-        """This spec as the :class:`course.framing.ProblemSpec` of assignment 01."""
+        """This spec as the :class:`course.framing.ProblemSpec` of assignment 01.
+
+        Returns
+        -------
+        course.framing.ProblemSpec
+            The same decisions, in assignment 01's form.
+        """
         return ProblemSpec(
             task_type=self.task_type, positive_class=self.positive_class,
             prediction_unit=self.prediction_unit, deployment=self.deployment,
@@ -259,6 +265,17 @@ def spec_table(spec: Spec = SPEC) -> pd.DataFrame:
     """Every number and word of the spec with its unit and meaning, one row each (index: name).
 
     Decisions (fields) come first, then what the spec reads from the scenario (properties).
+
+    Parameters
+    ----------
+    spec : Spec, default SPEC
+        The spec to tabulate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per number or word, indexed by its name, with the columns ``value``, ``unit`` and
+        ``meaning``.
     """
     rows = [{"name": f.name, "value": getattr(spec, f.name), "unit": f.metadata["unit"],
              "meaning": f.metadata["meaning"]} for f in fields(spec)]

@@ -46,12 +46,17 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from course.frowns import DEFAULT_CONFIG, TONE_CATEGORIES, render_faces, sample_face_params
-from course.validation import check_count, check_real
+from course.seeding import child_seed, generator
+from course.validation import check_count, check_real, check_seed, seed_by_keyword
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 __all__ = [
     "IMAGE_SIZE",
@@ -61,6 +66,7 @@ __all__ = [
     "ProductionStream",
     "face_features",
     "new_model",
+    "FacesTable",
     "make_faces_table",
     "make_stream",
 ]
@@ -144,8 +150,16 @@ class LabelBatch:
 def face_features(images) -> np.ndarray:
     """Cheap model features: the lower half of the face (where the mouth is), 2x2-averaged.
 
-    ``images`` has shape (n, 32, 32); the result has shape (n, 128), float64 (8 rows x 16 columns
-    of the averaged image, row by row).
+    Parameters
+    ----------
+    images : array-like
+        Faces, shape ``(n, size, size)`` with ``size`` a multiple of 4 (32 in the course).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n, size**2 / 8)``: (n, 128) for 32x32 faces, 8 rows x 16 columns of the
+        averaged image, row by row.
     """
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 3 or images.shape[1] != images.shape[2] or images.shape[1] % 4:
@@ -157,11 +171,16 @@ def face_features(images) -> np.ndarray:
     return pooled[:, size // 4:, :].reshape(n, -1)
 
 
-def new_model():
+def new_model() -> "Pipeline":
     """A fresh, unfitted copy of the deployed model: standardisation + logistic regression.
 
     Fitting it is deterministic (the same data give the same model), which is what lets a test
     compare two replays of a policy prediction by prediction.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        ``StandardScaler`` then ``LogisticRegression``, not fitted.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -189,11 +208,6 @@ def _tone_probs(name: str, value) -> np.ndarray:
     return probs / probs.sum()
 
 
-def _sub_seed(seed: int, *keys: int) -> int:
-    """A seed for sample_face_params/render_faces, derived from the stream's seed and keys."""
-    return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
-
-
 # ----------------------------------------------------------------------------------------------
 # faces with production conditions
 # ----------------------------------------------------------------------------------------------
@@ -205,7 +219,7 @@ def _faces(n: int, seed: int, tone_probs: np.ndarray, overhead: np.ndarray | Non
         noise_std=noise_std,
     )
     if overhead is not None and overhead.any():
-        rng = np.random.default_rng([seed, 99])
+        rng = generator(seed, "overhead-light")
         k = int(overhead.sum())
         params.loc[overhead, "lighting"] = "overhead"
         params.loc[overhead, "brightness"] = (
@@ -226,29 +240,65 @@ def _measurements(params: pd.DataFrame, images: np.ndarray) -> pd.DataFrame:
     })
 
 
-def make_faces_table(n: int, seed: int = 0, *, overhead_fraction: float = 0.0,
+class FacesTable(NamedTuple):
+    """What :func:`make_faces_table` returns; a named tuple, so ``table, X = ...`` works too.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per face: ``brightness``, ``contrast``, ``tone``, ``lighting``, ``camera``, ``label``.
+    X : numpy.ndarray
+        The model features (:func:`face_features`), shape ``(n, 128)``.
+    """
+
+    table: pd.DataFrame
+    X: np.ndarray
+
+
+@seed_by_keyword
+def make_faces_table(n: int, *, seed: int = 0, overhead_fraction: float = 0.0,
                      noisy_camera: bool = False, tone_probs: dict | None = None,
-                     lighting_brightness: float = -0.15, camera_noise=(0.12, 0.2)):
+                     lighting_brightness: float = -0.15, camera_noise=(0.12, 0.2)) -> FacesTable:
     """Labelled faces under chosen production conditions, for golden sets and experiments.
 
-    Returns ``(table, X)``: ``table`` is a DataFrame with one row per face and the columns
-    ``brightness``, ``contrast``, ``tone``, ``lighting`` (``"overhead"`` for faces under the
-    changed ceiling light, else the usual lighting category), ``camera`` (``"old"``/``"new"``)
-    and ``label``; ``X`` holds the model features, shape (n, 128).
+    Parameters
+    ----------
+    n : int
+        How many faces (>= 0).
+    seed : int, keyword-only
+        Random seed (>= 0).
+    overhead_fraction : float, default 0.0
+        Share of faces under the changed ceiling light, in [0, 1].
+    noisy_camera : bool, default False
+        Film with the new, noisier camera (noise ``camera_noise``).
+    tone_probs : dict, optional
+        Probability of each skin tone (default: the usual mix).
+    lighting_brightness : float, default -0.15
+        Added to the brightness of the faces under the changed light.
+    camera_noise : float or (low, high), default (0.12, 0.2)
+        Noise standard deviation of the new camera.
+
+    Returns
+    -------
+    FacesTable
+        ``(table, X)``: ``table`` has one row per face and the columns ``brightness``,
+        ``contrast``, ``tone``, ``lighting`` (``"overhead"`` for faces under the changed ceiling
+        light, else the usual lighting category), ``camera`` (``"old"``/``"new"``) and ``label``;
+        ``X`` holds the model features, shape (n, 128).
     """
     n = check_count("n", n, 0)
-    seed = check_count("seed", seed, 0)
+    seed = check_seed(seed)
     fraction = check_real("overhead_fraction", overhead_fraction, 0.0, 1.0)
     probs = _tone_probs("tone_probs", tone_probs or DEFAULT_CONFIG["tone_probs"])
-    rng = np.random.default_rng([seed, 3])
+    rng = generator(seed, "faces-table-overhead")
     overhead = rng.random(n) < fraction
     noise = camera_noise if noisy_camera else DEFAULT_CONFIG["noise_std"]
-    params, images = _faces(n, _sub_seed(seed, 4), probs, overhead, noise, lighting_brightness)
+    params, images = _faces(n, child_seed(seed, "faces-table-faces"), probs, overhead, noise, lighting_brightness)
     table = _measurements(params, images)
     table["lighting"] = params["lighting"].to_numpy(dtype=object)
     table["camera"] = "new" if noisy_camera else "old"
     table["label"] = params["label"].to_numpy(dtype=np.int64)
-    return table, face_features(images)
+    return FacesTable(table, face_features(images))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -278,6 +328,17 @@ class ProductionStream:
         ``{"lighting_shift": window or None, "camera_change": window or None}``.
     strict : bool
         True for a view made by :meth:`strict_view`.
+
+    Parameters
+    ----------
+    log, reference, train_X, train_y, model, n_windows, window_size, events
+        The attributes above (keyword-only; :func:`make_stream` builds streams).
+    features : numpy.ndarray
+        The model features of every face of the log, in log order.
+    render_args : callable
+        ``render_args(t)``: the arguments that re-render the faces of window ``t``.
+    label_delay : (int, int)
+        The bounds of the label delay, in windows.
     """
 
     def __init__(self, *, log, reference, features, train_X, train_y, model, n_windows,
@@ -299,16 +360,29 @@ class ProductionStream:
     # -- what everybody may read ---------------------------------------------------------------
     @property
     def log(self) -> pd.DataFrame:
+        """The log (see the class's attributes): a copy; without labels on a strict view."""
         if self.strict:
             return _StrictLog(self._log.drop(columns=list(_HIDDEN_IN_STRICT)))
         return self._log.copy()
 
     @property
     def n_items(self) -> int:
+        """How many faces the stream holds (``n_windows * window_size``)."""
         return len(self._log)
 
     def window_items(self, t: int) -> np.ndarray:
-        """Row numbers (items) of the faces of window ``t``: ``t * window_size`` onwards."""
+        """Row numbers (items) of the faces of window ``t``: ``t * window_size`` onwards.
+
+        Parameters
+        ----------
+        t : int
+            The window, ``0 .. n_windows - 1``.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64, shape ``(window_size,)``.
+        """
         t = self._window(t)
         return np.arange(t * self.window_size, (t + 1) * self.window_size)
 
@@ -317,6 +391,16 @@ class ProductionStream:
 
         A strict view serves windows in order: you may read window ``t`` only once window
         ``t - 1`` has been read.
+
+        Parameters
+        ----------
+        t : int
+            The window, ``0 .. n_windows - 1``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, a copy.
         """
         t = self._window(t)
         if self.strict:
@@ -333,6 +417,16 @@ class ProductionStream:
 
         On a strict view ``t`` may not lie beyond the latest window read with
         :meth:`features`: at the end of window ``t`` nobody knows the labels of window ``t + 1``.
+
+        Parameters
+        ----------
+        t : int
+            The window, ``0 .. n_windows - 1``.
+
+        Returns
+        -------
+        LabelBatch
+            The items, their windows, arrival windows, features and labels.
         """
         t = self._window(t)
         if self.strict and t > self._clock:
@@ -352,7 +446,13 @@ class ProductionStream:
         )
 
     def final_labels(self) -> np.ndarray:
-        """Every label, as known long after the replay (for offline evaluation, never in a policy)."""
+        """Every label, as known long after the replay (for offline evaluation, never in a policy).
+
+        Returns
+        -------
+        numpy.ndarray
+            int64, one label per item, a copy.
+        """
         if self.strict:
             raise FutureLabelError(
                 "final_labels() is not available in a strict replay: a policy must not read "
@@ -361,7 +461,18 @@ class ProductionStream:
         return self._log["label"].to_numpy(dtype=np.int64).copy()
 
     def images(self, t: int) -> np.ndarray:
-        """The pictures of window ``t`` (re-rendered on demand), shape (window_size, 32, 32)."""
+        """The pictures of window ``t``, re-rendered on demand.
+
+        Parameters
+        ----------
+        t : int
+            The window, ``0 .. n_windows - 1``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(window_size, 32, 32)``.
+        """
         t = self._window(t)
         params, images = _faces(*self._render_args(t))
         return images
@@ -369,18 +480,38 @@ class ProductionStream:
     # -- copies for tests --------------------------------------------------------------------
     def strict_view(self) -> "ProductionStream":
         """A copy that enforces causality: no labels in ``log``, windows served in order,
-        :meth:`labels_known` refuses future windows and :meth:`final_labels` raises."""
+        :meth:`labels_known` refuses future windows and :meth:`final_labels` raises.
+
+        Returns
+        -------
+        ProductionStream
+            A shallow copy with ``strict`` set.
+        """
         view = copy.copy(self)
         view.strict = True
         view._clock = -1
         return view
 
-    def counterfactual(self, after: int, seed: int = 0) -> "ProductionStream":
+    @seed_by_keyword
+    def counterfactual(self, after: int, *, seed: int = 0) -> "ProductionStream":
         """A copy in which every label that arrives after window ``after`` is flipped
         (1 <-> 0) with probability one half. Predictions for windows up to ``after`` made
-        by an honest policy are the same on both streams."""
+        by an honest policy are the same on both streams.
+
+        Parameters
+        ----------
+        after : int
+            The last window whose late labels stay (>= -1; -1 flips every label).
+        seed : int, keyword-only
+            Random seed (>= 0) of the flips.
+
+        Returns
+        -------
+        ProductionStream
+            A copy with its own log.
+        """
         after = check_count("after", after, -1)
-        rng = np.random.default_rng([check_count("seed", seed, 0), 17])
+        rng = generator(check_seed(seed), "stream-counterfactual")
         log = self._log.copy()
         late = log["arrival"].to_numpy() > after
         flip = late & (rng.random(len(log)) < 0.5)
@@ -408,12 +539,12 @@ def _deployment(deployment_seed: int, n_train: int, n_reference: int, tone_start
     """Training data, deployed model and reference log (cached: many streams share one deployment)."""
     start = np.asarray(tone_start)
     old_noise = DEFAULT_CONFIG["noise_std"]
-    train_params, train_images = _faces(n_train, _sub_seed(deployment_seed, 1), start, None, old_noise, 0.0)
+    train_params, train_images = _faces(n_train, child_seed(deployment_seed, "deployment-train"), start, None, old_noise, 0.0)
     train_X = face_features(train_images)
     train_y = train_params["label"].to_numpy(dtype=np.int64)
     model = new_model().fit(train_X, train_y)
 
-    ref_params, ref_images = _faces(n_reference, _sub_seed(deployment_seed, 2), start, None, old_noise, 0.0)
+    ref_params, ref_images = _faces(n_reference, child_seed(deployment_seed, "deployment-reference"), start, None, old_noise, 0.0)
     ref_X = face_features(ref_images)
     reference = _measurements(ref_params, ref_images)
     reference["proba"] = model.predict_proba(ref_X)[:, 1]
@@ -421,7 +552,8 @@ def _deployment(deployment_seed: int, n_train: int, n_reference: int, tone_start
     return train_X, train_y, model, reference
 
 
-def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
+@seed_by_keyword
+def make_stream(*, seed: int = 0, n_windows: int = 48, window_size: int = 100,
                 lighting_shift_at: int | None = 16, lighting_fraction: float = 0.6,
                 lighting_brightness: float = -0.15, camera_change_at: int | None = 32,
                 camera_noise=(0.12, 0.2), tone_drift: bool = True,
@@ -432,8 +564,8 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
 
     Parameters
     ----------
-    seed : int
-        Everything is drawn from this seed.
+    seed : int, keyword-only
+        Everything is drawn from this seed (>= 0). Like every other argument, it is keyword-only.
     n_windows, window_size : int
         Length of the stream and faces per window.
     lighting_shift_at : int or None
@@ -460,8 +592,13 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
         reference log. Streams with different ``seed`` but the same ``deployment_seed`` replay
         different days of production for the same deployed model (and are faster to build: the
         deployment is computed once and reused).
+
+    Returns
+    -------
+    ProductionStream
+        The stream, with its deployed model and reference log.
     """
-    seed = check_count("seed", seed, 0)
+    seed = check_seed(seed)
     n_windows = check_count("n_windows", n_windows, 1)
     window_size = check_count("window_size", window_size, 1)
     shift_at = _event("lighting_shift_at", lighting_shift_at, n_windows)
@@ -483,14 +620,14 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
     old_noise = DEFAULT_CONFIG["noise_std"]
 
     # before deployment: training data, the deployed model and a drift-free reference log
-    deployment_seed = check_count("deployment_seed", deployment_seed, 0)
+    deployment_seed = check_seed(deployment_seed, "deployment_seed")
     train_X, train_y, model, reference = _deployment(deployment_seed, n_train, n_reference,
                                                      tuple(start.tolist()))
     train_X, train_y = train_X.copy(), train_y.copy()
     model, reference = copy.deepcopy(model), reference.copy()
 
     # production, one window at a time
-    conditions = np.random.default_rng([seed, 5])
+    conditions = generator(seed, "stream-conditions")
     plan = []
     for t in range(n_windows):
         share = t / (n_windows - 1) if (tone_drift and n_windows > 1) else 0.0
@@ -499,7 +636,7 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
         if shift_at is not None and t >= shift_at:
             overhead = conditions.random(window_size) < fraction
         noise = camera_noise if (camera_at is not None and t >= camera_at) else old_noise
-        plan.append((window_size, _sub_seed(seed, 10, t), probs, overhead, noise, brightness))
+        plan.append((window_size, child_seed(seed, "stream-window-faces", t), probs, overhead, noise, brightness))
 
     tables, features = [], []
     for t in range(n_windows):
@@ -514,7 +651,7 @@ def make_stream(seed: int = 0, n_windows: int = 48, window_size: int = 100, *,
     log.insert(0, "item", np.arange(len(log), dtype=np.int64))
     log["window"] = log["window"].astype(np.int64)
     log["proba"] = model.predict_proba(X)[:, 1]
-    delays = np.random.default_rng([seed, 6]).integers(d_low, d_high + 1, len(log))
+    delays = generator(seed, "stream-label-delays").integers(d_low, d_high + 1, len(log))
     log["arrival"] = (log["window"].to_numpy() + delays).astype(np.int64)
     log = log[LOG_COLUMNS]
 

@@ -13,6 +13,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Assignment:
+    """One assignment of the course.
+
+    Attributes
+    ----------
+    id : str
+        Its folder's name, such as ``"01-problem-framing"``.
+    title : str
+        Its title.
+    stage : str
+        The stage of an ML system's life it teaches.
+    skills : tuple of str
+        What a student practises in it.
+    """
+
     id: str
     title: str
     stage: str

@@ -20,10 +20,11 @@ Everything is deterministic from ``seed``.
 """
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
+
+from course.seeding import generator
+from course.validation import check_count, check_seed, seed_by_keyword
 
 __all__ = ["LABEL_NAMES", "BILLING", "TECHNICAL", "ACCOUNT", "ABSTAIN", "make_support_messages"]
 
@@ -143,8 +144,16 @@ def _case(text: str, rng: np.random.Generator) -> str:
     return text
 
 
-def make_support_messages(n: int = 500, seed: int = 0) -> pd.DataFrame:
+@seed_by_keyword
+def make_support_messages(n: int = 500, *, seed: int = 0) -> pd.DataFrame:
     """Generate ``n`` support messages with their true team.
+
+    Parameters
+    ----------
+    n : int, default 500
+        How many messages (>= 0).
+    seed : int, keyword-only
+        Random seed (>= 0).
 
     Returns
     -------
@@ -154,12 +163,8 @@ def make_support_messages(n: int = 500, seed: int = 0) -> pd.DataFrame:
         technical and 25% account; about a quarter of the messages mention another topic in
         passing and about 5% are too vague for keyword rules.
     """
-    for name, value in (("n", n), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-        if value < 0:
-            raise ValueError(f"{name} must be >= 0, got {value}")
-    rng = np.random.default_rng([int(seed), 11])
+    n = check_count("n", n, 0)
+    rng = generator(check_seed(seed), "support-messages")
     labels = rng.choice(len(LABEL_NAMES), size=n, p=_TEAM_PROBS).astype(np.int64)
     texts = []
     for label in labels:

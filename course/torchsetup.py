@@ -18,8 +18,21 @@ __all__ = ["threads_from_env", "configure_torch"]
 
 
 def threads_from_env(max_threads: int = 2, default: int = 2) -> int:
-    """The number of threads to use: OMP_NUM_THREADS if it is a positive integer, else `default`,
-    capped at `max_threads` (and at least 1)."""
+    """The number of threads to use: OMP_NUM_THREADS if it is a positive integer, else ``default``,
+    capped at ``max_threads`` (and at least 1).
+
+    Parameters
+    ----------
+    max_threads : int, default 2
+        The most threads to use.
+    default : int, default 2
+        Used when OMP_NUM_THREADS is unset or not a positive integer.
+
+    Returns
+    -------
+    int
+        Between 1 and ``max_threads``.
+    """
     raw = os.environ.get("OMP_NUM_THREADS", "").strip()
     try:
         wanted = int(raw) if raw else default
@@ -31,7 +44,18 @@ def threads_from_env(max_threads: int = 2, default: int = 2) -> int:
 
 
 def configure_torch(max_threads: int = 2) -> int:
-    """Set torch's intra-op thread count from the environment (at most `max_threads`); return it."""
+    """Set torch's intra-op thread count from the environment (see :func:`threads_from_env`).
+
+    Parameters
+    ----------
+    max_threads : int, default 2
+        The most threads to use.
+
+    Returns
+    -------
+    int
+        The thread count set.
+    """
     threads = threads_from_env(max_threads)
     torch.set_num_threads(threads)
     return threads

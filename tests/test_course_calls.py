@@ -246,7 +246,7 @@ def test_a_resting_face_baseline_helps(frames):
 # --- bad arguments ------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs, error, words", [
     ({"call_seconds": 5}, ValueError, "whole number"),
-    ({"call_seconds": 1}, ValueError, "call_seconds must be >= 2 and <= 86400"),
+    ({"call_seconds": 1}, ValueError, r"'call_seconds' parameter must be a float in the range \[2, 86400\]"),
     ({"frown_prevalence": 0.7}, ValueError, "frown_prevalence"),
     ({"fps": 7.3}, ValueError, "whole number of frames"),
     ({"participants": 2.5}, TypeError, "participants"),

@@ -69,7 +69,7 @@ def test_custom_crowd_and_errors():
         make_crowd(10, annotators="nope")
     with pytest.raises(ValueError, match="labels_per_item"):
         make_crowd(10, labels_per_item=9)
-    with pytest.raises(ValueError, match="probability"):
+    with pytest.raises(ValueError, match=r"'x.sensitivity' parameter must be a float in the range \[0, 1\]"):
         make_crowd(10, annotators=[Annotator("x", "?", 1.5, 0.5)])
     with pytest.raises(TypeError):
         make_crowd(10.0)

@@ -10,7 +10,7 @@ from course.interview import (BUDGET, FIRST_STAGE_TOPICS, PREMATURE_TOPICS, SCEN
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_every_first_stage_topic_has_an_answer_that_decides_something(scenario):
-    interview = interview_for(scenario, 3)
+    interview = interview_for(scenario, seed=3)
     for topic in FIRST_STAGE_TOPICS:
         fact = interview.ask(topic)
         assert fact.topic == topic and fact.text
@@ -42,7 +42,7 @@ def test_an_unknown_topic_is_refused_with_the_list():
 
 def test_versions_change_the_numbers_and_the_same_version_repeats():
     def numbers(seed):
-        interview = interview_for("fraud_detector", seed)
+        interview = interview_for("fraud_detector", seed=seed)
         for topic in ("traffic", "latency", "costs", "labels"):
             interview.ask(topic)
         return interview.revealed()

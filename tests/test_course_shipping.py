@@ -201,5 +201,5 @@ def test_filmed_calls_are_the_camera_crops_of_make_frames_and_fresh_copies():
     assert again.flags.writeable                   # ...leaves the next caller's copy intact and writable
     day = make_frames(4, calls_per_participant=1, call_seconds=10, seed=8, day=9, fps=5, frown_prevalence=0.25,
                       size=CAMERA_SIZE)
-    replay_meta, replay_crops = replay(8, participants=4, fps=5)
+    replay_meta, replay_crops = replay(seed=8, participants=4, fps=5)
     assert replay_meta.equals(day.meta) and np.array_equal(replay_crops, camera_frames(day, broken_share=0.03, seed=8))
