@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from autograder.execute import Settings
+from autograder.sandbox.config import KernelConfig
 from autograder.measure import GUARDRAIL, meets
 from autograder.report import write_report
 from course.spec import SPEC
@@ -98,7 +98,7 @@ def batch(tmp_path_factory):
     notebooks.update(wrong_a=H.with_mistakes(H.with_mistakes(perfect, WRONG_A), UNWRAP),
                      wrong_b=H.with_mistakes(perfect, WRONG_B), wrong_c=H.with_mistakes(perfect, WRONG_C))
     # a busy machine can take over a minute to start a kernel; these tests judge answers, not start-up times
-    results = H.grade_notebooks(A, notebooks, base, settings=Settings(start_timeout=300))
+    results = H.grade_notebooks(A, notebooks, base, config=KernelConfig(start_timeout=300))
     return {"results": results, "page": write_report(base / "out").read_text()}
 
 
