@@ -223,14 +223,14 @@ def _normal(text: str) -> str:
 
 
 def _cell(cell_type: str, source: str, metadata: dict) -> nbformat.NotebookNode:
+    """A new cell (nbformat 4.5, with a fresh id). Not validated on its own: `assemble` validates
+    the whole notebook once (nbformat's new_*_cell would validate every cell against the schema,
+    most of assembling's time)."""
+    cell = {"cell_type": cell_type if cell_type in ("code", "raw") else "markdown",
+            "id": uuid.uuid4().hex[:12], "metadata": metadata, "source": source}
     if cell_type == "code":
-        new = nbformat.v4.new_code_cell(source, metadata=metadata)
-    elif cell_type == "raw":
-        new = nbformat.v4.new_raw_cell(source, metadata=metadata)
-    else:
-        new = nbformat.v4.new_markdown_cell(source, metadata=metadata)
-    new["id"] = uuid.uuid4().hex[:12]
-    return new
+        cell.update(outputs=[], execution_count=None)
+    return nbformat.from_dict(cell)
 
 
 def _role(metadata: dict, role: str, **extra) -> dict:
@@ -294,8 +294,9 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         if cell.get("cell_type") in ("code", "markdown", "raw"):
             extras.setdefault(anchor, []).append(cell)
 
+    submitted_ids = {C.grade_id(c) for c in submission.cells}
     for gid, original in source_cells.items():
-        if not C.is_solution(original) and gid not in {C.grade_id(c) for c in submission.cells}:
+        if not C.is_solution(original) and gid not in submitted_ids:
             kind = "test" if C.is_test(original) else "locked"
             notes.append(f"{kind} cell {gid!r} was missing from the submission; the original was restored")
             if kind == "test":
