@@ -82,16 +82,24 @@ def _cell_aliases(cell) -> dict[str, tuple[str, str, str | None]]:
     return aliases
 
 
-def import_aliases(nb: nbformat.NotebookNode, test_cell=None) -> tuple[tuple[str, str, str | None], ...]:
-    """Names bound by import that a test relies on, e.g. ('np', 'numpy', None).
-
-    The locked cells' imports, in order, then the test cell's own imports (which win: two test
-    cells may use one name for different things).
-    """
+def locked_aliases(nb: nbformat.NotebookNode) -> dict[str, tuple[str, str, str | None]]:
+    """The names the locked cells bind by import, in order (the part every test cell shares)."""
     aliases: dict[str, tuple[str, str, str | None]] = {}
     for cell in nb.cells:
         if cell.cell_type == "code" and C.is_locked(cell) and not C.is_solution(cell) and not C.is_test(cell):
             aliases.update(_cell_aliases(cell))
+    return aliases
+
+
+def import_aliases(nb: nbformat.NotebookNode, test_cell=None,
+                   locked: dict | None = None) -> tuple[tuple[str, str, str | None], ...]:
+    """Names bound by import that a test relies on, e.g. ('np', 'numpy', None).
+
+    The locked cells' imports, in order, then the test cell's own imports (which win: two test
+    cells may use one name for different things). `locked`: `locked_aliases(nb)`, when the caller
+    parsed the locked cells once for every test cell.
+    """
+    aliases = dict(locked_aliases(nb) if locked is None else locked)
     if test_cell is not None:
         aliases.update(_cell_aliases(test_cell))
     return tuple(sorted(aliases.values()))
@@ -118,7 +126,7 @@ def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
             found.append(name)
 
     aliases = {alias: module if attr is None else f"{module}.{attr}"
-               for alias, module, attr in import_aliases(nb)}
+               for alias, module, attr in locked_aliases(nb).values()}
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -159,10 +167,55 @@ def student_view(source_nb: nbformat.NotebookNode) -> dict[str, str]:
     return cleared_sources(source_nb)
 
 
-def answer_stubs(source_nb: nbformat.NotebookNode) -> dict[str, str]:
-    """What each answer cell looks like in the release (nbgrader's cleared solution)."""
-    view = student_view(source_nb)
-    return {C.grade_id(c): view[C.grade_id(c)] for c in source_nb.cells if C.is_solution(c) and C.grade_id(c)}
+@dataclass(frozen=True)
+class TestCell:
+    """What the grader runs for one test cell, from the source alone: its guard cell, its body with
+    the trail statement, and what a valid receipt for it must carry."""
+
+    guard: str
+    body: str
+    statements: tuple[str, ...]
+    expected: str
+    measures: dict[int, Declaration]
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """Everything `assemble` needs from the source notebook, made once per batch (`prepare`).
+
+    A batch assembles every submission from the same source: each cell as students received it,
+    the answer stubs, the narrative, and each test cell's guard, body, statements, digest and
+    measures (parsing every locked cell for import aliases, per test cell) do not depend on the
+    submission, so they are computed here once.
+    """
+
+    source_cells: dict[str, nbformat.NotebookNode]  # grade id -> the source's cell
+    received: dict[str, str]  # grade id -> the cell as students received it
+    stubs: dict[str, str]  # answer grade id -> its released stub
+    narrative: frozenset[str]  # the source's cells without a grade id, normalised
+    tests: dict[str, TestCell]  # test grade id -> what runs for it
+
+
+def prepare(source_nb: nbformat.NotebookNode, released: bool = False,
+            view: dict[str, str] | None = None) -> Blueprint:
+    """The `Blueprint` of a source notebook (`released` and `view` as for `assemble`)."""
+    source_cells = {C.grade_id(c): c for c in source_nb.cells if C.grade_id(c)}
+    if released:
+        received = {gid: C.source(c) for gid, c in source_cells.items()}
+    else:
+        received = view if view is not None else student_view(source_nb)
+    stubs = {gid: received[gid] for gid, c in source_cells.items() if C.is_solution(c)}
+    locked = locked_aliases(source_nb)
+    tests = {}
+    for gid, cell in source_cells.items():
+        if C.is_test(cell) and not C.is_solution(cell):
+            aliases = import_aliases(source_nb, cell, locked)
+            body = with_trail(C.source(cell), gid)
+            statements = tuple(expected_statements(body))
+            tests[gid] = TestCell(guard_source(gid, aliases), body, statements, sequence_digest(list(statements)),
+                                  test_measures(body, aliases, gid))
+    narrative = frozenset(_normal(C.source(c)) for c in source_nb.cells if not C.grade_id(c))
+    return Blueprint(source_cells, received, stubs, narrative, tests)
 
 
 def _normal(text: str) -> str:
@@ -170,14 +223,14 @@ def _normal(text: str) -> str:
 
 
 def _cell(cell_type: str, source: str, metadata: dict) -> nbformat.NotebookNode:
+    """A new cell (nbformat 4.5, with a fresh id). Not validated on its own: `assemble` validates
+    the whole notebook once (nbformat's new_*_cell would validate every cell against the schema,
+    most of assembling's time)."""
+    cell = {"cell_type": cell_type if cell_type in ("code", "raw") else "markdown",
+            "id": uuid.uuid4().hex[:12], "metadata": metadata, "source": source}
     if cell_type == "code":
-        new = nbformat.v4.new_code_cell(source, metadata=metadata)
-    elif cell_type == "raw":
-        new = nbformat.v4.new_raw_cell(source, metadata=metadata)
-    else:
-        new = nbformat.v4.new_markdown_cell(source, metadata=metadata)
-    new["id"] = uuid.uuid4().hex[:12]
-    return new
+        cell.update(outputs=[], execution_count=None)
+    return nbformat.from_dict(cell)
 
 
 def _role(metadata: dict, role: str, **extra) -> dict:
@@ -187,23 +240,21 @@ def _role(metadata: dict, role: str, **extra) -> dict:
 
 
 def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode,
-             released: bool = False, view: dict[str, str] | None = None) -> Assembled:
+             released: bool = False, view: dict[str, str] | None = None,
+             blueprint: Blueprint | None = None) -> Assembled:
     """Build the notebook the grader runs for one submission.
 
     `released`: `source_nb` is the release itself (as `check` uses it), so its cells are already
     what students received; clearing them again would turn every answer stub into nbgrader's
     default stub, and a blank answer would not be recognised as not attempted.
     `view`: `student_view(source_nb)`, when the caller made it once for a whole batch.
+    `blueprint`: `prepare(source_nb, released, view)`, when the caller made it once for a whole
+    batch (then `released` and `view` are not used).
     """
     notes: list[str] = []
     changed_tests: list[str] = []
-    source_cells = {C.grade_id(c): c for c in source_nb.cells if C.grade_id(c)}
-    # what the student's copy of each cell should hold
-    if released:
-        received = {gid: C.source(c) for gid, c in source_cells.items()}
-    else:
-        received = view if view is not None else student_view(source_nb)
-    stubs = {gid: received[gid] for gid, c in source_cells.items() if C.is_solution(c)}
+    plan = blueprint if blueprint is not None else prepare(source_nb, released, view)
+    source_cells, received, stubs = plan.source_cells, plan.received, plan.stubs
 
     # The student's cells: their answers by id (first copy wins) and the cells they added,
     # each remembered after the grader cell it followed.
@@ -211,7 +262,7 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
     extras: dict[str | None, list] = {}
     anchor: str | None = None
     seen_fixed: set[str] = set()
-    narrative = {_normal(C.source(c)) for c in source_nb.cells if not C.grade_id(c)}
+    narrative = plan.narrative
     for cell in submission.cells:
         gid = C.grade_id(cell)
         if gid in source_cells:
@@ -243,8 +294,9 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
         if cell.get("cell_type") in ("code", "markdown", "raw"):
             extras.setdefault(anchor, []).append(cell)
 
+    submitted_ids = {C.grade_id(c) for c in submission.cells}
     for gid, original in source_cells.items():
-        if not C.is_solution(original) and gid not in {C.grade_id(c) for c in submission.cells}:
+        if not C.is_solution(original) and gid not in submitted_ids:
             kind = "test" if C.is_test(original) else "locked"
             notes.append(f"{kind} cell {gid!r} was missing from the submission; the original was restored")
             if kind == "test":
@@ -284,19 +336,15 @@ def assemble(source_nb: nbformat.NotebookNode, submission: nbformat.NotebookNode
             if not C.is_manual(original):
                 pending_answers.append(gid)
         elif gid and C.is_test(original):
-            text = C.source(original)
-            aliases = import_aliases(source_nb, original)
-            guard = guard_source(gid, aliases)
-            out_cells.append(_cell("code", guard, {"autograder": {"role": GUARD_ROLE, "grade_id": gid}}))
-            body = with_trail(text, gid)
-            out_cells.append(_cell("code", body, _role(original.metadata, TEST_ROLE, grade_id=gid)))
+            test = plan.tests[gid]
+            out_cells.append(_cell("code", test.guard, {"autograder": {"role": GUARD_ROLE, "grade_id": gid}}))
+            out_cells.append(_cell("code", test.body, _role(original.metadata, TEST_ROLE, grade_id=gid)))
             if not pending_answers and parts:  # a second test of the same answers
                 pending_answers = list(parts[-1].answer_ids)
-            statements = expected_statements(body)
             parts.append(Part(gid, "test", C.points(original), C.title_of(gid), answer_ids=pending_answers,
                               cell_index=len(out_cells) - 1, cell_id=out_cells[-1]["id"],
-                              expected=sequence_digest(statements),
-                              statements=statements, measures=test_measures(body, aliases, gid)))
+                              expected=test.expected, statements=list(test.statements),
+                              measures=dict(test.measures)))
             pending_answers = []
         else:  # narrative and locked cells, as students received them (a task cell without its mark scheme)
             text = received.get(gid, C.source(original)) if gid else C.source(original)

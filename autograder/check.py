@@ -23,10 +23,11 @@ from autograder import cells as C
 from autograder import results as R
 from autograder.assemble import assemble, imported_modules
 from autograder.errors import UsageError
-from autograder.execute import Settings, run_notebook
+from autograder.execute import run_notebook
 from autograder.policy import kernel_policy
 from autograder.layout import ReleaseFolder, find_release
 from autograder.notebook_file import parse_notebook
+from autograder.sandbox.config import KernelConfig
 from autograder.sandbox.isolation import detect
 from autograder.score import score_parts
 
@@ -100,7 +101,7 @@ def changed_by_checksum(nb: nbformat.NotebookNode) -> list[str]:
     return changed
 
 
-def check_notebook(path: Path, settings: Settings | None = None, release: Path | None = None) -> CheckReport:
+def check_notebook(path: Path, config: KernelConfig | None = None, release: Path | None = None) -> CheckReport:
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path} does not exist; pass the notebook you are working on, e.g. "
@@ -129,7 +130,7 @@ def check_notebook(path: Path, settings: Settings | None = None, release: Path |
     released_files = found.files(assignment)
     report.own_files = sorted(set(files) - set(released_files))
     files.update(released_files)  # the assignment's files win over same-named student files, as in grading
-    execution, key = run_notebook(assembled.notebook, settings=settings or Settings(),
+    execution, key = run_notebook(assembled.notebook, config=config or KernelConfig(),
                                   isolation=detect(sandbox_user=None, use_namespaces=False),
                                   files=files, preimports=imported_modules(release_nb), policy=kernel_policy(),
                                   nbgrader_execution="validate")

@@ -29,6 +29,9 @@ import sys
 from pathlib import Path
 
 from autograder.errors import AutograderError, InfrastructureError, UsageError
+from autograder.sandbox.config import KernelConfig
+
+DEFAULTS = KernelConfig()  # the kernel's defaults: options left out keep these
 
 
 def _size(text: str) -> int:
@@ -37,6 +40,20 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size; use e.g. 4G, 512M or 2000000")
     factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
     return int(float(match.group(1)) * factor)
+
+
+def _shown_size(size: int) -> str:
+    for unit, factor in (("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+def kernel_config(cell_timeout=None, timeout=None, memory_limit=None, output_limit=None) -> KernelConfig:
+    """The kernel's configuration from the options given (None: not given, the default stays)."""
+    given = {"cell_timeout": cell_timeout, "notebook_timeout": timeout, "memory_bytes": memory_limit,
+             "output_limit_bytes": output_limit}
+    return KernelConfig(**{name: value for name, value in given.items() if value is not None})
 
 
 def _positive(kind):
@@ -102,10 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the class list (one student id per line, or a CSV with student_id); kept in the output "
                         "folder: students on it without a submission get an 'absent' row")
     p.add_argument("--cell-timeout", type=_positive(float),
-                   help="seconds per cell (default: Execute.timeout in nbgrader_config.py, else 120)")
-    p.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per notebook (default 600)")
-    p.add_argument("--memory-limit", type=_size, default=_size("4G"), help="per notebook (default 4G)")
-    p.add_argument("--output-limit", type=_size, default=_size("2M"), help="notebook output kept (default 2M)")
+                   help="seconds per cell (default: Execute.timeout in nbgrader_config.py, "
+                        f"else {DEFAULTS.cell_timeout:g})")
+    p.add_argument("--timeout", type=_positive(float),
+                   help=f"seconds per notebook (default {DEFAULTS.notebook_timeout:g})")
+    p.add_argument("--memory-limit", type=_size, help=f"per notebook (default {_shown_size(DEFAULTS.memory_bytes)})")
+    p.add_argument("--output-limit", type=_size,
+                   help=f"notebook output kept (default {_shown_size(DEFAULTS.output_limit_bytes)})")
     p.add_argument("--sandbox-user", default="nobody", help="user the kernel runs as when grading as root")
     p.add_argument("--no-namespaces", action="store_true", help="do not use bubblewrap even if present")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -134,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--release", type=Path, metavar="DIR",
                    help="the course folder (or its release/ folder) the notebook belongs to "
                         "(default: found from the notebook, or $AUTOGRADER_RELEASE)")
-    p.add_argument("--cell-timeout", type=_positive(float), default=120.0, help="seconds per cell (default 120)")
+    p.add_argument("--cell-timeout", type=_positive(float), default=DEFAULTS.cell_timeout,
+                   help=f"seconds per cell (default {DEFAULTS.cell_timeout:g})")
 
     p = sub.add_parser("fetch", help="copy an assignment into a work folder of your own (never replaces your files)",
                        description="Copy a released assignment to DIR/ASSIGNMENT/ (default: ./ASSIGNMENT/), like "
@@ -270,9 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             check_submissions_folder(args.submissions)
             check_db_url(args.db_url)
             from autograder import parameters
-            from autograder.execute import Settings
             from autograder.grade import GradeOptions, grade_assignment, print_table
-            from autograder.sandbox.isolation import Limits
 
             dask_tls = None
             if args.dask_tls_ca_file or args.dask_tls_cert or args.dask_tls_key:
@@ -284,11 +303,9 @@ def main(argv: list[str] | None = None) -> int:
                 dask_tls = DaskTLS(args.dask_tls_ca_file, args.dask_tls_cert, args.dask_tls_key)
             from autograder.nbgrader_course import cell_timeout
 
-            settings = Settings(cell_timeout=args.cell_timeout or cell_timeout(course.root) or 120.0,
-                                notebook_timeout=args.timeout,
-                                output_limit_bytes=args.output_limit,
-                                limits=Limits(memory_bytes=args.memory_limit))
-            options = GradeOptions(workers=args.workers, db_url=args.db_url, settings=settings, force=args.force,
+            config = kernel_config(args.cell_timeout or cell_timeout(course.root), args.timeout, args.memory_limit,
+                                   args.output_limit)
+            options = GradeOptions(workers=args.workers, db_url=args.db_url, config=config, force=args.force,
                                    dask_address=args.dask_address, dask_tls=dask_tls,
                                    dask_insecure=args.dask_insecure,
                                    sandbox_user=args.sandbox_user or None, use_namespaces=not args.no_namespaces,
@@ -312,10 +329,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "check":
             from autograder.check import check_notebook, print_report
-            from autograder.execute import Settings
 
             release = args.release or (args.course.resolve() if args.course else None)
-            report = check_notebook(args.notebook, Settings(cell_timeout=args.cell_timeout), release=release)
+            report = check_notebook(args.notebook, kernel_config(args.cell_timeout), release=release)
             print_report(report)
             tests = [p for p in report.parts if p.kind == "test"]
             return 0 if all(p.passed for p in tests) else 1

@@ -52,7 +52,7 @@ from autograder.assemble import FIXED_ROLE, GUARD_ROLE, TEST_ROLE
 if TYPE_CHECKING:
     from jupyter_client import AsyncKernelManager
 
-    from autograder.execute import Settings
+    from autograder.sandbox.config import KernelConfig
     from autograder.sandbox.isolation import Isolation
 
 ENGINE_NAME = "autograder"
@@ -113,9 +113,9 @@ class ExecutionOutcome:
 class GradingClient(PapermillNotebookClient):
     """papermill's client with a notebook deadline, interrupt-then-kill timeouts and an output cap."""
 
-    def __init__(self, nb_man, settings: Settings, isolation: Isolation | None = None, **kwargs):
+    def __init__(self, nb_man, kernel_config: KernelConfig, isolation: Isolation | None = None, **kwargs):
         super().__init__(nb_man, **kwargs)
-        self.settings = settings
+        self.kernel_config = kernel_config  # (`config` is traitlets' own)
         self.isolation = isolation
         self.output_bytes = {"student": 0, "grader": 0}  # two budgets of output_limit_bytes each
         self.noticed: set[str] = set()  # budgets whose "limit reached" notice was given
@@ -133,14 +133,14 @@ class GradingClient(PapermillNotebookClient):
             return self._error_output(outs, msg, display_id, cell_index)
         budget = self._budget(cell_index)
         size = len(json.dumps(msg.get("content", {}), default=str))
-        if self.output_bytes[budget] + size > self.settings.output_limit_bytes:
+        if self.output_bytes[budget] + size > self.kernel_config.output_limit_bytes:
             self.outcome.output_truncated = True
             if budget not in self.noticed:
                 self.noticed.add(budget)
                 whose = "the grader's cells" if budget == "grader" else "this notebook's own cells"
                 outs.append(nbformat.v4.new_output(
                     "stream", name="stderr",
-                    text=f"[autograder] output limit of {self.settings.output_limit_bytes} bytes reached; "
+                    text=f"[autograder] output limit of {self.kernel_config.output_limit_bytes} bytes reached; "
                          f"further output from {whose} was dropped (errors are still shown)\n"))
             return None
         self.output_bytes[budget] += size
@@ -197,8 +197,8 @@ class GradingClient(PapermillNotebookClient):
 
     # -- the cell loop --------------------------------------------------------------------
     def papermill_execute_cells(self):
-        settings = self.settings
-        deadline = time.monotonic() + settings.notebook_timeout
+        config = self.kernel_config
+        deadline = time.monotonic() + config.notebook_timeout
         stop = None  # why the remaining cells will not run
         for index, cell in enumerate(self.nb.cells):
             meta = cell.setdefault("metadata", {}).setdefault("autograder", {})
@@ -209,11 +209,11 @@ class GradingClient(PapermillNotebookClient):
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                stop = f"the notebook's time limit of {settings.notebook_timeout:g} s was reached"
+                stop = f"the notebook's time limit of {config.notebook_timeout:g} s was reached"
                 self.outcome.status, self.outcome.reason = RunEnd.TIMEOUT, stop
                 meta["run"] = SKIPPED
                 continue
-            self.timeout = max(1, int(min(settings.cell_timeout, remaining)))
+            self.timeout = max(1, int(min(config.cell_timeout, remaining)))
             started = time.monotonic()
             try:
                 self.nb_man.cell_start(cell, index)
@@ -221,11 +221,11 @@ class GradingClient(PapermillNotebookClient):
                 meta["run"] = RAN
             except CellTimeoutError:
                 meta["run"] = TIMED_OUT
-                limit = f"{settings.cell_timeout:g} s" if self.timeout >= settings.cell_timeout else "the notebook's remaining time"
+                limit = f"{config.cell_timeout:g} s" if self.timeout >= config.cell_timeout else "the notebook's remaining time"
                 cell.outputs.append(nbformat.v4.new_output(
                     "error", ename="TimeoutError", evalue=f"cell exceeded its time limit ({limit})", traceback=[]))
                 if time.monotonic() >= deadline:
-                    stop = f"the notebook's time limit of {settings.notebook_timeout:g} s was reached"
+                    stop = f"the notebook's time limit of {config.notebook_timeout:g} s was reached"
                     self.outcome.status, self.outcome.reason = RunEnd.TIMEOUT, stop
                 if not self._interrupt_or_kill():
                     stop = f"cell {index} timed out and its kernel did not respond to an interrupt"
@@ -265,20 +265,20 @@ class GradingEngine(Engine):
     """The papermill engine registered as "autograder": runs the cells in a sandboxed kernel.
 
     Engine keyword arguments (papermill passes them through): `km`, the sandboxed kernel's
-    manager (required); `settings` (`execute.Settings`: timeouts and the output limit); and
+    manager (required); `kernel_config` (`sandbox.config.KernelConfig`: timeouts and the output limit); and
     `isolation`, to tell a kill from outside from the grader's own kill.
     """
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, start_timeout=60, km=None,
-                                 settings: "Settings | None" = None, isolation: "Isolation | None" = None,
+                                 kernel_config: "KernelConfig | None" = None, isolation: "Isolation | None" = None,
                                  **kwargs):
-        if km is None or settings is None:
+        if km is None or kernel_config is None:
             raise ValueError("the autograder engine runs notebooks only in a sandboxed kernel: pass km= (a kernel "
-                             "started by autograder.execute.SandboxedKernel) and settings=")
+                             "started by autograder.execute.SandboxedKernel) and kernel_config=")
         client = GradingClient(
-            nb_man, settings, isolation=isolation, km=km, kernel_name=kernel_name,
-            startup_timeout=int(start_timeout), timeout=int(settings.cell_timeout),
+            nb_man, kernel_config, isolation=isolation, km=km, kernel_name=kernel_name,
+            startup_timeout=int(start_timeout), timeout=int(kernel_config.cell_timeout),
             allow_errors=True, interrupt_on_timeout=False, raise_on_iopub_timeout=False,
             iopub_timeout=10, record_timing=False, log_output=False,
         )

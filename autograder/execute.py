@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -36,29 +36,11 @@ from autograder.engine import (
 )
 from autograder.leftovers import claim_run_dir
 from autograder.sandbox import postmortem
-from autograder.sandbox.isolation import Isolation, Limits, SandboxPlan, detect, kernel_environment
+from autograder.sandbox.config import KernelConfig, KernelSetup
+from autograder.sandbox.isolation import Isolation, SandboxPlan, detect, kernel_environment
 from autograder.sandbox.policy import KernelPolicy
 
 KERNEL_NAME = "autograder-sandbox"
-
-
-@dataclass
-class Settings:
-    """Limits of one notebook run."""
-
-    cell_timeout: float = 120.0
-    notebook_timeout: float = 600.0
-    output_limit_bytes: int = 2 * 1024**2
-    start_timeout: float = 60.0
-    limits: Limits = field(default_factory=Limits)
-
-    def __post_init__(self):
-        for name in ("cell_timeout", "notebook_timeout", "start_timeout"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-        if not isinstance(self.output_limit_bytes, int) or self.output_limit_bytes <= 0:
-            raise ValueError(f"output_limit_bytes must be a positive integer, got {self.output_limit_bytes!r}")
 
 
 @dataclass
@@ -129,10 +111,10 @@ def _tail(path: Path, limit: int) -> str:
 
 
 def _explain_death(nb: nbformat.NotebookNode, index: int, status: int | None, kernel_log: str,
-                   settings: Settings) -> str:
+                   config: KernelConfig) -> str:
     """The reason for a dead kernel, naming the cell and the cause; also put into the cell's error."""
     cell = nb.cells[index]
-    why = postmortem.explain_death(cell, status, kernel_log, settings.limits.memory_bytes)
+    why = postmortem.explain_death(cell, status, kernel_log, config.memory_bytes)
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error" and output.get("ename") == "DeadKernelError":
             output["evalue"] = f"the kernel died while running this cell: {why}"
@@ -151,11 +133,12 @@ def _force_shutdown(km: AsyncKernelManager) -> None:
 
 def _file_policy(isolation: Isolation, work_base: Path, scratch: Path, sockets: Path,
                  private_paths: list[Path] | None) -> dict:
-    """The sentinel's file policy: only needed when the kernel shares the machine's file system."""
+    """The sentinel's file policy (KernelSetup's fields): only needed when the kernel shares the
+    machine's file system."""
     if isolation.bwrap:
         return {}
     protected = [os.path.realpath(work_base)] + [os.path.realpath(p) for p in (private_paths or [])]
-    return {"protected_paths": protected, "allowed_paths": [str(scratch), str(sockets)],
+    return {"protected_paths": tuple(protected), "allowed_paths": (str(scratch), str(sockets)),
             "deny_processes": bool(private_paths)}
 
 
@@ -198,7 +181,7 @@ def default_work_base() -> Path:
 class KernelProfile:
     """What a sandboxed kernel is made of; kernels with equal profiles are interchangeable."""
 
-    settings: Settings
+    config: KernelConfig
     isolation: Isolation
     policy: KernelPolicy = KernelPolicy()  # packages, protected modules, data and private paths
     preimports: tuple[str, ...] = ()
@@ -215,16 +198,14 @@ class SandboxedKernel:
     down. So a worker can start the next kernel while it is still running the current notebook.
     """
 
-    def __init__(self, profile: KernelProfile, work_base: Path | None = None, keep_run_dir: bool = False):
+    def __init__(self, profile: KernelProfile):
         self.profile = profile
         self.key = new_key()
-        self.keep_run_dir = keep_run_dir
         self.created = time.monotonic()
-        isolation, settings, policy = profile.isolation, profile.settings, profile.policy
-        if work_base is None:
-            work_base = default_work_base()
-            work_base.mkdir(exist_ok=True)
-            os.chmod(work_base, 0o711)
+        isolation, config, policy = profile.isolation, profile.config, profile.policy
+        work_base = default_work_base()
+        work_base.mkdir(exist_ok=True)
+        os.chmod(work_base, 0o711)
         self.run_dir, self.scratch, sockets = _prepare_run_dir(isolation, work_base)
         self.used = False
         try:
@@ -232,17 +213,16 @@ class SandboxedKernel:
             fd = os.open(self.run_dir / "key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.write(fd, self.key)
             os.close(fd)
+            setup = KernelSetup(
+                config=config, preimports=profile.preimports, protected_modules=policy.protected_modules,
+                **_file_policy(isolation, work_base, self.scratch, sockets, [Path(p) for p in policy.private_paths]))
             plan = SandboxPlan(
-                isolation=isolation, limits=settings.limits, scratch=self.scratch, sockets=sockets,
+                isolation=isolation, setup=setup, scratch=self.scratch, sockets=sockets,
                 run_dir=self.run_dir, data_dirs=[Path(d) for d in policy.data_dirs], code_roots=policy.code_roots,
-                env=kernel_environment(self.scratch, settings.limits.threads,
+                env=kernel_environment(self.scratch, config.kernel_threads,
                                        extra={"PYTHONPATH": policy.python_path(),
                                               "NBGRADER_EXECUTION": profile.nbgrader_execution},
                                        tmp=None if isolation.bwrap else self.scratch / "tmp"),
-                kernel={"preimports": list(profile.preimports), "protected": list(policy.protected_modules),
-                        "processes": settings.limits.processes,
-                        **_file_policy(isolation, work_base, self.scratch, sockets,
-                                       [Path(p) for p in policy.private_paths])},
             )
             plan_file = self.run_dir / "plan.json"
             # the launcher checks it is still this process's child, then dies with it (launch.py)
@@ -287,7 +267,7 @@ class SandboxedKernel:
         if self.used:
             raise RuntimeError("a sandboxed kernel runs one notebook only")
         self.used = True
-        settings, isolation, km = self.profile.settings, self.profile.isolation, self.km
+        config, isolation, km = self.profile.config, self.profile.isolation, self.km
         started = time.monotonic()
         try:
             work = _papermill_ready(nb)
@@ -298,7 +278,7 @@ class SandboxedKernel:
             work = prepare_notebook_metadata(work, "<submission>", None)
             status, reason = RunEnd.COMPLETED, ""
             # Last resort: whatever happens inside papermill, the sandbox dies after the deadline.
-            watchdog = threading.Timer(settings.notebook_timeout + 4 * INTERRUPT_GRACE_SECONDS + 30,
+            watchdog = threading.Timer(config.notebook_timeout + 4 * INTERRUPT_GRACE_SECONDS + 30,
                                        kill_sandbox, args=(km,))
             watchdog.daemon = True
             watchdog.start()
@@ -308,8 +288,8 @@ class SandboxedKernel:
                 # papermill's engine registry, by name; the engine records its outcome in the notebook
                 work = papermill_engines.execute_notebook_with_engine(
                     ENGINE_NAME, work, kernel_name=KERNEL_NAME, input_path=None, output_path=None,
-                    progress_bar=False, log_output=False, start_timeout=settings.start_timeout,
-                    km=km, settings=settings, isolation=isolation,
+                    progress_bar=False, log_output=False, start_timeout=config.start_timeout,
+                    km=km, kernel_config=config, isolation=isolation,
                 )
             except Exception as error:  # noqa: BLE001 - a kernel that never started is a result too
                 # papermill ran the engine on `work` itself, so what ran is in it
@@ -345,7 +325,7 @@ class SandboxedKernel:
             if status == RunEnd.KILLED and postmortem.SELF_SIGNAL in full_log and died_at is not None:
                 status = RunEnd.KERNEL_DIED  # its own code sent the signal: the student's doing, final
             if status == RunEnd.KERNEL_DIED and died_at is not None:
-                reason = _explain_death(work, died_at, exit_status, full_log, settings)
+                reason = _explain_death(work, died_at, exit_status, full_log, config)
             return Execution(
                 notebook=work, status=status, reason=reason, receipts=receipts, isolation=isolation,
                 seconds=time.monotonic() - started,
@@ -359,8 +339,7 @@ class SandboxedKernel:
         km = getattr(self, "km", None)
         if km is not None:
             _force_shutdown(km)
-        if not self.keep_run_dir:
-            shutil.rmtree(self.run_dir, ignore_errors=True)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 def _cells_ran(nb) -> bool:
@@ -370,14 +349,12 @@ def _cells_ran(nb) -> bool:
 def run_notebook(
     nb: nbformat.NotebookNode,
     *,
-    settings: Settings | None = None,
+    config: KernelConfig | None = None,
     isolation: Isolation | None = None,
     parameters: dict | None = None,
     files: dict[str, bytes] | None = None,
     preimports: list[str] | None = None,
     policy: KernelPolicy | None = None,
-    work_base: Path | None = None,
-    keep_run_dir: bool = False,
     kernel: SandboxedKernel | None = None,
     nbgrader_execution: str = "autograde",
 ) -> tuple[Execution, bytes]:
@@ -396,9 +373,9 @@ def run_notebook(
 
             policy = kernel_policy()
         profile = KernelProfile(
-            settings=settings or Settings(), isolation=isolation or detect(code_roots=policy.code_roots),
+            config=config or KernelConfig(), isolation=isolation or detect(code_roots=policy.code_roots),
             policy=policy, preimports=tuple(preimports or ()), nbgrader_execution=nbgrader_execution)
-        kernel = SandboxedKernel(profile, work_base=work_base, keep_run_dir=keep_run_dir)
+        kernel = SandboxedKernel(profile)
     kernel.add_files(files or {})
     return kernel.run(nb, parameters), kernel.key
 

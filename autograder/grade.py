@@ -1,4 +1,10 @@
-"""Grade a batch: collect -> assemble -> execute (N workers) -> score -> one writer.
+"""Grade a batch: collect -> plan -> grade each submission (N workers) -> one writer.
+
+The batch is three parts: the per-assignment plan computed once (plan.py), the per-submission
+pipeline a worker runs (pipeline.py: read, assemble, execute, score, feedback), and the runners
+that decide where it runs (jobs.py: this process, a local pool or Dask; prestart.py: the kernel
+started ahead). This module is the batch itself: the options, the reuse decisions, the progress
+and the one writer.
 
 Workers only compute: each returns a `SubmissionResult` (with its feedback page, the notebook as
 graded and the fingerprints of the answers it graded) for one submission and never touches shared
@@ -15,54 +21,41 @@ import dataclasses
 import os
 import sys
 import time
-import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-import nbformat
-
-from autograder import cells as C
-from autograder import faults, feedback, formgrader, handgrading, late, parameters, reuse, receipt, roster
+from autograder import faults, formgrader, late, parameters, pipeline, prestart, reuse, roster
 from autograder import results as R
-from autograder.assemble import Assembled, assemble, imported_modules, student_view
 from autograder.cluster import DaskTLS
 from autograder.collect import Submission, scan
 from autograder.errors import DISK_ERRORS, InfrastructureError, UsageError, disk_failure
-from autograder.engine import CellRun, RunEnd
-from autograder.execute import KernelProfile, SandboxedKernel, Settings, default_work_base, run_notebook
+from autograder.execute import default_work_base
 from autograder.gradebook import GradebookUnavailable, GradebookWriter, default_url, shown_url
 from autograder.gradebook_sync import FolderGradebook
 from autograder.jobs import run_jobs
-from autograder.layout import Course, assignment_files
-from autograder.notebook_file import parse_notebook
+from autograder.layout import Course
 from autograder.leftovers import sweep_run_dirs
 from autograder.lock import OutputLock
 from autograder.outputs import OutputFolder, folder_id
-from autograder.policy import course_policy, on_this_machine
-from autograder.release import load_source
-from autograder.sandbox.policy import KernelPolicy
-from autograder.usage import nothing_gradable
+from autograder.plan import AssignmentPlan, make_plan
+from autograder.sandbox.config import KernelConfig
 from autograder.sandbox.isolation import detect
-from autograder.score import score_parts
-
-
-# A run that ended from outside the student's code is the grader's problem: graded again next run.
-STATUS_OF_RUN = {RunEnd.COMPLETED: R.GRADED, RunEnd.TIMEOUT: R.TIMEOUT, RunEnd.KERNEL_DIED: R.KERNEL_DIED,
-                 RunEnd.KILLED: R.GRADER_ERROR, RunEnd.FAILED_TO_START: R.GRADER_ERROR}
+from autograder.usage import nothing_gradable
 
 
 @dataclass
 class GradeOptions:
+    """How a batch runs; `config` is the kernel's (`KernelConfig`, whose threads default to one
+    share of the cores: cores / workers)."""
+
     workers: int = 0  # 0: one per core
     db_url: str | None = None
-    settings: Settings = field(default_factory=Settings)
+    config: KernelConfig = field(default_factory=KernelConfig)
     force: bool = False
     dask_address: str | None = None  # address of a Dask scheduler (loopback tcp:// or tls://, see cluster.py)
     dask_tls: DaskTLS | None = None  # the cluster's CA, certificate and key for a tls:// address
     dask_insecure: bool = False  # accept a scheduler reached without TLS off this machine (loud warning)
-    prestart: bool = True  # start each worker's next kernel while it grades the current one
-    threads: int | None = None  # BLAS/torch threads per kernel (default: cores / workers)
+    prestart: bool = True  # start each worker's next kernel while it grades the current one (prestart.py)
     sandbox_user: str | None = "nobody"
     use_namespaces: bool = True
     progress: bool = True
@@ -70,206 +63,17 @@ class GradeOptions:
     parameters: dict = field(default_factory=dict)  # injected after the notebook's parameters cell (parameters.py)
 
 
-@dataclass
-class AssignmentContext:
-    """Everything a worker needs to grade submissions of one assignment (picklable)."""
-
-    assignment: str
-    notebook_name: str
-    source: dict
-    files: dict[str, bytes]
-    preimports: list[str]
-    policy: KernelPolicy  # what its kernels may read and what their sentinel guards (autograder/policy.py)
-    settings: Settings
-    sandbox_user: str | None
-    use_namespaces: bool
-    late: dict[str, dict] = field(default_factory=dict)  # student id -> late facts (late.py)
-    parameters: dict = field(default_factory=dict)  # the notebook's parameters for this batch (parameters.py)
-    # each graded cell as students received it (assemble.student_view), made once per batch: a worker
-    # then never runs nbgrader's preprocessors nor imports nbgrader
-    view: dict[str, str] = field(default_factory=dict)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def empty_parts(source_nb) -> list[R.PartResult]:
-    parts = []
-    for cell in source_nb.cells:
-        gid = C.grade_id(cell)
-        if gid and C.is_test(cell):
-            parts.append(R.PartResult(gid, C.title_of(gid), R.TEST, 0.0, C.points(cell), R.NOT_RUN, "did not run"))
-        elif gid and C.is_hand_graded(cell):
-            parts.append(R.PartResult(gid, C.title_of(gid), R.HAND, 0.0, C.points(cell), R.MANUAL, "graded by hand"))
-    return parts
-
-
-# A worker keeps one kernel started ahead for its next submission, so the kernel's start-up
-# (bubblewrap, Python, the notebook's libraries) overlaps with grading the current one.
-_next_kernel: SandboxedKernel | None = None
-
-
-def kernel_profile(ctx: AssignmentContext, isolation) -> KernelProfile:
-    return KernelProfile(settings=ctx.settings, isolation=isolation, policy=on_this_machine(ctx.policy),
-                         preimports=tuple(ctx.preimports))
-
-
-def _take_kernel(profile: KernelProfile) -> SandboxedKernel:
-    global _next_kernel
-    kernel, _next_kernel = _next_kernel, None
-    if kernel is not None and kernel.profile == profile:
-        return kernel
-    if kernel is not None:
-        kernel.discard()
-    return SandboxedKernel(profile)
-
-
-def _start_next_kernel(profile: KernelProfile) -> None:
-    global _next_kernel
-    try:
-        _next_kernel = SandboxedKernel(profile)
-    except Exception:  # noqa: BLE001 - the next job will start its own
-        _next_kernel = None
-
-
-def discard_next_kernel() -> None:
-    """Stop the kernel started ahead for a job that will not come (end of a batch, worker exit)."""
-    global _next_kernel
-    kernel, _next_kernel = _next_kernel, None
-    if kernel is not None:
-        kernel.discard()
-
-
-_swept_in: int | None = None
-
-
-def _sweep_once() -> None:
-    """Once per process (a Dask worker on another machine too): remove run folders of dead graders."""
-    global _swept_in
-    if _swept_in != os.getpid():
-        _swept_in = os.getpid()
-        sweep_run_dirs(default_work_base())
-
-
-def preflight(ctx: AssignmentContext) -> str | None:
-    """Start one kernel the way this batch will and run an empty cell. None when it worked,
-    otherwise what went wrong (so a batch that cannot start any kernel grades nobody)."""
-    isolation = detect(ctx.sandbox_user, ctx.use_namespaces, on_this_machine(ctx.policy).code_roots)
-    profile = dataclasses.replace(kernel_profile(ctx, isolation), preimports=())
-    try:
-        execution = SandboxedKernel(profile).run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]))
-    except Exception as error:  # noqa: BLE001
-        return f"{type(error).__name__}: {error}"
-    if execution.status == RunEnd.COMPLETED and execution.cell_state(0) == CellRun.RAN:
-        return None
-    log = execution.kernel_log.strip().splitlines()
-    return execution.reason + (f" | kernel log: {' / '.join(log[-3:])}" if log else "")
-
-
-def grade_one(ctx: AssignmentContext, sub: Submission, prestart_next: bool = False) -> R.SubmissionResult:
-    """Grade one submission. Never raises: failures become statuses.
-
-    With `prestart_next`, a kernel for the next submission is started before this one runs.
-    """
-    started = time.monotonic()
-    source_nb = nbformat.from_dict(ctx.source)
-    _sweep_once()
-    result = R.SubmissionResult(student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADED,
-                                parts=empty_parts(source_nb), notes=list(sub.notes),
-                                content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin,
-                                late=ctx.late.get(sub.student_id, {}))
-    assembled: Assembled | None = None
-    executed = None
-    try:
-        isolation = detect(ctx.sandbox_user, ctx.use_namespaces, on_this_machine(ctx.policy).code_roots)
-        result.isolation = isolation.describe()
-        if sub.problem:
-            result.status, result.reason = sub.problem
-        else:
-            try:
-                nb = parse_notebook(sub.notebook)
-            except ValueError as error:
-                result.status, result.reason = R.INVALID_NOTEBOOK, str(error)
-            else:
-                assembled = assemble(source_nb, nb, view=ctx.view or None)
-                result.notes += assembled.notes
-                if not assembled.recognised:
-                    result.status = R.WRONG_NOTEBOOK
-                    result.reason = (f"the notebook shares no answer or test cell with {ctx.notebook_name}: "
-                                     "was the right notebook submitted?")
-                    assembled = None
-                else:
-                    # what each part graded: hand-given points survive only unchanged answers (handgrading.py)
-                    result.answer_fingerprints = handgrading.answer_fingerprints(assembled.notebook, assembled.parts)
-                    files = dict(sub.files)
-                    files.update(ctx.files)  # the assignment's own files win over same-named student files
-                    profile = kernel_profile(ctx, isolation)
-                    kernel = _take_kernel(profile)
-                    if prestart_next:
-                        _start_next_kernel(profile)
-                    execution, key = run_notebook(assembled.notebook, files=files, kernel=kernel,
-                                                  parameters=ctx.parameters)
-                    executed = execution.notebook
-                    secret = C.hidden_lines(source_nb)
-                    result.parts, warnings = score_parts(assembled, execution, key, secret)
-                    result.unanswered = sorted(assembled.unattempted)
-                    result.diagnostics = receipt.note_lines(execution.receipts)[:50]
-                    result.notes += [f"integrity: {w}" for w in warnings]
-                    if execution.output_truncated:
-                        result.notes.append("output limit reached: later output was dropped")
-                    result.status = STATUS_OF_RUN[execution.status]
-                    result.reason = execution.reason
-                    if execution.status == RunEnd.FAILED_TO_START and execution.kernel_log:
-                        result.reason += " | kernel log: " + execution.kernel_log[-300:].replace("\n", " ")
-    except Exception as error:  # noqa: BLE001 - a grader bug must still produce a row
-        result.status = R.GRADER_ERROR
-        result.reason = f"{type(error).__name__}: {error}"
-        result.notes.append("grader traceback: " + traceback.format_exc(limit=4).replace("\n", " | ")[-1500:])
-        result.parts = empty_parts(source_nb)
-        result.unanswered = []
-    result.seconds = time.monotonic() - started
-    if executed is not None:  # the notebook as graded: formgrader's copy, pages rendered again with hand grades
-        result.executed_notebook = nbformat.writes(executed)
-    try:
-        result.feedback_html = feedback.render(result, assembled, executed, C.hidden_lines(source_nb))
-    except Exception as error:  # noqa: BLE001
-        result.notes.append(f"feedback could not be rendered: {type(error).__name__}: {error}")
-    return result
-
-
-def _worker_init() -> None:
-    """Workers die with the grading process (Linux), taking their sandboxes with them, and stop
-    a kernel they started ahead for a job that never came when they exit."""
-    import atexit
-
-    atexit.register(discard_next_kernel)
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def make_context(course: Course, assignment: str, settings: Settings, sandbox_user, use_namespaces) -> tuple[AssignmentContext, nbformat.NotebookNode]:
-    source_nb = load_source(course, assignment)  # checked by the assignment's rules, autotests expanded
-    release_dir = course.release / assignment
-    files = assignment_files(release_dir if release_dir.is_dir() else course.source / assignment)
-    ctx = AssignmentContext(
-        assignment=assignment, notebook_name=course.notebook_name(assignment), source=dict(source_nb),
-        files=files, preimports=imported_modules(source_nb), policy=course_policy(course),
-        settings=settings, view=student_view(source_nb),
-        sandbox_user=sandbox_user, use_namespaces=use_namespaces,
-    )
-    return ctx, source_nb
+def batch_config(options: GradeOptions, workers: int) -> KernelConfig:
+    """The options' kernel configuration with its threads decided: one share of the cores per
+    worker here, one on a Dask worker (it runs one job per thread)."""
+    if options.config.threads is not None:
+        return options.config
+    threads = 1 if options.dask_address else max(1, default_workers() // workers)
+    return dataclasses.replace(options.config, threads=threads)
 
 
 def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out_dir: Path,
@@ -291,31 +95,28 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path, out
     workers = options.workers or default_workers()
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
-    cores = default_workers()
-    threads = options.threads or (1 if options.dask_address else max(1, cores // workers))
-    settings = dataclasses.replace(options.settings, limits=dataclasses.replace(options.settings.limits, threads=threads))
-    ctx, source_nb = make_context(course, assignment, settings, options.sandbox_user, options.use_namespaces)
-    parameters.check(source_nb, options.parameters, ctx.notebook_name)
-    ctx.parameters = dict(options.parameters)
-    ctx.policy = ctx.policy.with_private(Path(submissions_dir).resolve(), out_dir)
+    plan = make_plan(course, assignment, batch_config(options, workers), options.sandbox_user, options.use_namespaces)
+    parameters.check(plan.source, options.parameters, plan.notebook_name)
+    plan.parameters = dict(options.parameters)
+    plan = plan.with_private(Path(submissions_dir).resolve(), out_dir)
     if options.db_url and options.db_url.startswith("sqlite:///"):
-        ctx.policy = ctx.policy.with_private(options.db_url[len("sqlite:///"):])
+        plan = plan.with_private(options.db_url[len("sqlite:///"):])
     _check_out_dir(out_dir, submissions_dir)
-    found = scan(Path(submissions_dir), assignment, ctx.notebook_name, others=course.notebooks(assignment))
+    found = scan(Path(submissions_dir), assignment, plan.notebook_name, others=course.notebooks(assignment))
     for name, why in found.skipped:
         warn(f"not graded: {name}: {why}")
     if not found.submissions:
         raise nothing_gradable(submissions_dir, [name for name, _ in found.skipped])
     roster_ids = roster.read_roster(roster_file) if roster_file else None
     policy = late.course_policy(course.root, assignment)
-    ctx.late = late.batch_facts(policy, found.submissions, Path(submissions_dir), options.times)
+    plan.late = late.batch_facts(policy, found.submissions, Path(submissions_dir), options.times)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         lock = OutputLock(out_dir).__enter__()
     except OSError as error:
         raise disk_failure(error, out_dir, 0, len(found.submissions)) from None
     try:
-        batch = _Batch(course, assignment, ctx, source_nb, options, out_dir, log, warn)
+        batch = _Batch(course, assignment, plan, options, out_dir, log, warn)
         return batch.run(found.submissions, roster_ids, policy)
     finally:
         lock.__exit__()
@@ -334,8 +135,9 @@ def _check_out_dir(out_dir: Path, submissions_dir: Path) -> None:
 class _Batch:
     """One run of grade_assignment, holding the folder's lock."""
 
-    def __init__(self, course, assignment, ctx, source_nb, options, out_dir, log, warn):
-        self.course, self.assignment, self.ctx, self.source_nb = course, assignment, ctx, source_nb
+    def __init__(self, course: Course, assignment: str, plan: AssignmentPlan, options: GradeOptions,
+                 out_dir: Path, log, warn):
+        self.course, self.assignment, self.plan = course, assignment, plan
         self.options, self.out_dir, self.log, self.warn = options, out_dir, log, warn
         self.folder: OutputFolder | None = None
         self.book: FolderGradebook | None = None
@@ -351,7 +153,7 @@ class _Batch:
             raise disk_failure(error, self.out_dir, self.graded, self.left) from None
 
     def write_csv(self) -> None:
-        self.folder.write_csv(empty_parts(self.source_nb))
+        self.folder.write_csv(self.plan.empty_parts())
 
     def _open(self, roster_ids: list[str] | None) -> None:
         """The folder (recovered), its gradebook (the assignment registered, formgrader's config)."""
@@ -361,12 +163,12 @@ class _Batch:
         try:
             # nbgrader's notebook id: the graded notebook's name without .ipynb (an nbgrader assignment
             # may have several, each graded into an output folder of its own)
-            notebook = Path(self.ctx.notebook_name).stem
-            writer.register(assignment, notebook, self.source_nb)
+            notebook = Path(self.plan.notebook_name).stem
+            writer.register(assignment, notebook, self.plan.source)
         except GradebookUnavailable as error:
             raise GradebookUnavailable(f"{error}: nobody was graded. Start the database (or pass another --db) "
                                        "and run the same command again") from None
-        self.folder = OutputFolder(self.out_dir, assignment, self.ctx.notebook_name, self.source_nb, notebook)
+        self.folder = OutputFolder(self.out_dir, assignment, self.plan.notebook_name, self.plan.source, notebook)
         for line in self.folder.recover().lines():
             self.log(line)
         formgrader.write_config(self.out_dir, writer.db_url, self.course.source)
@@ -382,9 +184,10 @@ class _Batch:
         self._open(roster_ids)
         folder, book = self.folder, self.book
 
-        base_key = reuse.assignment_key(self.course.source_notebook(assignment), self.ctx.files,
-                                        list(self.ctx.policy.data_dirs), self.ctx.settings, self.ctx.parameters)
-        keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash, self.ctx.late.get(sub.student_id, {}))
+        plan = self.plan
+        base_key = reuse.assignment_key(self.course.source_notebook(assignment), plan.files,
+                                        list(plan.policy.data_dirs), plan.config, plan.parameters)
+        keys = {sub.student_id: reuse.key_for(base_key, sub.content_hash, plan.late.get(sub.student_id, {}))
                 for sub in submissions}
         results: dict[str, R.SubmissionResult] = {}
         todo: list[Submission] = []
@@ -421,7 +224,7 @@ class _Batch:
         self.write_csv()
         report_wanted = self._report_wanted(bool(todo) or bool(given))
 
-        isolation = detect(options.sandbox_user, options.use_namespaces, self.ctx.policy.code_roots)
+        isolation = detect(options.sandbox_user, options.use_namespaces, plan.policy.code_roots)
         where = f"on the Dask cluster at {options.dask_address}" if options.dask_address else \
             f"with {min(self.workers, max(1, len(todo)))} worker(s)"
         because = f": {', '.join(f'{k} {v}' for k, v in sorted(why.items()))}" if why else ""
@@ -439,10 +242,10 @@ class _Batch:
             from tqdm import tqdm
 
             bar = tqdm(total=len(todo), unit="submission", desc=assignment, file=sys.stderr)
-        jobs = run_jobs(grade_one, self.ctx, todo, self.workers, options.dask_address,
-                        failed=lambda sub, error: _failed(self.ctx, sub, self.source_nb, error),
-                        prestart=options.prestart, worker_init=_worker_init, log=self.log, preflight=preflight,
-                        dask_tls=options.dask_tls, dask_insecure=options.dask_insecure)
+        jobs = run_jobs(pipeline.grade_one, plan, todo, self.workers, options.dask_address,
+                        failed=lambda sub, error: pipeline.failed(plan, sub, error),
+                        prestart=options.prestart, worker_init=prestart.init_worker, log=self.log,
+                        preflight=pipeline.preflight, dask_tls=options.dask_tls, dask_insecure=options.dask_insecure)
         try:
             for sub, result in jobs:
                 faults.reach("result")
@@ -464,7 +267,7 @@ class _Batch:
                     _progress(self.log, options, self.graded, len(todo), result, started)
         finally:
             jobs.close()
-            discard_next_kernel()
+            prestart.discard_next_kernel()
             sweep_run_dirs(default_work_base())
             if bar is not None:
                 bar.close()
@@ -505,14 +308,6 @@ class _Batch:
 
         write_report(self.out_dir)
         (self.out_dir / ".report-wanted").unlink(missing_ok=True)
-
-
-def _failed(ctx: AssignmentContext, sub: Submission, source_nb, error: BaseException) -> R.SubmissionResult:
-    return R.SubmissionResult(
-        student_id=sub.student_id, assignment=ctx.assignment, status=R.GRADER_ERROR,
-        reason=f"the grading worker failed: {type(error).__name__}: {error}", notes=list(sub.notes),
-        parts=empty_parts(source_nb), content_hash=sub.content_hash, graded_at=_now(), origin=sub.origin,
-        late=ctx.late.get(sub.student_id, {}))
 
 
 def _progress(log, options: GradeOptions, done: int, total: int, result: R.SubmissionResult, started: float) -> None:

@@ -15,7 +15,7 @@ gradebook, a fingerprint of what it graded - an answer cell's text, a task's wor
 student added right after it), a test's answers (those of the answer cells it tests). The
 gradebook remembers the fingerprints of the result it holds (gradebook.py, `autograder_results`).
 
-**The rule** (DESIGN.md: hand-given points survive a regrade only when the graded answer is
+**The rule** (README.md, "For instructors": hand-given points survive a regrade only when the graded answer is
 unchanged): when a new result is recorded, a cell's hand-given points and comment are kept only if
 its fingerprint equals the one the gradebook held; otherwise they are cleared and the part is
 marked as needing hand grading again. `survives` is that rule; the gradebook writer applies it in

@@ -1,7 +1,10 @@
-"""Where grading work runs: in this process, in a local pool of worker processes, or on Dask.
+"""The runners: where grading work runs, in this process, in a local pool of worker processes, or on Dask.
 
-`run_jobs` yields (submission, result) as each finishes, wherever it ran. Work lost with a
-worker is given to a live one:
+`run_jobs` picks the runner (`runner_for`) and yields (submission, result) as each finishes,
+wherever it ran. The assignment's plan travels once per worker, not once per job: a pool worker
+receives it when it starts (`ProcessPoolExecutor`'s initializer), a Dask cluster as one task.
+(The kernel a worker starts ahead for its next job is prestart.py's.) Work lost with a worker is
+given to a live one:
 
 * local pool: when a worker process dies, Python's pool fails every job it still holds, on the
   healthy workers too (`BrokenProcessPool`). The jobs that were in flight are resubmitted to a new
@@ -20,6 +23,17 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 MAX_WORKER_DEATHS = 3
+IN_PROCESS, POOL, DASK = "in this process", "local pool", "dask"
+
+
+def runner_for(workers: int, jobs: int, dask_address: str | None) -> str:
+    """Which runner grades `jobs` submissions: Dask when a cluster is named, this process when
+    one worker would do (one worker asked for, or one job), else a local pool of processes."""
+    if dask_address:
+        return DASK
+    if workers == 1 or jobs == 1:
+        return IN_PROCESS
+    return POOL
 
 
 def run_jobs(job, ctx, todo: list, workers: int, dask_address: str | None, failed, prestart: bool = True,
@@ -32,12 +46,13 @@ def run_jobs(job, ctx, todo: list, workers: int, dask_address: str | None, faile
     are passed to `autograder.cluster.connect` (only loopback or TLS-protected clusters)."""
     if not todo:
         return
-    if dask_address:
+    runner = runner_for(workers, len(todo), dask_address)
+    if runner == DASK:
         yield from _run_on_dask(job, ctx, todo, dask_address, failed, preflight, dask_tls, dask_insecure)
         return
     if preflight is not None:  # tried twice: one kernel killed from outside is no broken set-up
         _refuse(preflight(ctx) and preflight(ctx))
-    if workers == 1 or len(todo) == 1:
+    if runner == IN_PROCESS:
         for index, sub in enumerate(todo):
             yield sub, job(ctx, sub, prestart and index < len(todo) - 1)
     else:
@@ -61,13 +76,30 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
             pass
 
 
+# A pool worker's job and plan, set once when the worker starts (`_start_pool_worker`).
+_worker_job = None
+
+
+def _start_pool_worker(worker_init, job, ctx) -> None:
+    global _worker_job
+    _worker_job = (job, ctx)
+    if worker_init is not None:
+        worker_init()
+
+
+def _pool_job(sub, prestart_next: bool):
+    job, ctx = _worker_job
+    return job(ctx, sub, prestart_next)
+
+
 def _run_on_pool(job, ctx, todo, workers, failed, prestart, worker_init, log):
     spawn = multiprocessing.get_context("spawn")
     pending = deque(enumerate(todo))
     deaths: dict[int, int] = {}
     last = len(todo) - workers if prestart else 0  # the last ones need no kernel started after them
     while pending:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=spawn, initializer=worker_init)
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=spawn,
+                                   initializer=_start_pool_worker, initargs=(worker_init, job, ctx))
         inflight: dict = {}
         finished = False
         try:
@@ -76,7 +108,7 @@ def _run_on_pool(job, ctx, todo, workers, failed, prestart, worker_init, log):
                 while pending and len(inflight) < workers:
                     index, sub = pending.popleft()
                     try:
-                        inflight[pool.submit(job, ctx, sub, index < last)] = (index, sub)
+                        inflight[pool.submit(_pool_job, sub, index < last)] = (index, sub)
                     except BrokenProcessPool:  # a worker died since the last job was handed out
                         pending.appendleft((index, sub))
                         broken = True

@@ -12,8 +12,8 @@ ingredient, so the log can say why a submission is graded again:
   when the code does);
 * `packages`: the names and versions of the installed Python packages (numpy, scikit-learn, ...
   compute the answers and the references the tests compare them with);
-* `settings`: the limits that can change a grade (timeouts, memory, output, CPU, file size,
-  processes), not how many workers or threads share the machine;
+* `settings`: the kernel's configuration (`KernelConfig.grading_key`: timeouts, memory, output,
+  CPU, file size, processes), not how many workers or threads share the machine;
 * `parameters`: the values the notebook was run with (`-p NAME VALUE`, parameters.py);
 * `late_policy`: the student's late facts (late.py): the assignment's due date and late policy
   from the course config, and when the submission was handed in (its timestamp.txt, an LMS CSV
@@ -78,14 +78,12 @@ def packages_digest() -> str:
     return _digest_bytes("\n".join(sorted(names)).encode())
 
 
-def settings_digest(settings) -> str:
-    limits = {k: v for k, v in vars(settings.limits).items() if k != "threads"}
-    fields = {"cell_timeout": settings.cell_timeout, "notebook_timeout": settings.notebook_timeout,
-              "output_limit_bytes": settings.output_limit_bytes, "limits": limits}
-    return _digest_bytes(json.dumps(fields, sort_keys=True).encode())
+def settings_digest(config) -> str:
+    """The digest of a `KernelConfig`'s settings that can change a grade (not its threads)."""
+    return _digest_bytes(json.dumps(config.grading_key(), sort_keys=True).encode())
 
 
-def assignment_key(source_notebook: Path, files: dict[str, bytes], data_dirs: list[str], settings,
+def assignment_key(source_notebook: Path, files: dict[str, bytes], data_dirs: list[str], config,
                    parameters: dict | None = None) -> dict:
     """Every ingredient of the key except the submission (the same for the whole batch)."""
     files_digest = hashlib.sha256()
@@ -98,7 +96,7 @@ def assignment_key(source_notebook: Path, files: dict[str, bytes], data_dirs: li
         "datasets": tree_digest(*[Path(d) for d in data_dirs]) if data_dirs else "",
         "grader": grader_digest(),
         "packages": packages_digest(),
-        "settings": settings_digest(settings),
+        "settings": settings_digest(config),
         "parameters": _digest_bytes(json.dumps(parameters or {}, sort_keys=True).encode()),
     }
 

@@ -34,10 +34,9 @@ import course  # noqa: E402
 from autograder.authoring import answer, tests  # noqa: E402
 from autograder.check import check_notebook  # noqa: E402
 from autograder.errors import ReleaseLeakError  # noqa: E402
-from autograder.execute import Settings  # noqa: E402
+from autograder.sandbox.config import KernelConfig  # noqa: E402
 from autograder.grade import GradeOptions, grade_assignment  # noqa: E402
 from autograder.release import release_assignment  # noqa: E402
-from autograder.sandbox.isolation import Limits  # noqa: E402
 from tests import minicourse as M  # noqa: E402
 from tests import redteam_scenarios as T  # noqa: E402
 
@@ -129,11 +128,10 @@ def stock_nbgrader(course, submissions: Path, work: Path) -> tuple[dict, float]:
 
 
 def ours(course, submissions: Path, work: Path) -> tuple[dict, float]:
-    settings = Settings(cell_timeout=6, notebook_timeout=90, output_limit_bytes=256 * 1024,
-                        limits=Limits(memory_bytes=1536 * 1024**2))
+    config = KernelConfig(cell_timeout=6, notebook_timeout=90, output_limit_bytes=256 * 1024, memory_bytes=1536 * 1024**2)
     started = time.perf_counter()
     results = grade_assignment(course, M.ASSIGNMENT, submissions, work / "ours",
-                               GradeOptions(workers=1, settings=settings, progress=False), log=lambda *a: None)
+                               GradeOptions(workers=1, config=config, progress=False), log=lambda *a: None)
     seconds = time.perf_counter() - started
     return {r.student_id: (r.score, r.status) for r in results}, seconds
 

@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from autograder import cells as C  # noqa: E402
 from autograder.assemble import GUARD_ROLE, TEST_ROLE, assemble, imported_modules  # noqa: E402
-from autograder.execute import Settings, run_notebook  # noqa: E402
+from autograder.execute import run_notebook  # noqa: E402
+from autograder.sandbox.config import KernelConfig  # noqa: E402
 from autograder.policy import kernel_policy  # noqa: E402
 from autograder.layout import Course  # noqa: E402
 from autograder.sandbox.isolation import detect  # noqa: E402
@@ -78,7 +79,7 @@ def measure(course: Course, assignment: str) -> dict:
     files = {str(p.relative_to(course.source / assignment)): p.read_bytes()
              for p in course.supporting_files(assignment)}
     started = time.perf_counter()
-    execution, key = run_notebook(nb, settings=Settings(), isolation=detect(), files=files,
+    execution, key = run_notebook(nb, config=KernelConfig(), isolation=detect(), files=files,
                                   preimports=imported_modules(source),
                                   policy=kernel_policy(data_dirs=[course.root / "datasets"]))
     total = time.perf_counter() - started

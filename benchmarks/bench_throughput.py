@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.grade import GradeOptions, default_workers, grade_assignment  # noqa: E402
 from autograder.layout import Course  # noqa: E402
+from autograder.sandbox.config import KernelConfig  # noqa: E402
 
 KINDS = ("perfect", "partial", "blank")
 
@@ -114,8 +115,8 @@ def main() -> int:
         print("stock nbgrader autograde...", file=sys.stderr)
         timings["stock nbgrader"] = stock_nbgrader(course, args.assignment, batch, work)
         print("ours, 1 worker on one core...", file=sys.stderr)
-        timings["ours 1 worker, 1 core"] = ours(course, args.assignment, batch, work / "out0", 1, threads=1,
-                                                prestart=False)
+        timings["ours 1 worker, 1 core"] = ours(course, args.assignment, batch, work / "out0", 1,
+                                                config=KernelConfig(threads=1), prestart=False)
         print("ours, 1 worker...", file=sys.stderr)
         timings["ours 1 worker"] = ours(course, args.assignment, batch, work / "out1", 1)
         print(f"ours, {args.workers} workers...", file=sys.stderr)

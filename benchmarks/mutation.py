@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder import cells as C  # noqa: E402
 from autograder.examples import example_notebooks, reference_answer  # noqa: E402
-from autograder.execute import Settings  # noqa: E402
+from autograder.sandbox.config import KernelConfig  # noqa: E402
 from autograder.grade import GradeOptions, grade_assignment  # noqa: E402
 from autograder.layout import Course  # noqa: E402
 from autograder.mutants import notebook_mutants  # noqa: E402
@@ -173,8 +173,8 @@ def main(argv=None) -> int:
         print(f"{len(mutants)} mutants")
         return 0
 
-    settings = Settings(cell_timeout=args.cell_timeout, notebook_timeout=max(300.0, 4 * args.cell_timeout))
-    options = GradeOptions(workers=args.workers, progress=False, force=True, settings=settings,
+    config = KernelConfig(cell_timeout=args.cell_timeout, notebook_timeout=max(300.0, 4 * args.cell_timeout))
+    options = GradeOptions(workers=args.workers, progress=False, force=True, config=config,
                            sandbox_user=None if args.no_sandbox else "nobody",
                            use_namespaces=not args.no_sandbox)
     started = time.perf_counter()

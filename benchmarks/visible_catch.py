@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from autograder import cells as C  # noqa: E402
 from autograder import results as R  # noqa: E402
 from autograder.check import check_notebook  # noqa: E402
-from autograder.execute import Settings  # noqa: E402
+from autograder.sandbox.config import KernelConfig  # noqa: E402
 from autograder.layout import Course  # noqa: E402
 from tests import variants as V  # noqa: E402
 from tests.helpers import example  # noqa: E402
@@ -114,19 +114,19 @@ def first_line(message: str) -> str:
     return lines[0][:200] if lines else ""
 
 
-def check(nb: nbformat.NotebookNode, assignment: str, settings: Settings) -> dict[str, R.PartResult]:
+def check(nb: nbformat.NotebookNode, assignment: str, config: KernelConfig) -> dict[str, R.PartResult]:
     """The student's `autograder check` of `nb`: the visible tests' outcome per part."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / assignment / f"{assignment}.ipynb"
         path.parent.mkdir()
         nbformat.write(nb, path)
-        report = check_notebook(path, settings=settings, release=COURSE.release)
+        report = check_notebook(path, config=config, release=COURSE.release)
     if report.reason:
         print(f"  note: {report.reason}", flush=True)
     return {p.grade_id: p for p in report.parts}
 
 
-def measure(assignment: str, settings: Settings) -> AssignmentCatch:
+def measure(assignment: str, config: KernelConfig) -> AssignmentCatch:
     variants = V.module(assignment)
     assignment = variants.ASSIGNMENT
     source = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
@@ -138,7 +138,7 @@ def measure(assignment: str, settings: Settings) -> AssignmentCatch:
     for variant in variants.VARIANTS:
         nb = variants.build(perfect, variant)
         print(f"  checking {variant} ({sum(m.variant == variant for m in mistakes)} mistakes) ...", flush=True)
-        outcome = check(nb, assignment, settings)
+        outcome = check(nb, assignment, config)
         for mistake in (m for m in mistakes if m.variant == variant):
             failed = [p for p in mistake.must if p in outcome and outcome[p].outcome != R.PASSED]
             part = failed[0] if failed else mistake.must[0]
@@ -184,11 +184,11 @@ def main(argv=None) -> int:
                         help="seconds a kernel may take to start on a busy machine (default 300)")
     args = parser.parse_args(argv)
     names = args.assignments or sorted(p.stem[1:] for p in (ROOT / "tests" / "variants").glob("a[0-9][0-9].py"))
-    settings = Settings(start_timeout=args.start_timeout)
+    config = KernelConfig(start_timeout=args.start_timeout)
     results = []
     for name in names:
         print(f"{name}:", flush=True)
-        results.append(measure(name, settings))
+        results.append(measure(name, config))
         print_assignment(results[-1])
     print_table(results)
     if args.json:

@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from autograder.execute import Settings
+from autograder.sandbox.config import KernelConfig
 from autograder.measure import GUARDRAIL, meets
 from autograder.report import write_report
 from course.spec import SPEC
@@ -56,7 +56,7 @@ class TestAssignment07(AssignmentBatch):
     HONEST = NO_HONEST
     EXACT_LOSS = False
     # a busy machine can take over a minute to start a kernel; these tests judge answers, not start-up times
-    GRADE_OPTIONS = {"settings": Settings(start_timeout=300)}
+    GRADE_OPTIONS = {"config": KernelConfig(start_timeout=300)}
     # the capstone is graded without the honest-globals and memory-mistake notebooks (01-06 have them)
     test_honest_globals_named_like_test_names_keep_full_marks = None
     test_memory_mistake_costs_no_other_part = None

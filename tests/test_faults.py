@@ -120,12 +120,12 @@ def test_a_regrade_that_ends_in_grader_error_replaces_the_old_page(course, tmp_p
     out = tmp_path / "out"
     grade(course, subs, out)
     import autograder.feedback
-    import autograder.grade
+    import autograder.pipeline
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated grader bug")
 
-    monkeypatch.setattr(autograder.grade, "assemble", broken)
+    monkeypatch.setattr(autograder.pipeline, "assemble", broken)
     monkeypatch.setattr(autograder.feedback, "render", broken)
     [result] = grade(course, subs, out, force=True)
     assert result.status == R.GRADER_ERROR
@@ -221,9 +221,9 @@ def test_results_are_graded_again_when_the_assignment_or_the_limits_change(tmp_p
     grade(course, subs, out, workers=2, log=lines.append)
     assert any("2 unchanged since the last run" in line for line in lines), "worker counts change no grade"
     lines.clear()
-    from autograder.execute import Settings
+    from autograder.sandbox.config import KernelConfig
 
-    grade(course, subs, out, settings=Settings(cell_timeout=60), log=lines.append)
+    grade(course, subs, out, config=KernelConfig(cell_timeout=60), log=lines.append)
     assert any("2 to grade" in line and "settings" in line for line in lines), lines
     assert disagreements(out, M.ASSIGNMENT) == []
 
@@ -350,13 +350,13 @@ def test_hand_given_points_survive_only_while_the_graded_answer_is_unchanged(cou
     assert disagreements(out, M.ASSIGNMENT) == [], "the override and the hand grade are in every output"
     assert "points set by hand; autograded: 2" in page(out, "zoe")
 
-    import autograder.grade
+    import autograder.pipeline
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated grader bug")
 
     with pytest.MonkeyPatch.context() as patch:  # a grader bug tells nothing about the answers
-        patch.setattr(autograder.grade, "assemble", broken)
+        patch.setattr(autograder.pipeline, "assemble", broken)
         [result] = grade(course, subs, out, force=True)
     assert result.status == R.GRADER_ERROR
     assert grades()[0] == {"test_add": (0.5, False), "why": (1.0, False)}, "the same submission: hand grades kept"
@@ -455,15 +455,15 @@ def test_a_kernel_killed_from_outside_is_graded_again(course, tmp_path, monkeypa
     try:
         thread = threading.Thread(target=operator, daemon=True)
         thread.start()
-        from autograder.execute import Settings
+        from autograder.sandbox.config import KernelConfig
 
-        [result] = grade(course, tmp_path / "subs", tmp_path / "out", settings=Settings(cell_timeout=8))
+        [result] = grade(course, tmp_path / "subs", tmp_path / "out", config=KernelConfig(cell_timeout=8))
         thread.join()
         assert killed, "the kernel was killed from outside"
         assert result.status == R.GRADER_ERROR and "killed from outside" in result.reason, result.reason
         assert result.score == 2, "what ran before the kill is scored"
         lines = []
-        [again] = grade(course, tmp_path / "subs", tmp_path / "out", settings=Settings(cell_timeout=8),
+        [again] = grade(course, tmp_path / "subs", tmp_path / "out", config=KernelConfig(cell_timeout=8),
                         log=lines.append)
         assert any("1 to grade" in line for line in lines), "not reused: the next run grades it again"
         assert again.status == R.GRADED and again.score == 7
@@ -474,13 +474,13 @@ def test_a_kernel_killed_from_outside_is_graded_again(course, tmp_path, monkeypa
 def test_a_kernel_at_its_cpu_time_limit_is_the_students_own_death():
     """The CPU-time limit must not look like a kill from outside: with its soft and hard limits
     equal, Linux ends the process with SIGKILL, which would be graded again on every run."""
-    from autograder.execute import Settings, run_notebook
-    from autograder.sandbox.isolation import Limits
+    from autograder.execute import run_notebook
+    from autograder.sandbox.config import KernelConfig
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('started')"),
                                          nbformat.v4.new_code_cell("while True:\n    pass")])
-    settings = Settings(cell_timeout=600, notebook_timeout=900, limits=Limits(cpu_seconds=4))
-    execution, _ = run_notebook(nb, settings=settings)
+    config = KernelConfig(cell_timeout=600, notebook_timeout=900, cpu_seconds=4)
+    execution, _ = run_notebook(nb, config=config)
     assert execution.cell_state(1) == "ran", "the busy cell ran until the limit stopped it"
     assert execution.status == "kernel_died", (execution.status, execution.reason)
     assert "CPU-time limit" in execution.reason, execution.reason

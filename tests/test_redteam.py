@@ -21,9 +21,9 @@ import pytest
 
 import course as course_pkg
 from autograder import results as R
-from autograder.execute import Settings
+from autograder.sandbox.config import KernelConfig
 from autograder.grade import GradeOptions, grade_assignment
-from autograder.sandbox.isolation import Limits, detect
+from autograder.sandbox.isolation import detect
 from autograder.sandbox.memory import reserve_for
 from tests import minicourse as M
 from tests.redteam_scenarios import (ATTACK_EVIDENCE, ATTACKS, ESCAPE_MARKER, EVIDENCE_IN_ITS_OWN_TEST, HONEST,
@@ -56,11 +56,10 @@ def batch(tmp_path_factory):
     malformed(submissions)
 
     os.environ["AUTOGRADER_TEST_SECRET"] = SECRET_ENV
-    settings = Settings(cell_timeout=6, notebook_timeout=90, output_limit_bytes=256 * 1024,
-                        limits=Limits(memory_bytes=1536 * 1024**2))
+    config = KernelConfig(cell_timeout=6, notebook_timeout=90, output_limit_bytes=256 * 1024, memory_bytes=1536 * 1024**2)
     out = base / "out"
     results = grade_assignment(course, M.ASSIGNMENT, submissions, out,
-                               GradeOptions(workers=2, settings=settings, progress=False), log=lambda *a: None)
+                               GradeOptions(workers=2, config=config, progress=False), log=lambda *a: None)
     by_student = {r.student_id: r for r in results}
     feedback = {}
     for student in by_student:
@@ -265,7 +264,7 @@ def test_resource_limits_are_in_force(batch):
     assert hard == 1536 * 1024**2
     assert soft == hard - reserve_for(hard), "code in cells runs below the hard limit, leaving the kernel room"
     if batch["isolation"].uid is not None:
-        assert processes == Limits().processes
+        assert processes == KernelConfig().processes
 
 
 def test_no_process_outlives_grading(batch):

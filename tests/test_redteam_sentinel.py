@@ -20,11 +20,10 @@ import pytest
 
 from autograder import cells as C
 from autograder import authoring as AU
-from autograder.execute import Settings
+from autograder.sandbox.config import KernelConfig
 from autograder.grade import GradeOptions, grade_assignment
 from autograder.layout import Course
 from autograder.release import release_assignment
-from autograder.sandbox.isolation import Limits
 from tests import honest_globals as HG
 from tests import minicourse as M
 
@@ -157,11 +156,10 @@ def grade(course: Course, base: Path, notebooks: dict, **options) -> dict:
     for student, nb in notebooks.items():
         (submissions / student).mkdir(parents=True)
         nbformat.write(nb, submissions / student / f"{A}.ipynb")
-    settings = Settings(cell_timeout=30, notebook_timeout=120, output_limit_bytes=256 * 1024,
-                        limits=Limits(memory_bytes=3 * 1024**3))
+    config = KernelConfig(cell_timeout=30, notebook_timeout=120, output_limit_bytes=256 * 1024, memory_bytes=3 * 1024**3)
     out = base / "out"
     results = grade_assignment(course, A, submissions, out,
-                               GradeOptions(workers=2, settings=settings, progress=False, **options), log=lambda *a: None)
+                               GradeOptions(workers=2, config=config, progress=False, **options), log=lambda *a: None)
     pages = {r.student_id: (out / "feedback" / r.student_id / f"{A}.html") for r in results}
     return {"results": {r.student_id: r for r in results}, "out": out,
             "printed": {s: outputs(p.read_text()) if p.exists() else "" for s, p in pages.items()}}

@@ -14,7 +14,7 @@ import pytest
 
 from autograder import engine
 from autograder import results as R
-from autograder.execute import Settings
+from autograder.sandbox.config import KernelConfig
 from autograder.grade import GradeOptions, grade_assignment
 from tests import minicourse as M
 
@@ -59,7 +59,7 @@ def test_a_notebook_stopped_by_its_deadline_reads_the_same_in_every_output(tmp_p
     slow = {gid: M.PERFECT[gid] + "\n\nimport time\ntime.sleep(60)" for gid in ("add", "mean")}
     nbformat.write(M.submission(course, {**M.PERFECT, **slow}), subs / "ada" / f"{M.ASSIGNMENT}.ipynb")
     out = tmp_path / "out"
-    options = GradeOptions(workers=1, progress=False, settings=Settings(cell_timeout=30, notebook_timeout=8))
+    options = GradeOptions(workers=1, progress=False, config=KernelConfig(cell_timeout=30, notebook_timeout=8))
     [result] = grade_assignment(course, M.ASSIGNMENT, subs, out, options, log=lambda *a: None)
 
     assert result.status is R.Status.TIMEOUT, (result.status, result.reason, result.parts, result.notes)

@@ -15,7 +15,8 @@ import pytest
 from autograder import results as R
 from autograder.assemble import assemble, imported_modules
 from autograder import authoring as A
-from autograder.execute import Settings, run_notebook
+from autograder.execute import run_notebook
+from autograder.sandbox.config import KernelConfig
 from autograder.policy import PROTECTED_MODULES, course_policy, kernel_policy
 from autograder.score import score_parts
 from tests import minicourse as M
@@ -63,7 +64,7 @@ def test_a_test_that_trains_a_torch_model_is_not_taken_for_tampering():
     ])
     submission = A.notebook([c for c in source.cells])
     assembled = assemble(source, submission)
-    execution, key = run_notebook(assembled.notebook, settings=Settings(cell_timeout=600),
+    execution, key = run_notebook(assembled.notebook, config=KernelConfig(cell_timeout=600),
                                   preimports=imported_modules(source), policy=kernel_policy())
     parts, warnings = score_parts(assembled, execution, key, set())
     assert [p.outcome for p in parts] == [R.Outcome.PASSED], (parts, warnings, execution.receipts[-5:])

@@ -160,7 +160,6 @@ def classroom_results(notebook: Path, assignment: str, release: Path | None = No
     import io
 
     from autograder.check import check_notebook, print_report
-    from autograder.execute import Settings
     from autograder.layout import find_release
 
     found = find_release(Path(notebook), release)
@@ -171,7 +170,7 @@ def classroom_results(notebook: Path, assignment: str, release: Path | None = No
     titles = {gid: C.title_of(gid) for _, gid, _ in parts}
     buffer = io.StringIO()
     try:
-        report = check_notebook(Path(notebook), Settings(), release=release)
+        report = check_notebook(Path(notebook), release=release)
         print_report(report, buffer)
         for part in report.parts:
             outcomes[part.grade_id] = (part.outcome, part.message)

@@ -30,6 +30,8 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.sandbox.config import KernelSetup
+
 DEFAULT_SANDBOX_USER = "nobody"
 
 
@@ -149,23 +151,6 @@ def detect(sandbox_user: str | None = DEFAULT_SANDBOX_USER, use_namespaces: bool
     return Isolation(bwrap=bwrap, uid=uid, gid=gid, user=user, layers=tuple(layers), missing=tuple(missing))
 
 
-@dataclass
-class Limits:
-    """Resource limits for one notebook run."""
-
-    memory_bytes: int = 4 * 1024**3
-    cpu_seconds: int = 600
-    file_bytes: int = 512 * 1024**2
-    processes: int = 512
-    threads: int = 1  # BLAS / OpenMP / torch threads inside the kernel
-
-    def __post_init__(self):
-        for name in ("memory_bytes", "cpu_seconds", "file_bytes", "processes", "threads"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def _code_roots(packages: tuple[str, ...]) -> list[str]:
     """Folders the kernel must be able to read to run Python and import the given packages."""
     roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
@@ -193,14 +178,13 @@ class SandboxPlan:
     """Everything the launcher needs to start one sandboxed kernel."""
 
     isolation: Isolation
-    limits: Limits
+    setup: KernelSetup  # for the launcher (resource limits) and the kernel (what to do before the first cell)
     scratch: Path
     sockets: Path
     run_dir: Path
     data_dirs: list[Path] = field(default_factory=list)
     code_roots: tuple[str, ...] = ()  # package folders bound read-only besides Python's (KernelPolicy)
     env: dict = field(default_factory=dict)
-    kernel: dict = field(default_factory=dict)  # settings for autograder.sandbox.kernel
 
     def wrapper_args(self) -> list[str]:
         """The bubblewrap command line (without the connection file and inner command)."""
@@ -243,10 +227,9 @@ class SandboxPlan:
             "bwrap_args": self.wrapper_args(),
             "uid": iso.uid,
             "gid": iso.gid,
-            "limits": vars(self.limits),
             "scratch": str(self.scratch),
             "env": self.env,
-            "kernel": self.kernel,
+            "kernel": self.setup.to_json(),  # serialised once: the launcher hands these very bytes on
             "key_file": str(self.run_dir / "key"),
             "receipt_file": str(self.run_dir / "receipts"),
             "log_file": str(self.run_dir / "kernel.log"),

@@ -2,7 +2,8 @@
 
 Order matters here, and every step happens before the first line of student code:
 
-1. read the kernel's settings from their descriptor and close it; drop to the unprivileged
+1. read the kernel's setup (`config.KernelSetup`, parsed strictly) from its descriptor and close
+   it; drop to the unprivileged
    sandbox user (when the grader ran as root);
 2. read the receipt key from its pipe and close it;
 3. move the working directory to the end of the import path, so files a student writes cannot
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import resource
 import sys
+
+from autograder.sandbox.config import KernelSetup
 
 
 def _drop_privileges(uid: int, gid: int) -> None:
@@ -74,7 +76,7 @@ def _start(args) -> object:
     receipt key and the file policy (the list of what the kernel must not read) never stay in a
     variable student code could reach; they end up only in the sentinel's hook closures.
     """
-    config = json.loads(_read_all(args.config_fd))
+    setup = KernelSetup.from_json(_read_all(args.config_fd))
     if args.uid is not None:
         parent = os.getppid()
         _drop_privileges(args.uid, args.gid)
@@ -82,16 +84,15 @@ def _start(args) -> object:
 
         die_with_parent(parent)  # the change of user cleared the parent-death signal
         # Counted per user, so only meaningful for the sandbox's own user (root ignores it).
-        processes = int(config.get("processes", 0))
-        if processes > 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        processes = setup.config.processes
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
     key = _read_all(args.key_fd)
     here = os.getcwd()
     sys.path[:] = _import_path_without_working_folder(here)
 
     failed = []
-    for name in config.get("preimports", []):
+    for name in setup.preimports:
         try:
             importlib.import_module(name)
         except Exception as error:  # noqa: BLE001 - the notebook will report it properly
@@ -111,7 +112,7 @@ def _start(args) -> object:
     postmortem.note_own_signals(crash_log)
 
     sentinel.install_receipt_hook(key=key, receipt_fd=args.receipt_fd,
-                                  protected_prefixes=tuple(config.get("protected", ())))
+                                  protected_prefixes=setup.protected_modules)
     del key
     app = IPKernelApp.instance()
     app.initialize([
@@ -131,12 +132,12 @@ def _start(args) -> object:
     memory.install(app.shell, note_file=crash_log)  # before the sentinel's snapshot, which keeps it
     sys.audit("autograder.init", app)
     sentinel.install_deny_hook(
-        protected_paths=tuple(config.get("protected_paths", ())),
-        allowed_paths=tuple(config.get("allowed_paths", ())),
-        deny_processes=bool(config.get("deny_processes", False)),
-        protected_prefixes=tuple(config.get("protected", ())),
+        protected_paths=setup.protected_paths,
+        allowed_paths=setup.allowed_paths,
+        deny_processes=setup.deny_processes,
+        protected_prefixes=setup.protected_modules,
     )
-    config.clear()
+    del setup
     if failed:
         print("pre-import failures:", ", ".join(failed), file=sys.__stderr__)
     return app

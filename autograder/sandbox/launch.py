@@ -5,7 +5,8 @@
 Runs as the grading user, outside the sandbox. It reads the receipt key from a file only the
 grader can read and deletes it, opens the receipt file, hands both to the kernel as inherited file
 descriptors (the key through a pipe, so it never sits in the environment, on a command line or in
-a file the kernel could read), hands over the kernel's settings the same way (they include the
+a file the kernel could read), hands over the kernel's setup (`config.KernelSetup`, as the grader
+serialised it, after checking it strictly) the same way (it includes the
 file policy, the list of what the kernel must not read, which must not be on its command line
 either: any process can read /proc/<pid>/cmdline), applies resource limits, sends its output to
 the run's kernel log,
@@ -20,6 +21,8 @@ import os
 import resource
 import sys
 
+from autograder.sandbox.config import KernelConfig, KernelSetup
+
 
 # Seconds of CPU time between the soft limit (SIGXCPU: the kernel dies of it, reported as its
 # CPU-time limit) and the hard one. With both equal Linux sends SIGKILL instead, which looks
@@ -27,7 +30,7 @@ import sys
 CPU_GRACE_SECONDS = 5
 
 
-def _set_limits(limits: dict) -> None:
+def _set_limits(config: KernelConfig) -> None:
     def cap(kind, value, extra=0):
         try:
             soft, hard = resource.getrlimit(kind)
@@ -38,9 +41,9 @@ def _set_limits(limits: dict) -> None:
         except (ValueError, OSError):
             pass
 
-    cap(resource.RLIMIT_AS, limits["memory_bytes"])
-    cap(resource.RLIMIT_CPU, limits["cpu_seconds"], CPU_GRACE_SECONDS)
-    cap(resource.RLIMIT_FSIZE, limits["file_bytes"])
+    cap(resource.RLIMIT_AS, config.memory_bytes)
+    cap(resource.RLIMIT_CPU, config.cpu_seconds, CPU_GRACE_SECONDS)
+    cap(resource.RLIMIT_FSIZE, config.file_bytes)
     cap(resource.RLIMIT_CORE, 0)
 
 
@@ -84,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     with open(args.plan) as handle:
         plan = json.load(handle)
     die_with_parent(plan.get("parent_pid"))
+    setup = KernelSetup.from_json(plan["kernel"])  # strict: a bad plan stops here, before any kernel
 
     with open(plan["key_file"], "rb") as handle:
         key = handle.read()
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     receipt_fd = os.open(plan["receipt_file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.set_inheritable(read_end, True)
     os.set_inheritable(receipt_fd, True)
-    config_fd = _descriptor_holding(json.dumps(plan["kernel"]).encode())
+    config_fd = _descriptor_holding(plan["kernel"].encode())  # the grader's very bytes
 
     log_fd = os.open(plan["log_file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.dup2(log_fd, 1)
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         os.chdir(plan["scratch"])
         command = inner
     os.umask(0o022)
-    _set_limits(plan["limits"])
+    _set_limits(setup.config)
     os.execve(command[0], command, plan["env"])
 
 
