@@ -40,7 +40,6 @@ copy) changes none of these. Only identities are compared and nothing of the stu
 from __future__ import annotations
 
 import functools
-import itertools
 import operator
 import types
 
