@@ -8,6 +8,7 @@ same machine.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import shutil
@@ -80,15 +81,54 @@ def page(out: Path, student: str) -> str:
     return (out / "feedback" / student / f"{M.ASSIGNMENT}.html").read_text()
 
 
-def kernels_of(process: psutil.Process) -> list[psutil.Process]:
+def descendants(pid: int, since: float = 0.0) -> list[tuple[psutil.Process, float, str]]:
+    """(process, its start time, its command line) of every live process under `pid` started at or
+    after `since`. A process that ends during the walk, or has ended and waits for its parent to
+    reap it (a zombie: psutil cannot read its command line), is not running and is left out."""
     found = []
-    for child in process.children(recursive=True):
+    for child in psutil.Process(pid).children(recursive=True):
         try:
-            if "autograder.sandbox" in " ".join(child.cmdline()):
-                found.append(child)
+            if child.status() == psutil.STATUS_ZOMBIE or child.create_time() < since:
+                continue
+            found.append((child, child.create_time(), " ".join(child.cmdline())))
         except psutil.Error:
-            pass
+            continue
     return found
+
+
+def kernels_of(pid: int, since: float = 0.0) -> list[psutil.Process]:
+    """The sandboxed kernels under `pid` started at or after `since` (this test's own)."""
+    return [p for p, _, command in descendants(pid, since) if "autograder.sandbox" in command]
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """Kill a process this test started, and everything under it, if it still runs (a test that
+    fails half-way must not leave its grader and kernels to the tests after it)."""
+    if process.poll() is not None:
+        return
+    for child, _, _ in descendants(process.pid):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    process.kill()
+    process.wait()
+
+
+def test_the_process_walk_leaves_out_a_zombie():
+    """The walk of these tests once read the command line of a child that had just ended (a
+    zombie, not yet reaped): psutil raised ZombieProcess and the test failed before it killed its
+    grader, whose kernels then failed the next test."""
+    since = time.time() - 1
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.time() + 30
+        while psutil.Process(ended.pid).status() != psutil.STATUS_ZOMBIE and time.time() < deadline:
+            time.sleep(0.05)
+        assert psutil.Process(ended.pid).status() == psutil.STATUS_ZOMBIE, "the child should wait, unreaped"
+        with pytest.raises(psutil.ZombieProcess):  # what the old walk ran into
+            psutil.Process(ended.pid).cmdline()
+        assert ended.pid not in [p.pid for p, _, _ in descendants(os.getpid(), since)]
+    finally:
+        ended.wait()
 
 
 # -- 1. a student's outputs are one unit ------------------------------------------------------
@@ -440,16 +480,17 @@ def test_a_kernel_killed_from_outside_is_graded_again(course, tmp_path, monkeypa
     runs = private_tmp()
     monkeypatch.setattr(tempfile, "tempdir", str(runs))
     killed = []
+    began = time.time()
 
     def operator():  # kills this test's own kernel once the student's cell is sleeping
         deadline = time.time() + 120
         while time.time() < deadline and not killed:
             if list(runs.glob(f"autograder-runs/*/scratch/{marker}")):
-                for process in kernels_of(psutil.Process()):
-                    if "autograder.sandbox.kernel" in " ".join(process.cmdline()) and \
-                            "bwrap" not in process.name():
-                        process.kill()
-                        killed.append(process.pid)
+                for process, _, command in descendants(os.getpid(), since=began):
+                    with contextlib.suppress(psutil.Error):
+                        if "autograder.sandbox.kernel" in command and "bwrap" not in process.name():
+                            process.kill()
+                            killed.append(process.pid)
             time.sleep(0.1)
 
     try:
@@ -655,13 +696,13 @@ def test_a_killed_grader_leaves_no_process_and_the_next_run_cleans_its_folders(c
     env = {**os.environ, "TMPDIR": str(runs)}
     command = [sys.executable, "-m", "autograder", "--course", str(course.root), "grade", M.ASSIGNMENT, str(subs),
                "--out", str(out), "--workers", "2", "--quiet"]
+    grader = None
     try:
         grader = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 300
         while time.time() < deadline and len(list((out / "state").glob("*.json"))) < 2:
             time.sleep(0.1)
-        started = [(p, p.create_time(), " ".join(p.cmdline())[:100])
-                   for p in psutil.Process(grader.pid).children(recursive=True)]
+        started = descendants(grader.pid)
         assert any("autograder.sandbox" in command for _, _, command in started), "kernels were running"
         grader.send_signal(signal.SIGKILL)
         grader.wait()
@@ -670,12 +711,14 @@ def test_a_killed_grader_leaves_no_process_and_the_next_run_cleans_its_folders(c
         while alive and time.time() < deadline:
             time.sleep(0.2)
             alive = [(p, t, c) for p, t, c in alive if _running(p, t)]
-        assert not alive, f"outlived the grader: {[(p.pid, c) for p, _, c in alive]}"
+        assert not alive, f"outlived the grader: {[(p.pid, c[:100]) for p, _, c in alive]}"
         proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr
         assert not list((runs / "autograder-runs").iterdir()), "run folders of the killed batch were removed"
         assert disagreements(out, M.ASSIGNMENT) == []
     finally:
+        if grader is not None:
+            kill_tree(grader)
         shutil.rmtree(runs, ignore_errors=True)
 
 
@@ -689,11 +732,12 @@ def test_a_kernel_started_ahead_does_not_outlive_the_batch(course, tmp_path, mon
         raise Killed()
 
     monkeypatch.setattr(autograder.gradebook.GradebookWriter, "record", dying_record)
+    began = time.time()
     try:
         with pytest.raises(Killed):
             grade(course, subs, tmp_path / "out", workers=1, prestart=True)
         time.sleep(1)
-        assert not kernels_of(psutil.Process()), "no kernel of this batch is still running"
+        assert not kernels_of(os.getpid(), since=began), "no kernel of this batch is still running"
         assert not list((runs / "autograder-runs").iterdir()), "no run folder is left"
         monkeypatch.undo()
         monkeypatch.setattr(tempfile, "tempdir", str(runs))
