@@ -576,26 +576,39 @@ def write_teacher(path) -> None:
     path : str or os.PathLike
         The file to write.
     """
+    _save_model(path, build_teacher(), TEACHER_RECIPE)
+
+
+def _save_model(path, model: nn.Module, recipe: dict, **extra: np.ndarray) -> None:
+    """Write a model's state dict (each tensor under ``state/<name>``), the recipe it was made from
+    (JSON) and any extra arrays to one ``.npz`` file."""
     import json
 
-    model = build_teacher()
     arrays = {f"state/{name}": tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()}
-    np.savez(path, recipe=np.array(json.dumps(TEACHER_RECIPE, sort_keys=True)), **arrays)
+    np.savez(path, recipe=np.array(json.dumps(recipe, sort_keys=True)), **extra, **arrays)
 
 
-@functools.lru_cache(maxsize=1)
-def _stored_teacher() -> dict:
+def _load_model(file: str, recipe: dict, remake: str) -> tuple[dict, dict]:
+    """Read a file :func:`_save_model` wrote from the course's data folder: (state dict, the other
+    arrays). Refuses a file made from another recipe than today's, naming the command that remakes it."""
     import json
 
     from course.paths import dataset_path
 
-    with np.load(dataset_path(TEACHER_FILE)) as data:
-        recipe = json.loads(str(data["recipe"]))
-        if recipe != json.loads(json.dumps(TEACHER_RECIPE)):
-            raise RuntimeError(f"{TEACHER_FILE} was made from the recipe {recipe}, not from today's "
-                               f"{TEACHER_RECIPE}: run `python -m course.shipping --teacher` to remake it")
-        return {key[len("state/"):]: torch.from_numpy(data[key].copy())
-                for key in data.files if key.startswith("state/")}
+    with np.load(dataset_path(file)) as data:
+        stored = json.loads(str(data["recipe"]))
+        if stored != json.loads(json.dumps(recipe)):
+            raise RuntimeError(f"{file} was made from the recipe {stored}, not from today's "
+                               f"{recipe}: run `{remake}` to remake it")
+        state = {key[len("state/"):]: torch.from_numpy(data[key].copy())
+                 for key in data.files if key.startswith("state/")}
+        extra = {key: data[key].copy() for key in data.files if key != "recipe" and not key.startswith("state/")}
+    return state, extra
+
+
+@functools.lru_cache(maxsize=1)
+def _stored_teacher() -> dict:
+    return _load_model(TEACHER_FILE, TEACHER_RECIPE, "python -m course.shipping --teacher")[0]
 
 
 def frown_teacher() -> nn.Sequential:
@@ -698,29 +711,14 @@ def write_shipped_detector(path) -> None:
     path : str or os.PathLike
         The file to write.
     """
-    import json
-
     detector = build_shipped_detector()
-    arrays = {f"state/{name}": tensor.detach().cpu().numpy() for name, tensor in detector.model.state_dict().items()}
-    np.savez(path, recipe=np.array(json.dumps(SHIPPED_RECIPE, sort_keys=True)),
-             threshold=np.array(detector.threshold), **arrays)
+    _save_model(path, detector.model, SHIPPED_RECIPE, threshold=np.array(detector.threshold))
 
 
 @functools.lru_cache(maxsize=1)
 def _stored_shipped() -> tuple:
-    import json
-
-    from course.paths import dataset_path
-
-    with np.load(dataset_path(SHIPPED_FILE)) as data:
-        recipe = json.loads(str(data["recipe"]))
-        if recipe != json.loads(json.dumps(SHIPPED_RECIPE)):
-            raise RuntimeError(f"{SHIPPED_FILE} was made from the recipe {recipe}, not from today's "
-                               f"{SHIPPED_RECIPE}: run `python -m course.shipping` to remake it")
-        state = {key[len("state/"):]: torch.from_numpy(data[key].copy())
-                 for key in data.files if key.startswith("state/")}
-        threshold = float(data["threshold"])
-    return state, threshold
+    state, extra = _load_model(SHIPPED_FILE, SHIPPED_RECIPE, "python -m course.shipping")
+    return state, float(extra["threshold"])
 
 
 def shipped_detector() -> Detector:

@@ -203,3 +203,19 @@ def test_filmed_calls_are_the_camera_crops_of_make_frames_and_fresh_copies():
                       size=CAMERA_SIZE)
     replay_meta, replay_crops = replay(seed=8, participants=4, fps=5)
     assert replay_meta.equals(day.meta) and np.array_equal(replay_crops, camera_frames(day, broken_share=0.03, seed=8))
+
+
+def test_a_saved_model_loads_back_with_its_recipe_and_extras(tmp_path, monkeypatch):
+    """The one writer and the one reader of the course's stored models agree: what is saved (state
+    dict, recipe, extra arrays) is what is loaded, and another recipe is refused with the command."""
+    from course import models
+
+    teacher = models.frown_teacher()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    models._save_model(tmp_path / "m.npz", teacher, models.TEACHER_RECIPE, threshold=np.array(0.25))
+    state, extra = models._load_model("m.npz", models.TEACHER_RECIPE, "remake it so")
+    assert set(state) == set(teacher.state_dict())
+    assert all(torch.equal(state[name], tensor) for name, tensor in teacher.state_dict().items())
+    assert set(extra) == {"threshold"} and float(extra["threshold"]) == 0.25
+    with pytest.raises(RuntimeError, match="remake it so"):
+        models._load_model("m.npz", {**models.TEACHER_RECIPE, "lr": 0.1}, "remake it so")
