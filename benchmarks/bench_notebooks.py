@@ -2,11 +2,15 @@
 
     .venv/bin/python benchmarks/bench_notebooks.py [ASSIGNMENT ...]
 
-For each assignment it runs the source notebook (solutions and hidden tests) twice, one after the
-other on an otherwise idle machine:
-  * bare: papermill with a plain ipykernel, the way an instructor runs it in JupyterLab;
+For each assignment it runs the source notebook (solutions and hidden tests) three times, one after
+the other on an otherwise idle machine:
+  * cells only: nbclient with a plain ipykernel, which is what JupyterLab's "Run All" and
+    `jupyter nbconvert --execute` do: the notebook's own time, for information;
+  * bare: papermill with a plain ipykernel, the way CI or an instructor runs it headless
+    (papermill also writes the whole output notebook before and after every cell);
   * graded: the perfect example through `autograder grade` (one worker, sandbox, receipts).
-and prints both next to the budget, with the grader's overhead as a ratio. Timings are wall
+and prints them next to the budget, which bare and graded must both meet, with the grader's
+overhead over bare as a ratio. Timings are wall
 clock on this machine; run it when nothing else is busy. Because a shared machine inflates wall
 clock, it also prints the CPU seconds the notebook's processes used (the kernel and whatever it
 started; on an idle machine with one torch thread, wall is close to it), the load average before
@@ -23,8 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import papermill
 import psutil
+from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,14 +94,26 @@ def slowest_cells(executed: Path, n: int = SLOWEST_CELLS) -> list[tuple[float, s
     return sorted(durations, reverse=True)[:n]
 
 
-def bare_run(course: Course, assignment: str, work: Path) -> Path:
-    source = course.source_notebook(assignment)
-    run_dir = work / "bare"  # never run in source/: notebooks write files where they run
+def run_folder(course: Course, assignment: str, run_dir: Path) -> Path:
+    """A fresh folder with the assignment's supporting files (never run in source/: notebooks
+    write files where they run)."""
     run_dir.mkdir()
     for path in course.supporting_files(assignment):
         target = run_dir / path.relative_to(course.source / assignment)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
+    return run_dir
+
+
+def cells_only_run(course: Course, assignment: str, work: Path) -> None:
+    run_dir = run_folder(course, assignment, work / "cells-only")
+    notebook = nbformat.read(course.source_notebook(assignment), as_version=4)
+    NotebookClient(notebook, kernel_name="python3", resources={"metadata": {"path": str(run_dir)}}).execute()
+
+
+def bare_run(course: Course, assignment: str, work: Path) -> Path:
+    source = course.source_notebook(assignment)
+    run_dir = run_folder(course, assignment, work / "bare")
     executed = work / f"{assignment}.out.ipynb"
     papermill.execute_notebook(source, str(executed), kernel_name="python3", progress_bar=False, cwd=str(run_dir))
     return executed
@@ -119,21 +137,23 @@ def main(argv: list[str]) -> int:
         for assignment in assignments:
             work = Path(tmp) / assignment
             work.mkdir()
+            _, cells_only, _, _ = timed(lambda: cells_only_run(course, assignment, work))
             executed, bare, bare_cpu, bare_load = timed(lambda: bare_run(course, assignment, work))
             (score, max_score), graded, graded_cpu, graded_load = timed(lambda: graded_run(course, assignment, work))
-            rows.append((assignment, bare, graded, score, max_score, bare_cpu, graded_cpu, bare_load + graded_load,
+            rows.append((assignment, cells_only, bare, graded, score, max_score, bare_cpu, graded_cpu, bare_load + graded_load,
                          slowest_cells(executed)))
             print(f"  measured {assignment}", file=sys.stderr)
     print(f"\ncpu count: {os.cpu_count()}   budget: {BUDGET:g} s per notebook, {COURSE_BUDGET:g} s for the course\n")
-    print(f"{'assignment':<32} {'bare s':>7} {'graded s':>9} {'overhead':>9} {'score':>9}  within budget"
+    print(f"{'assignment':<32} {'cells only s':>12} {'bare s':>7} {'graded s':>9} {'overhead':>9} {'score':>9}  within budget"
           f"  {'bare CPU s':>10} {'graded CPU s':>12}  load (1 min) before/after bare, graded")
-    for assignment, bare, graded, score, max_score, bare_cpu, graded_cpu, loads, _ in rows:
+    for assignment, cells_only, bare, graded, score, max_score, bare_cpu, graded_cpu, loads, _ in rows:
         ok = "yes" if bare <= BUDGET and graded <= BUDGET else "NO"
-        print(f"{assignment:<32} {bare:>7.1f} {graded:>9.1f} {graded / bare:>8.2f}x {score:>4g}/{max_score:<4g}  {ok:<13}"
+        print(f"{assignment:<32} {cells_only:>12.1f} {bare:>7.1f} {graded:>9.1f} {graded / bare:>8.2f}x {score:>4g}/{max_score:<4g}  {ok:<13}"
               f"  {bare_cpu:>10.1f} {graded_cpu:>12.1f}  {loads[0]:.2f}/{loads[1]:.2f}, {loads[2]:.2f}/{loads[3]:.2f}")
-    total_bare = sum(r[1] for r in rows)
-    total_graded = sum(r[2] for r in rows)
-    print(f"{'whole course':<32} {total_bare:>7.1f} {total_graded:>9.1f} {total_graded / total_bare:>8.2f}x"
+    total_cells_only = sum(r[1] for r in rows)
+    total_bare = sum(r[2] for r in rows)
+    total_graded = sum(r[3] for r in rows)
+    print(f"{'whole course':<32} {total_cells_only:>12.1f} {total_bare:>7.1f} {total_graded:>9.1f} {total_graded / total_bare:>8.2f}x"
           f"{'':>10}  {'yes' if total_bare <= COURSE_BUDGET else 'NO'}")
     print(f"\nslowest cells of the bare runs (wall seconds, papermill):")
     for assignment, *_, cells in rows:
