@@ -63,13 +63,14 @@ _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 _MARK_SCHEME_BLOCK = re.compile(r"=== BEGIN MARK SCHEME ===(.*?)=== END MARK SCHEME ===", re.S)
 
 
-def _measure_problems(nb: nbformat.NotebookNode, cell, index: int, gid: str) -> list[str]:
-    """A test cell's report() calls the grader could not read (autograder/measure.py)."""
+def _measure_problems(nb: nbformat.NotebookNode, cell, index: int, gid: str, locked: dict) -> list[str]:
+    """A test cell's report() calls the grader could not read (autograder/measure.py); `locked`:
+    the locked cells' import aliases (`assemble.locked_aliases`), parsed once for every test cell."""
     from autograder.assemble import import_aliases, test_measures
     from autograder.measure import DeclarationError
 
     try:
-        test_measures(C.source(cell), import_aliases(nb, cell), gid)
+        test_measures(C.source(cell), import_aliases(nb, cell, locked), gid)
     except DeclarationError as error:
         return [f"cell {index}: {error}"]
     except SyntaxError:
@@ -86,9 +87,11 @@ def validate_source(nb: nbformat.NotebookNode, name: str, rules: str = "strict")
     that is not Python); nbgrader's normal habits (code cells without metadata, tests without a
     hidden block, whole-cell solutions, no `parameters` cell) are returned as warnings.
     """
+    from autograder.assemble import locked_aliases
     from autograder.nbgrader_course import kernel_problem
 
     errors, habits = [], []
+    locked = None  # the locked cells' import aliases, parsed at the first test cell
     seen: dict[str, int] = {}
     has_parameters = False
     problem = kernel_problem(nb)
@@ -109,7 +112,9 @@ def validate_source(nb: nbformat.NotebookNode, name: str, rules: str = "strict")
         if C.is_test(cell) and C.BEGIN_HIDDEN not in C.source(cell):
             habits.append(f"cell {index} ({gid}): a test cell needs a '{C.BEGIN_HIDDEN}' block")
         if C.is_test(cell):
-            errors += _measure_problems(nb, cell, index, gid)
+            if locked is None:
+                locked = locked_aliases(nb)
+            errors += _measure_problems(nb, cell, index, gid, locked)
         if C.is_solution(cell) and cell.cell_type == "code" and "### BEGIN SOLUTION" not in C.source(cell):
             habits.append(f"cell {index} ({gid}): a code answer cell needs '### BEGIN SOLUTION' markers")
         if cell.cell_type == "code" and not C.grade_id(cell):
