@@ -49,6 +49,7 @@ Rendering costs about 0.1 ms and 4 KB per frame (32x32 float32): a minute of one
 """
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass
@@ -252,9 +253,7 @@ def _ar1(rng: np.random.Generator, n: int, sd: float, tau_s: float, fps: float) 
     shocks = rng.standard_normal(n) * sd * math.sqrt(1.0 - phi * phi)
     carry = rng.standard_normal() * sd
     block = min(n, 64)
-    lag = np.arange(block)[:, None] - np.arange(block)[None, :]
-    weights = np.where(lag >= 0, phi ** np.maximum(lag, 0), 0.0)   # phi^(j-k) for k <= j
-    decay = phi ** np.arange(1, block + 1)
+    weights, decay = _ar1_weights(phi, block)
     series = np.empty(n)
     for start in range(0, n, block):
         part = shocks[start:start + block]
@@ -262,6 +261,19 @@ def _ar1(rng: np.random.Generator, n: int, sd: float, tau_s: float, fps: float) 
         series[start:start + m] = weights[:m, :m] @ part + decay[:m] * carry
         carry = series[start + m - 1]
     return series
+
+
+@functools.lru_cache(maxsize=64)
+def _ar1_weights(phi: float, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The matrix ``phi^(j-k)`` (``k <= j``, else 0) and ``phi^1 .. phi^block`` of :func:`_ar1`'s
+    blocks, read-only: a call has only a few frames, so building them for every series cost more
+    than the series themselves."""
+    lag = np.arange(block)[:, None] - np.arange(block)[None, :]
+    weights = np.where(lag >= 0, phi ** np.maximum(lag, 0), 0.0)   # phi^(j-k) for k <= j
+    decay = phi ** np.arange(1, block + 1)
+    weights.setflags(write=False)
+    decay.setflags(write=False)
+    return weights, decay
 
 
 def _spans(rng: np.random.Generator, seconds: float, share: float, low: float, high: float):

@@ -160,7 +160,9 @@ def production_replay(hours: int, *, seed: int, lighting_change_at: int | None =
         Length of each sampled call (a whole number of nudge windows).
     detector : course.models.Detector, optional
         The detector to replay (default: :func:`course.models.shipped_detector`). Replays of the
-        shipped detector are kept (the last few, per process), so asking twice costs nothing.
+        shipped detector are kept (the last few, per process), so asking twice costs nothing; the
+        rendered frames are kept too, so a scored and an unscored replay of the same hours draw
+        the pictures once.
     scored : bool
         Run the detector (default). With ``scored=False`` it is not run, which is faster and enough
         for a monitor of the inputs: ``score`` and ``vote`` are NaN and no nudge fires.
@@ -185,49 +187,33 @@ def production_replay(hours: int, *, seed: int, lighting_change_at: int | None =
 @functools.lru_cache(maxsize=8)
 def _shipped_replay(hours, seed, lighting_change_at, camera_change_at, lighting_fraction,
                     calls_per_hour, call_seconds, scored) -> Replay:
-    replay = _replay(hours, seed=seed, lighting_change_at=lighting_change_at,
-                     camera_change_at=camera_change_at, lighting_fraction=lighting_fraction,
-                     calls_per_hour=calls_per_hour, call_seconds=call_seconds, detector=None, scored=scored)
-    replay.images.setflags(write=False)
-    return replay
+    return _replay(hours, seed=seed, lighting_change_at=lighting_change_at,
+                   camera_change_at=camera_change_at, lighting_fraction=lighting_fraction,
+                   calls_per_hour=calls_per_hour, call_seconds=call_seconds, detector=None, scored=scored)
 
 
 def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fraction, calls_per_hour,
             call_seconds, detector, scored=True) -> Replay:
-    from course.calls import make_frames, make_participants
-    from course.spec import SPEC
-
     hours = check_count("hours", hours, 1)
     seed = check_seed(seed)
     calls_per_hour = check_count("calls_per_hour", calls_per_hour, 1)
     lighting_change_at = _hour("lighting_change_at", lighting_change_at, hours)
     camera_change_at = _hour("camera_change_at", camera_change_at, hours)
     check_fraction("lighting_fraction", lighting_fraction)
+    shipped = detector is None
     if detector is None:
         from course.models import shipped_detector
 
         detector = shipped_detector()
 
-    window_s = SPEC.monitor_window_s
-    people = make_participants(hours * calls_per_hour, seed=seed)
-    metas, images, calls = [], [], []
-    for h in range(hours):   # the monitor samples exactly calls_per_hour calls in every hour
-        lit = lighting_change_at is not None and h >= lighting_change_at
-        new_camera = camera_change_at is not None and h >= camera_change_at
-        frames = make_frames(people.iloc[h * calls_per_hour:(h + 1) * calls_per_hour], calls_per_participant=1,
-                             call_seconds=call_seconds, seed=seed, day=h, fps=REPLAY_FPS, day_seconds=window_s,
-                             lighting_change_at=0.0 if lit else None, lighting_fraction=float(lighting_fraction),
-                             camera_change_at=0.0 if new_camera else None)
-        meta = frames.meta.copy()
-        meta["day_time_s"] = meta["day_time_s"] + h * window_s
-        meta["hour"] = h
-        metas.append(meta)
-        images.append(frames.images)
-        calls.append(frames.calls)
-    meta = pd.concat(metas, ignore_index=True)
-    images = np.concatenate(images)
+    meta, kept = _rendered(hours, seed, lighting_change_at, camera_change_at, float(lighting_fraction),
+                           calls_per_hour, call_seconds)
+    meta = meta.copy()
+    # a replay of another detector gets pixels of its own; one of the shipped detector shares the
+    # read-only pixels that are kept (torch warns about, and must not see, a read-only array)
+    images = kept if shipped else kept.copy()
     labels = meta["label"].to_numpy(dtype=np.int64)
-    scores = detector.scores(images) if scored else np.full(len(images), np.nan)
+    scores = detector.scores(kept.copy()) if scored else np.full(len(images), np.nan)
     hour = meta["hour"].to_numpy(dtype=np.int64)
 
     faces = face_measurements(images)
@@ -254,6 +240,36 @@ def _replay(hours, *, seed, lighting_change_at, camera_change_at, lighting_fract
     windows = table[WINDOW_COLUMNS].reset_index(drop=True)
     return Replay(faces=faces, windows=windows, images=images, threshold=float(detector.threshold),
                   hours=hours, events={"lighting_change": lighting_change_at, "camera_change": camera_change_at})
+
+
+@functools.lru_cache(maxsize=8)
+def _rendered(hours, seed, lighting_change_at, camera_change_at, lighting_fraction, calls_per_hour,
+              call_seconds) -> tuple[pd.DataFrame, np.ndarray]:
+    """The frames of the replay's hours, one table row per frame, and their pixels (read-only).
+
+    Kept per process (the last few), because drawing the pictures is most of a replay's cost and
+    the same hours are often replayed with and without the detector."""
+    from course.calls import make_frames, make_participants
+    from course.spec import SPEC
+
+    window_s = SPEC.monitor_window_s
+    people = make_participants(hours * calls_per_hour, seed=seed)
+    metas, images = [], []
+    for h in range(hours):   # the monitor samples exactly calls_per_hour calls in every hour
+        lit = lighting_change_at is not None and h >= lighting_change_at
+        new_camera = camera_change_at is not None and h >= camera_change_at
+        frames = make_frames(people.iloc[h * calls_per_hour:(h + 1) * calls_per_hour], calls_per_participant=1,
+                             call_seconds=call_seconds, seed=seed, day=h, fps=REPLAY_FPS, day_seconds=window_s,
+                             lighting_change_at=0.0 if lit else None, lighting_fraction=lighting_fraction,
+                             camera_change_at=0.0 if new_camera else None)
+        meta = frames.meta.copy()
+        meta["day_time_s"] = meta["day_time_s"] + h * window_s
+        meta["hour"] = h
+        metas.append(meta)
+        images.append(frames.images)
+    images = np.concatenate(images)
+    images.setflags(write=False)
+    return pd.concat(metas, ignore_index=True), images
 
 
 def _with_labels(table: pd.DataFrame, *, seed: int, stream: str = "production-labels") -> pd.DataFrame:

@@ -113,3 +113,23 @@ def test_an_unscored_replay_has_the_same_inputs_and_no_nudges(detector, replay):
     columns = ["hour", "call", "brightness", "contrast", "light", "noise", "label", "lighting", "camera"]
     assert bare.faces[columns].equals(replay.faces[columns])
     assert bare.faces["score"].isna().all() and not bare.windows["fired"].any()
+
+
+def test_the_same_hours_are_drawn_once_scored_or_not(detector, monkeypatch):
+    """The pictures are most of a replay's cost: a scored and an unscored replay of the same hours
+    (as 06's tests ask for) draw them once, and a replay's own pixels cannot change the kept ones."""
+    import course.calls
+
+    drawn = []
+    real = course.calls.make_frames
+    monkeypatch.setattr(course.calls, "make_frames", lambda *a, **k: drawn.append(1) or real(*a, **k))
+    first = production_replay(3, seed=4242, calls_per_hour=4, lighting_change_at=1, detector=detector)
+    assert len(drawn) == 3, "one make_frames per hour the first time"
+    bare = production_replay(3, seed=4242, calls_per_hour=4, lighting_change_at=1, detector=detector, scored=False)
+    assert len(drawn) == 3, "the unscored replay of the same hours drew its pictures again"
+    assert np.array_equal(bare.images, first.images)
+    first.images[:] = 0.0   # another detector's replay owns its pixels
+    again = production_replay(3, seed=4242, calls_per_hour=4, lighting_change_at=1, detector=detector)
+    assert np.array_equal(again.images, bare.images) and again.images.any()
+    shipped = production_replay(3, seed=4242, calls_per_hour=4, lighting_change_at=1, scored=False)
+    assert len(drawn) == 3 and not shipped.images.flags.writeable
