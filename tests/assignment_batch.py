@@ -49,28 +49,31 @@ class AssignmentBatch:
     GRADE_OPTIONS: dict = {}                  # GradeOptions keywords for the batch
 
     # -- the batch ---------------------------------------------------------------------------------
-    def extra_notebooks(self, perfect: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    @classmethod
+    def extra_notebooks(cls, perfect: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
         """Further notebooks for this assignment's own tests, graded in the same batch."""
         return {}
 
     @pytest.fixture(scope="class")
-    def batch(self, tmp_path_factory) -> dict:
+    @classmethod
+    def batch(cls, tmp_path_factory) -> dict:
         """{"results": {student: SubmissionResult}, "out": the output folder}."""
-        perfect = H.example(self.ASSIGNMENT, "perfect")
-        notebooks = {kind: H.example(self.ASSIGNMENT, kind) for kind in ("perfect", "partial", "blank")}
-        notebooks.update({variant: self.VARIANTS.build(perfect, variant) for variant in self.VARIANTS.VARIANTS})
-        if self.HONEST == HONEST_WITH_MEMORY:
-            notebooks["honest_and_memory"] = H.honest_with_memory_mistake(self.ASSIGNMENT)
-        elif self.HONEST == HONEST_APART:
-            notebooks["honest_globals"] = HG.for_assignment(self.ASSIGNMENT)
+        perfect = H.example(cls.ASSIGNMENT, "perfect")
+        notebooks = {kind: H.example(cls.ASSIGNMENT, kind) for kind in ("perfect", "partial", "blank")}
+        notebooks.update({variant: cls.VARIANTS.build(perfect, variant) for variant in cls.VARIANTS.VARIANTS})
+        if cls.HONEST == HONEST_WITH_MEMORY:
+            notebooks["honest_and_memory"] = H.honest_with_memory_mistake(cls.ASSIGNMENT)
+        elif cls.HONEST == HONEST_APART:
+            notebooks["honest_globals"] = HG.for_assignment(cls.ASSIGNMENT)
             notebooks["memory_mistake"] = H.with_memory_mistake(perfect)
-        notebooks.update(self.extra_notebooks(perfect))
-        base = tmp_path_factory.mktemp(self.ASSIGNMENT.split("-")[0])
-        return {"results": H.grade_notebooks(self.ASSIGNMENT, notebooks, base, **self.GRADE_OPTIONS),
+        notebooks.update(cls.extra_notebooks(perfect))
+        base = tmp_path_factory.mktemp(cls.ASSIGNMENT.split("-")[0])
+        return {"results": H.grade_notebooks(cls.ASSIGNMENT, notebooks, base, **cls.GRADE_OPTIONS),
                 "out": base / "out"}
 
     @pytest.fixture(scope="class")
-    def graded(self, batch) -> dict:
+    @classmethod
+    def graded(cls, batch) -> dict:
         return batch["results"]
 
     def pytest_generate_tests(self, metafunc):

@@ -33,9 +33,10 @@ class TestAssignment03(AssignmentBatch):
     VARIANTS = variants.module("03")
     MIN_PARTS = 15
 
-    def extra_notebooks(self, perfect: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    @classmethod
+    def extra_notebooks(cls, perfect: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
         answers = {C.grade_id(c): c.source for c in perfect.cells if C.grade_id(c) in LATE_ANSWERS}
-        return {"late_only": H.with_answers(H.example(self.ASSIGNMENT, "blank"), answers)}
+        return {"late_only": H.with_answers(H.example(cls.ASSIGNMENT, "blank"), answers)}
 
     def test_partial_solves_the_first_half(self, graded):
         # the partial example solves the first half of the answer cells: sections 1 to 5b
