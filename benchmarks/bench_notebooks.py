@@ -1,6 +1,6 @@
 """Runtime of every source notebook against its budget (30 s each, 3 min for the course).
 
-    .venv/bin/python benchmarks/bench_notebooks.py [ASSIGNMENT ...]
+    .venv/bin/python benchmarks/bench_notebooks.py [ASSIGNMENT ...] [--repeat N]
 
 For each assignment it runs the source notebook (solutions and hidden tests) three times, one after
 the other on an otherwise idle machine:
@@ -10,7 +10,11 @@ the other on an otherwise idle machine:
     (papermill also writes the whole output notebook before and after every cell);
   * graded: the perfect example through `autograder grade` (one worker, sandbox, receipts).
 and prints them next to the budget, which bare and graded must both meet, with the grader's
-overhead over bare as a ratio. Timings are wall
+overhead over bare as a ratio, and how much of the bare run papermill spent writing the output
+notebook (twice per cell, markdown cells included: its cost grows with the number of cells times
+the notebook's size; `papermill --no-request-save-on-cell-execute` writes it once, at the end).
+With --repeat N it runs N rounds and prints each column's median and the range of bare and graded
+(a shared machine's speed drifts by a fifth from one minute to the next). Timings are wall
 clock on this machine; run it when nothing else is busy. Because a shared machine inflates wall
 clock, it also prints the CPU seconds the notebook's processes used (the kernel and whatever it
 started; on an idle machine with one torch thread, wall is close to it), the load average before
@@ -18,11 +22,13 @@ and after each run, and the slowest cells of the bare run (papermill's per-cell 
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import threading
 import shutil
+import statistics
 import sys
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +37,7 @@ import nbformat
 import papermill
 import psutil
 from nbclient import NotebookClient
+from papermill.engines import NotebookExecutionManager
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -129,34 +136,99 @@ def graded_run(course: Course, assignment: str, work: Path) -> tuple[float, floa
     return result.score, result.max_score
 
 
+def resolve(course: Course, names: list[str]) -> list[str]:
+    """Assignments by full name or by a prefix that names one ("04")."""
+    known = course.assignments()
+    chosen = []
+    for name in names or known:
+        matches = [a for a in known if a == name] or [a for a in known if a.startswith(name)]
+        if len(matches) != 1:
+            raise SystemExit(f"{name!r} names {len(matches)} assignments; use one of {', '.join(known)}")
+        chosen.append(matches[0])
+    return chosen
+
+
+class SaveClock:
+    """Wall seconds papermill spends writing the output notebook (it saves the whole notebook
+    before and after every cell: `NotebookExecutionManager.save`), measured in this process."""
+
+    def __init__(self):
+        self.seconds, self._original = 0.0, NotebookExecutionManager.save
+
+    def __enter__(self) -> "SaveClock":
+        original, clock = self._original, self
+
+        def timed_save(manager, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(manager, **kwargs)
+            finally:
+                clock.seconds += time.perf_counter() - started
+        NotebookExecutionManager.save = timed_save
+        return self
+
+    def __exit__(self, *exc) -> None:
+        NotebookExecutionManager.save = self._original
+
+
+def measure(course: Course, assignment: str, work: Path) -> dict:
+    """One round of the three runs of an assignment."""
+    work.mkdir()
+    _, cells_only, _, _ = timed(lambda: cells_only_run(course, assignment, work))
+    with SaveClock() as saves:
+        executed, bare, bare_cpu, bare_load = timed(lambda: bare_run(course, assignment, work))
+    (score, max_score), graded, graded_cpu, graded_load = timed(lambda: graded_run(course, assignment, work))
+    return {"cells_only": cells_only, "bare": bare, "saves": saves.seconds, "graded": graded, "score": score,
+            "max_score": max_score, "bare_cpu": bare_cpu, "graded_cpu": graded_cpu, "loads": bare_load + graded_load,
+            "cells": slowest_cells(executed)}
+
+
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assignments", nargs="*", help="full names or prefixes (04); all when none is given")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of the three runs; the table shows each column's median (default 1)")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be 1 or more, got {args.repeat}")
     course = Course(ROOT)
-    assignments = argv or course.assignments()
-    rows = []
+    assignments = resolve(course, args.assignments)
+    rounds = {assignment: [] for assignment in assignments}
     with tempfile.TemporaryDirectory() as tmp:
-        for assignment in assignments:
-            work = Path(tmp) / assignment
-            work.mkdir()
-            _, cells_only, _, _ = timed(lambda: cells_only_run(course, assignment, work))
-            executed, bare, bare_cpu, bare_load = timed(lambda: bare_run(course, assignment, work))
-            (score, max_score), graded, graded_cpu, graded_load = timed(lambda: graded_run(course, assignment, work))
-            rows.append((assignment, cells_only, bare, graded, score, max_score, bare_cpu, graded_cpu, bare_load + graded_load,
-                         slowest_cells(executed)))
-            print(f"  measured {assignment}", file=sys.stderr)
-    print(f"\ncpu count: {os.cpu_count()}   budget: {BUDGET:g} s per notebook, {COURSE_BUDGET:g} s for the course\n")
-    print(f"{'assignment':<32} {'cells only s':>12} {'bare s':>7} {'graded s':>9} {'overhead':>9} {'score':>9}  within budget"
-          f"  {'bare CPU s':>10} {'graded CPU s':>12}  load (1 min) before/after bare, graded")
-    for assignment, cells_only, bare, graded, score, max_score, bare_cpu, graded_cpu, loads, _ in rows:
+        for round_number in range(args.repeat):   # round after round, so a slow spell hits every assignment alike
+            for assignment in assignments:
+                rounds[assignment].append(measure(course, assignment, Path(tmp) / f"{assignment}-{round_number}"))
+                print(f"  measured {assignment} (round {round_number + 1} of {args.repeat})", file=sys.stderr)
+
+    def median(assignment, key):
+        return statistics.median(r[key] for r in rounds[assignment])
+
+    def spread(assignment, key):
+        values = [r[key] for r in rounds[assignment]]
+        return f"{min(values):.1f}-{max(values):.1f}" if len(values) > 1 else ""
+
+    print(f"\ncpu count: {os.cpu_count()}   budget: {BUDGET:g} s per notebook, {COURSE_BUDGET:g} s for the course"
+          f"   rounds: {args.repeat} (medians; bare and graded ranges over the rounds)\n")
+    print(f"{'assignment':<32} {'cells only s':>12} {'bare s':>7} {'of it saves':>11} {'graded s':>9} {'overhead':>9} {'score':>9}"
+          f"  within budget  {'bare range':>11} {'graded range':>12}  {'bare CPU s':>10} {'graded CPU s':>12}"
+          f"  load (1 min) before/after bare, graded (last round)")
+    for assignment in assignments:
+        last = rounds[assignment][-1]
+        cells_only, bare, graded = (median(assignment, key) for key in ("cells_only", "bare", "graded"))
         ok = "yes" if bare <= BUDGET and graded <= BUDGET else "NO"
-        print(f"{assignment:<32} {cells_only:>12.1f} {bare:>7.1f} {graded:>9.1f} {graded / bare:>8.2f}x {score:>4g}/{max_score:<4g}  {ok:<13}"
-              f"  {bare_cpu:>10.1f} {graded_cpu:>12.1f}  {loads[0]:.2f}/{loads[1]:.2f}, {loads[2]:.2f}/{loads[3]:.2f}")
-    total_cells_only = sum(r[1] for r in rows)
-    total_bare = sum(r[2] for r in rows)
-    total_graded = sum(r[3] for r in rows)
-    print(f"{'whole course':<32} {total_cells_only:>12.1f} {total_bare:>7.1f} {total_graded:>9.1f} {total_graded / total_bare:>8.2f}x"
-          f"{'':>10}  {'yes' if total_bare <= COURSE_BUDGET else 'NO'}")
-    print(f"\nslowest cells of the bare runs (wall seconds, papermill):")
-    for assignment, *_, cells in rows:
+        loads = last["loads"]
+        print(f"{assignment:<32} {cells_only:>12.1f} {bare:>7.1f} {median(assignment, 'saves'):>11.1f} {graded:>9.1f}"
+              f" {graded / bare:>8.2f}x {last['score']:>4g}/{last['max_score']:<4g}  {ok:<13}"
+              f"  {spread(assignment, 'bare'):>11} {spread(assignment, 'graded'):>12}"
+              f"  {median(assignment, 'bare_cpu'):>10.1f} {median(assignment, 'graded_cpu'):>12.1f}"
+              f"  {loads[0]:.2f}/{loads[1]:.2f}, {loads[2]:.2f}/{loads[3]:.2f}")
+    totals = {key: sum(median(a, key) for a in assignments) for key in ("cells_only", "bare", "saves", "graded")}
+    print(f"{'whole course':<32} {totals['cells_only']:>12.1f} {totals['bare']:>7.1f} {totals['saves']:>11.1f}"
+          f" {totals['graded']:>9.1f} {totals['graded'] / totals['bare']:>8.2f}x{'':>10}"
+          f"  {'yes' if totals['bare'] <= COURSE_BUDGET else 'NO'}")
+    print("\nslowest cells of the bare runs (wall seconds, papermill, last round):")
+    for assignment in assignments:
+        cells = rounds[assignment][-1]["cells"]
         print(f"  {assignment}: " + ", ".join(f"{name} {seconds:.1f}" for seconds, name in cells))
     return 0
 
