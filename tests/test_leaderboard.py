@@ -218,3 +218,27 @@ def test_equal_measurements_rank_the_higher_score_first():
 
     board = leaderboard.build([student("partial", 1.0), student("perfect", 5.0)])
     assert [row.student_id for row in board.rows] == ["perfect", "partial"]
+
+
+def test_a_measurement_that_misses_or_cannot_be_made_is_marked_in_its_cell():
+    """A monitor that never alarms: it caught 0 of the changes (a value that misses its target,
+    "0 ✗") and has no delay to measure ("n/a ✗", not the "—" of a test that stopped before it)."""
+    from autograder import results as R
+    from autograder.report import leaderboard_table
+
+    def student(name, caught, delay, measured=True):
+        values = {"changes_caught": {"value": caught, "target": 2.0, "better": "higher", "role": "primary", "unit": ""},
+                  "alarm_delay": {"value": delay, "target": 3.0, "better": "lower", "role": "guardrail", "unit": "hours"}}
+        return R.SubmissionResult(name, "a", R.GRADED, parts=[
+            R.PartResult("test_monitor_alarm", "monitor", "test", 2.0 if caught == 2 else 0.0, 2.0,
+                         R.PASSED if caught == 2 else R.FAILED, measured=values if measured else None)])
+
+    page = leaderboard_table([student("silent", 0.0, None), student("watchful", 2.0, 1.0),
+                              student("crashed", 0.0, None, measured=False)], links={})
+    rows = {r["student"]: r for r in leaderboard_rows(page)}
+    assert rows["silent"]["test_monitor_alarm.changes_caught"] == "0 ✗"
+    assert rows["silent"]["test_monitor_alarm.alarm_delay"] == "n/a ✗"
+    assert rows["watchful"]["test_monitor_alarm.changes_caught"] == "2"
+    assert rows["watchful"]["test_monitor_alarm.alarm_delay"] == "1"
+    assert rows["crashed"]["test_monitor_alarm.alarm_delay"] == "—"
+    assert [r["student"] for r in leaderboard_rows(page)][0] == "watchful"
