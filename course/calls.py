@@ -69,7 +69,7 @@ from course.frowns import (
     draw_tone,
     render_faces,
 )
-from course.seeding import child_seed, generator
+from course.seeding import STREAMS, child_seed
 from course.validation import check_count, check_real, check_seed, seed_by_keyword
 
 __all__ = [
@@ -169,7 +169,7 @@ class Frames:
 
 
 # ----------------------------------------------------------------------------------------------
-# argument checks
+# argument checks, keys and random streams
 # ----------------------------------------------------------------------------------------------
 def _when(name: str, value):
     return None if value is None else check_real(name, value, 0.0, math.inf)
@@ -178,6 +178,21 @@ def _when(name: str, value):
 def _key(text: str) -> int:
     """A stable integer for a string id: keys the random streams of a participant."""
     return zlib.crc32(text.encode())
+
+
+def _rng(seed: int, name: str, *keys: int) -> np.random.Generator:
+    """The generator :func:`course.seeding.generator` gives for ``(seed, name, *keys)``, for a seed
+    already checked, in a third of the time: a table of frames asks for a few per call.
+
+    numpy seeds a generator from the list ``[seed, STREAMS[name], *keys]`` by turning each number
+    into 32-bit words, one word for a number below 2**32; handed those words as a ``uint32`` array,
+    it skips that conversion and seeds the very same generator (a test compares the two). A larger
+    number takes the list, as :func:`~course.seeding.generator` does.
+    """
+    words = (seed, STREAMS[name], *keys)
+    if max(words) < 2 ** 32:
+        return np.random.default_rng(np.array(words, dtype=np.uint32))
+    return np.random.default_rng(list(words))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -208,23 +223,27 @@ def make_participants(n: int, *, seed: int) -> pd.DataFrame:
     n = check_count("n", n, 0)
     seed = check_seed(seed)
     tone_probs = np.array([DEFAULT_CONFIG["tone_probs"][t] for t in TONE_CATEGORIES])
-    rows = []
-    for i in range(n):
-        rng = generator(seed, "participants", i)
-        tone, tone_value = draw_tone(rng, 1, tone_probs)
-        row = {"participant": f"s{seed}-p{i}", "tone": tone[0], "tone_value": float(tone_value[0])}
-        for name, (kind, spread) in _SHAPE_SPREAD.items():
-            u = rng.uniform(-1.0, 1.0)
-            base = SHAPE_DEFAULTS[name]
-            row[name] = base * (1.0 + spread * u) if kind == "scale" else base + spread * u
-        row["resting_curvature"] = rng.uniform(*_RESTING_CURVATURE)
-        row["frown_depth"] = rng.uniform(*_FROWN_DEPTH)
-        row["glasses"] = bool(rng.random() < _GLASSES_RATE)
-        row["seat_dx"], row["seat_dy"] = rng.uniform(-_SEAT_PX, _SEAT_PX, 2)
-        row["seat_tilt"] = float(np.clip(_SEAT_TILT * rng.standard_normal(), -2.5 * _SEAT_TILT,
-                                         2.5 * _SEAT_TILT))
-        rows.append(row)
-    return pd.DataFrame(rows, columns=PARTICIPANT_COLUMNS)
+    return pd.DataFrame([_participant(seed, i, tone_probs) for i in range(n)], columns=PARTICIPANT_COLUMNS)
+
+
+def _participant(seed: int, i: int, tone_probs: np.ndarray) -> dict:
+    """Participant ``i`` of ``seed`` (a checked seed), from their own stream: a row of
+    :func:`make_participants`."""
+    rng = _rng(seed, "participants", i)
+    tone, tone_value = draw_tone(rng, 1, tone_probs)
+    row = {"participant": f"s{seed}-p{i}", "tone": tone[0], "tone_value": float(tone_value[0])}
+    for name, (kind, spread) in _SHAPE_SPREAD.items():
+        u = rng.uniform(-1.0, 1.0)
+        base = SHAPE_DEFAULTS[name]
+        row[name] = base * (1.0 + spread * u) if kind == "scale" else base + spread * u
+    row["resting_curvature"] = rng.uniform(*_RESTING_CURVATURE)
+    row["frown_depth"] = rng.uniform(*_FROWN_DEPTH)
+    row["glasses"] = bool(rng.random() < _GLASSES_RATE)
+    row["seat_dx"], row["seat_dy"] = rng.uniform(-_SEAT_PX, _SEAT_PX, 2)
+    # clipped with min and max: the same number as np.clip, without making an array of one number
+    tilt = _SEAT_TILT * rng.standard_normal()
+    row["seat_tilt"] = float(min(max(tilt, -2.5 * _SEAT_TILT), 2.5 * _SEAT_TILT))
+    return row
 
 
 def _check_participants(people) -> pd.DataFrame:
@@ -238,6 +257,15 @@ def _check_participants(people) -> pd.DataFrame:
     if people["participant"].duplicated().any():
         raise ValueError("the participants table lists a participant twice")
     return people.reset_index(drop=True)
+
+
+def _people(people: pd.DataFrame) -> list[dict]:
+    """Each participant of a checked table as a dict {column: value}, holding the values
+    ``people.iterrows()`` gives (a row of a table of mixed columns is an object array: Python
+    strings, floats and bools), without building a Series per participant: reading a Series cost
+    more than drawing the participant's calls."""
+    columns = list(people.columns)
+    return [dict(zip(columns, row)) for row in people.to_numpy(dtype=object)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -254,6 +282,8 @@ def _ar1(rng: np.random.Generator, n: int, sd: float, tau_s: float, fps: float) 
     carry = rng.standard_normal() * sd
     block = min(n, 64)
     weights, decay = _ar1_weights(phi, block)
+    if n == block:   # one block: most calls
+        return weights @ shocks + decay * carry
     series = np.empty(n)
     for start in range(0, n, block):
         part = shocks[start:start + block]
@@ -300,86 +330,174 @@ def _spans(rng: np.random.Generator, seconds: float, share: float, low: float, h
         t += length
 
 
-def _envelope(time_s: np.ndarray, spans) -> tuple[np.ndarray, np.ndarray]:
-    """For each frame: how far down the mouth is (0..1) and the index of its episode (-1: none).
+# ----------------------------------------------------------------------------------------------
+# the frames of all calls at once
+# ----------------------------------------------------------------------------------------------
+# Each call draws from its own streams (episodes, motion, events, occlusions), call after call, the
+# same numbers in the same order as ever. What is computed from those numbers is computed for all
+# calls at once, on arrays (call, frame): frame by frame, the same float operations on the same
+# numbers as one call at a time, without paying numpy's cost per call, which was most of the time
+# (a call has only a few frames). Spans (episodes, hands) are arrays too: each span's call (row),
+# start and end.
+_PAIRS = 2 ** 20   # (span, frame) pairs compared at a time: a long call has many spans
+
+
+def _flat_spans(spans: list[list[tuple]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spans of every call, one list per call, as arrays: each span's row, start and end."""
+    rows = np.repeat(np.arange(len(spans)), [len(call_spans) for call_spans in spans])
+    flat = [span for call_spans in spans for span in call_spans]
+    return rows, np.array([s for s, _ in flat], dtype=float), np.array([e for _, e in flat], dtype=float)
+
+
+def _span_batches(count: int, n: int) -> list[slice]:
+    """Slices of ``count`` spans that compare at most :data:`_PAIRS` (span, frame) pairs at once
+    (one slice, maybe empty, for a few spans)."""
+    step = max(1, _PAIRS // max(n, 1))
+    return [slice(first, first + step) for first in range(0, max(count, 1), step)]
+
+
+def _during(time_s: np.ndarray, rows, starts, ends) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every frame inside a span, ``start <= time < end``: its row, its frame and its span."""
+    found = []
+    for part in _span_batches(len(rows), len(time_s)):
+        span, frame = np.nonzero((time_s >= starts[part, None]) & (time_s < ends[part, None]))
+        found.append((rows[part][span], frame, span + part.start))
+    return tuple(np.concatenate(values) for values in zip(*found))
+
+
+def _envelope(time_s: np.ndarray, rows, starts, ends, calls: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each frame (call, frame): how far down the mouth is (0..1) and the index of its episode
+    among all spans (-1: none).
 
     The mouth is halfway down at an episode's start and end and moves over _ONSET_S seconds.
     """
-    env = np.zeros(len(time_s))
-    which = np.full(len(time_s), -1)
+    env = np.zeros((calls, len(time_s)))
+    which = np.full(env.shape, -1)
     half = _ONSET_S / 2.0
-    for k, (start, end) in enumerate(spans):
+    for part in _span_batches(len(rows), len(time_s)):
+        start, end = starts[part, None], ends[part, None]
         ramp = np.minimum(time_s - start, end - time_s) / _ONSET_S + 0.5
-        ramp = np.clip(ramp, 0.0, 1.0)
-        inside = (time_s > start - half) & (time_s < end + half)
-        env = np.maximum(env, ramp)
-        which[inside] = k
+        np.maximum.at(env, rows[part], np.clip(ramp, 0.0, 1.0))
+        span, frame = np.nonzero((time_s > start - half) & (time_s < end + half))
+        which[rows[part][span], frame] = span + part.start   # a call's episodes never overlap
     return env, which
 
 
-def _call_frames(person: pd.Series, call: dict, *, seed: int, fps: float, prevalence: float,
-                 lighting_change_at, frames_per_window: int) -> dict:
-    """The factor table of every frame of one call: {column: array, or one value for every frame}."""
-    n = int(round(call["duration_s"] * fps))
+def _frowns(plan: list[dict], time_s: np.ndarray, *, seed: int, prevalence: float) -> dict:
+    """The frown episodes of every call, with a depth each: how far down the mouth is (``down``),
+    the ``label`` and the ``episode`` of every frame, arrays (call, frame)."""
+    spans, draws = [], []
+    for call in plan:
+        rng = _rng(seed, "episodes", call["day"], call["pkey"], call["index"])
+        spans.append(_spans(rng, call["duration_s"], prevalence, SCENARIO.frown_min_s, SCENARIO.frown_max_s))
+        draws.append(rng.uniform(-1, 1, len(spans[-1])))
+    rows, starts, ends = _flat_spans(spans)
+    frown_depth = np.array([call["person"]["frown_depth"] for call in plan])[rows]
+    depths = frown_depth * (1.0 + _EPISODE_DEPTH_SPREAD * np.concatenate(draws))
+    env, which = _envelope(time_s, rows, starts, ends, len(plan))
+    depth = np.where(which >= 0, depths[np.maximum(which, 0)] if len(depths) else 0.0, 0.0)
+    label = np.zeros(env.shape, dtype=np.int64)
+    label[_during(time_s, rows, starts, ends)[:2]] = 1
+    names = np.array([""] + [f"{call['call']}-e{k}" for call, call_spans in zip(plan, spans)
+                             for k in range(len(call_spans))], dtype=object)
+    return {"down": depth * env, "label": label, "episode": names[which + 1]}
+
+
+#: The motion series of a call, drawn in this order: (standard deviation, time constant).
+_MOTION = {"talk": _TALK, "pose_dx": _HEAD_SHIFT, "pose_dy": _HEAD_SHIFT, "pose_angle": _HEAD_TILT,
+           "flicker": _FLICKER}
+
+
+def _motion(plan: list[dict], n: int, *, seed: int, fps: float) -> dict:
+    """The motion series of every call, {name of :data:`_MOTION`: array (call, frame)}."""
+    series = {name: [] for name in _MOTION}
+    for call in plan:
+        rng = _rng(seed, "motion", call["day"], call["pkey"], call["index"])
+        for name, (sd, tau_s) in _MOTION.items():
+            series[name].append(_ar1(rng, n, sd, tau_s, fps))
+    return {name: np.array(rows) for name, rows in series.items()}
+
+
+def _lighting(plan: list[dict], day_time_s: np.ndarray, flicker: np.ndarray, *, seed: int,
+              lighting_change_at) -> dict:
+    """The lighting of every frame, arrays (call, frame): the call's, its brightness flickering,
+    until the ceiling light changes, for the calls the change reaches."""
+    n = day_time_s.shape[1]
+    lighting = np.repeat(np.array([call["lighting"] for call in plan], dtype=object), n).reshape(-1, n)
+    angle = np.array([call["gradient_angle"] for call in plan])[:, None]
+    strength = np.array([call["gradient_strength"] for call in plan])[:, None]
+    brightness = np.array([call["brightness"] for call in plan])[:, None] + flicker
+    after = (np.zeros(day_time_s.shape, dtype=bool) if lighting_change_at is None
+             else day_time_s >= lighting_change_at)
+    reached = np.array([call["lighting_change_reaches"] for call in plan]) & after.any(axis=1)
+    after &= reached[:, None]
+    overhead_angle, overhead_strength = angle.copy(), strength.copy()
+    for row in np.flatnonzero(reached):
+        call = plan[row]
+        rng = _rng(seed, "events", call["day"], call["pkey"], call["index"])
+        overhead_angle[row] = _OVERHEAD["angle"] + _OVERHEAD["angle_sd"] * rng.standard_normal()
+        overhead_strength[row] = rng.uniform(*_OVERHEAD["strength"])
+    lighting[after] = "overhead"
+    return {"lighting": lighting,
+            "brightness": np.where(after, brightness + _OVERHEAD["brightness"], brightness),
+            "gradient_angle": np.where(after, overhead_angle, angle),
+            "gradient_strength": np.where(after, overhead_strength, strength)}
+
+
+def _occlusions(plan: list[dict], time_s: np.ndarray, *, seed: int) -> np.ndarray:
+    """What covers part of every frame (call, frame): a hand over half the mouth now and then,
+    else a hat, else glasses."""
+    spans, sides = [], []
+    for call in plan:
+        rng = _rng(seed, "occlusions", call["day"], call["pkey"], call["index"])
+        spans.append(_spans(rng, call["duration_s"], _HAND_SHARE, *_HAND_S))
+        sides += ["mouth_left" if rng.random() < 0.5 else "mouth_right" for _ in spans[-1]]
+    worn = ["forehead" if call["hat"] else "eyes" if call["person"]["glasses"] else "none" for call in plan]
+    occlusion = np.repeat(np.array(worn, dtype=object), len(time_s)).reshape(len(plan), -1)
+    row, frame, span = _during(time_s, *_flat_spans(spans))
+    occlusion[row, frame] = np.array(sides, dtype=object)[span]   # a call's hands never overlap
+    return occlusion
+
+
+def _face(plan: list[dict], frowns: dict, motion: dict) -> dict:
+    """The bend of the mouth and the pose of the head in every frame, arrays (call, frame): the
+    participant's resting mouth and seat, moved by the call's talking, frowns and head motion."""
+    def own(name):   # the participant's number, one row per call
+        return np.array([call["person"][name] for call in plan])[:, None]
+
+    curvature = np.clip(own("resting_curvature") + motion["talk"] - frowns["down"], -1.0, 1.0)
+    return {"curvature": curvature,
+            "pose_dx": np.clip(own("seat_dx") + motion["pose_dx"], -_MAX_SHIFT_PX, _MAX_SHIFT_PX),
+            "pose_dy": np.clip(own("seat_dy") + motion["pose_dy"], -_MAX_SHIFT_PX, _MAX_SHIFT_PX),
+            "pose_angle": np.clip(own("seat_tilt") + motion["pose_angle"], -_MAX_TILT, _MAX_TILT)}
+
+
+def _frames_of_calls(plan: list[dict], *, seed: int, fps: float, prevalence: float, lighting_change_at,
+                     frames_per_window: int) -> dict:
+    """The columns of :data:`FRAME_COLUMNS` that change from frame to frame, for every call of
+    ``plan`` (not empty): {column: array (call, frame)}, or one array (frame,) the same in every call."""
+    n = int(round(plan[0]["duration_s"] * fps))   # every call lasts call_seconds
     frame = np.arange(n)
     time_s = frame / fps
-    day_time_s = call["start_s"] + time_s
-    pkey, c, day = _key(person["participant"]), call["index"], call["day"]
+    day_time_s = np.array([call["start_s"] for call in plan])[:, None] + time_s
+    frowns = _frowns(plan, time_s, seed=seed, prevalence=prevalence)
+    motion = _motion(plan, n, seed=seed, fps=fps)
+    light = _lighting(plan, day_time_s, motion["flicker"], seed=seed, lighting_change_at=lighting_change_at)
+    light["gradient_angle"] = np.mod(light["gradient_angle"], 2 * math.pi)
+    return {"frame": frame, "time_s": time_s, "day_time_s": day_time_s, "window": frame // frames_per_window,
+            "episode": frowns["episode"], "label": frowns["label"], **light,
+            "occlusion": _occlusions(plan, time_s, seed=seed), **_face(plan, frowns, motion)}
 
-    # frowns: episodes, with a depth each
-    rng = generator(seed, "episodes", day, pkey, c)
-    spans = _spans(rng, call["duration_s"], prevalence, SCENARIO.frown_min_s, SCENARIO.frown_max_s)
-    depths = person["frown_depth"] * (1.0 + _EPISODE_DEPTH_SPREAD * rng.uniform(-1, 1, len(spans)))
-    env, which = _envelope(time_s, spans)
-    depth = np.where(which >= 0, depths[np.maximum(which, 0)] if len(spans) else 0.0, 0.0)
-    label = np.zeros(n, dtype=np.int64)
-    for start, end in spans:
-        label[(time_s >= start) & (time_s < end)] = 1
-    names = np.array([""] + [f"{call['call']}-e{k}" for k in range(len(spans))], dtype=object)
-    episode = names[which + 1]
 
-    # motion: talking, head jitter around the seat, light flicker
-    rng = generator(seed, "motion", day, pkey, c)
-    talk = _ar1(rng, n, *_TALK, fps)
-    curvature = np.clip(person["resting_curvature"] + talk - depth * env, -1.0, 1.0)
-    pose_dx = np.clip(person["seat_dx"] + _ar1(rng, n, *_HEAD_SHIFT, fps), -_MAX_SHIFT_PX, _MAX_SHIFT_PX)
-    pose_dy = np.clip(person["seat_dy"] + _ar1(rng, n, *_HEAD_SHIFT, fps), -_MAX_SHIFT_PX, _MAX_SHIFT_PX)
-    pose_angle = np.clip(person["seat_tilt"] + _ar1(rng, n, *_HEAD_TILT, fps), -_MAX_TILT, _MAX_TILT)
-    brightness = call["brightness"] + _ar1(rng, n, *_FLICKER, fps)
-
-    # lighting: the call's, until the ceiling light changes (for the calls it reaches)
-    lighting = np.full(n, call["lighting"], dtype=object)
-    angle = np.full(n, call["gradient_angle"])
-    strength = np.full(n, call["gradient_strength"])
-    if lighting_change_at is not None and call["lighting_change_reaches"]:
-        after = day_time_s >= lighting_change_at
-        if after.any():
-            rng = generator(seed, "events", day, pkey, c)
-            lighting[after] = "overhead"
-            brightness = np.where(after, brightness + _OVERHEAD["brightness"], brightness)
-            angle[after] = _OVERHEAD["angle"] + _OVERHEAD["angle_sd"] * rng.standard_normal()
-            strength[after] = rng.uniform(*_OVERHEAD["strength"])
-
-    # occlusion: a hand over half the mouth now and then, else a hat, else glasses
-    rng = generator(seed, "occlusions", day, pkey, c)
-    occlusion = np.full(n, "none", dtype=object)
-    if person["glasses"]:
-        occlusion[:] = "eyes"
-    if call["hat"]:
-        occlusion[:] = "forehead"
-    for start, end in _spans(rng, call["duration_s"], _HAND_SHARE, *_HAND_S):
-        side = "mouth_left" if rng.random() < 0.5 else "mouth_right"
-        occlusion[(time_s >= start) & (time_s < end)] = side
-
-    table = {
-        "participant": person["participant"], "call": call["call"], "day": day, "frame": frame,
-        "time_s": time_s, "day_time_s": day_time_s, "window": frame // frames_per_window,
-        "episode": episode, "curvature": curvature, "label": label,
-        "lighting": lighting, "brightness": brightness, "gradient_angle": np.mod(angle, 2 * math.pi),
-        "gradient_strength": strength, "occlusion": occlusion, "pose_dx": pose_dx,
-        "pose_dy": pose_dy, "pose_angle": pose_angle, "tone": person["tone"],
-        "tone_value": person["tone_value"], "noise_std": call["noise_std"], "camera": call["camera"],
-    }
+def _call_frames(call: dict, row: int, frames: dict) -> dict:
+    """The factor table of one call, row ``row`` of :func:`_frames_of_calls`'s ``frames``:
+    {column: array, or one value for every frame}. The frame table is still the concatenation of
+    one table per call, so its columns and dtypes are those of one DataFrame per call."""
+    person = call["person"]
+    table = {name: values[row] if values.ndim == 2 else values for name, values in frames.items()}
+    table.update({"participant": person["participant"], "call": call["call"], "day": call["day"],
+                  "tone": person["tone"], "tone_value": person["tone_value"], "noise_std": call["noise_std"],
+                  "camera": call["camera"]})
     table.update({name: person[name] for name in SHAPE_DEFAULTS})
     return table
 
@@ -405,17 +523,17 @@ def _frame_table(tables: list[dict]) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # calls and frames
 # ----------------------------------------------------------------------------------------------
-def _plan_calls(people: pd.DataFrame, calls_per_participant: int, call_seconds: float,
+def _plan_calls(people: list[dict], calls_per_participant: int, call_seconds: float,
                 day_seconds: float, *, seed: int, day: int, lighting_fraction: float,
                 camera_change_at) -> list[dict]:
     """One dict per call: who, when, and the room's lighting and camera."""
     lighting_probs = np.array([DEFAULT_CONFIG["lighting_probs"][k] for k in LIGHTING_CATEGORIES])
     slot = day_seconds / calls_per_participant
     calls = []
-    for _, person in people.iterrows():
+    for person in people:
         pkey = _key(person["participant"])
         for c in range(calls_per_participant):
-            rng = generator(seed, "calls", day, pkey, c)
+            rng = _rng(seed, "calls", day, pkey, c)
             start = c * slot + rng.uniform(0.0, slot - call_seconds)
             light = draw_lighting(rng, 1, lighting_probs)
             new_camera = camera_change_at is not None and start >= camera_change_at
@@ -429,7 +547,7 @@ def _plan_calls(people: pd.DataFrame, calls_per_participant: int, call_seconds: 
                 "camera": "new" if new_camera else "old", "noise_std": rng.uniform(*noise),
                 "hat": bool(rng.random() < _HAT_RATE),
                 "lighting_change_reaches": bool(rng.random() < lighting_fraction),
-                "index": c, "person": person,
+                "index": c, "pkey": pkey, "person": person,
             })
     calls.sort(key=lambda call: (call["start_s"], call["call"]))
     return calls
@@ -526,12 +644,12 @@ def make_frames(participants=20, calls_per_participant: int = 2, call_seconds: f
     lighting_fraction = check_real("lighting_fraction", lighting_fraction, 0.0, 1.0)
     size = check_count("size", size, 8)
 
-    plan = _plan_calls(people, calls_per_participant, call_seconds, day_seconds, seed=seed, day=day,
-                       lighting_fraction=lighting_fraction, camera_change_at=camera_change_at)
-    tables = [_call_frames(call["person"], call, seed=seed, fps=fps, prevalence=prevalence,
-                           lighting_change_at=lighting_change_at, frames_per_window=frames_per_window)
-              for call in plan]
-    meta = _frame_table(tables)
+    plan = _plan_calls(_people(people), calls_per_participant, call_seconds, day_seconds, seed=seed,
+                       day=day, lighting_fraction=lighting_fraction, camera_change_at=camera_change_at)
+    drawn = _frames_of_calls(plan, seed=seed, fps=fps, prevalence=prevalence,
+                             lighting_change_at=lighting_change_at,
+                             frames_per_window=frames_per_window) if plan else {}
+    meta = _frame_table([_call_frames(call, row, drawn) for row, call in enumerate(plan)])
     images = render_faces(meta, seed=child_seed(seed, "pixels", day), size=size) if render else None
     calls = pd.DataFrame([{k: call[k] for k in CALL_COLUMNS} for call in plan], columns=CALL_COLUMNS)
     frames = Frames(images=images, labels=meta["label"].to_numpy(dtype=np.int64).copy(), meta=meta,

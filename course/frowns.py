@@ -136,9 +136,25 @@ _LIGHTING = {
 }
 # skin tone -> range of the face intensity
 _TONES = {"light": (0.78, 0.90), "medium": (0.58, 0.70), "dark": (0.38, 0.48)}
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, made read-only (a module's constant)."""
+    array.setflags(write=False)
+    return array
+
+
+# the same as tables, one row per category, and the categories' names as object arrays, built once:
+# draw_lighting and draw_tone run once per video call (for one picture) as well as per face set
+_LIGHTING_TABLE = _read_only(np.array([_LIGHTING[name] for name in LIGHTING_CATEGORIES]))  # as _LIGHTING
+_LIGHTING_NAMES = _read_only(np.asarray(LIGHTING_CATEGORIES, dtype=object))
+_SIDE = LIGHTING_CATEGORIES.index("side")
+_TONE_TABLE = _read_only(np.array([_TONES[name] for name in TONE_CATEGORIES]))  # low, high
+_TONE_NAMES = _read_only(np.asarray(TONE_CATEGORIES, dtype=object))
 _MAX_SHIFT_PX = 2.0
 _MAX_TILT = 0.25
-_CHUNK = 1024  # faces rendered at a time, to keep memory small
+_CHUNK = 1024  # faces rendered at a time, to keep memory small (the camera noise is drawn per chunk)
+_BLOCK = 64 * 1024  # pixels drawn at a time inside a chunk, so that the temporaries stay in the cache
 
 
 @dataclass(frozen=True)
@@ -263,18 +279,17 @@ def draw_lighting(rng: np.random.Generator, n: int, probs, brightness_shift: flo
         shape (n,).
     """
     lighting_idx = rng.choice(len(LIGHTING_CATEGORIES), size=n, p=probs)
-    table = np.array([_LIGHTING[name] for name in LIGHTING_CATEGORIES])  # (4, 4)
-    mean, sd, g_low, g_high = (table[lighting_idx, k] for k in range(4))
+    mean, sd, g_low, g_high = _LIGHTING_TABLE[lighting_idx].T
     brightness = mean + sd * rng.standard_normal(n) + brightness_shift
     gradient_strength = g_low + (g_high - g_low) * rng.random(n)
     # side light comes from the left or the right; other lights from anywhere
-    side = lighting_idx == LIGHTING_CATEGORIES.index("side")
+    side = lighting_idx == _SIDE
     from_right = rng.random(n) < 0.5
     side_angle = np.where(from_right, 0.0, np.pi) + 0.2 * rng.standard_normal(n)
     any_angle = rng.uniform(0.0, 2 * np.pi, n)
     gradient_angle = np.mod(np.where(side, side_angle, any_angle), 2 * np.pi)
     return {
-        "lighting": np.asarray(LIGHTING_CATEGORIES, dtype=object)[lighting_idx],
+        "lighting": _LIGHTING_NAMES[lighting_idx],
         "brightness": brightness,
         "gradient_angle": gradient_angle,
         "gradient_strength": gradient_strength,
@@ -300,10 +315,9 @@ def draw_tone(rng: np.random.Generator, n: int, probs) -> tuple[np.ndarray, np.n
         (float64), each of shape ``(n,)``.
     """
     tone_idx = rng.choice(len(TONE_CATEGORIES), size=n, p=probs)
-    tone_range = np.array([_TONES[name] for name in TONE_CATEGORIES])
-    t_low, t_high = tone_range[tone_idx, 0], tone_range[tone_idx, 1]
+    t_low, t_high = _TONE_TABLE[tone_idx].T
     tone_value = t_low + (t_high - t_low) * rng.random(n)
-    return np.asarray(TONE_CATEGORIES, dtype=object)[tone_idx], tone_value
+    return _TONE_NAMES[tone_idx], tone_value
 
 
 @seed_by_keyword
@@ -413,42 +427,67 @@ def _paint(image: np.ndarray, coverage: np.ndarray, value) -> None:
     image += coverage * (value - image)
 
 
-def _render_chunk(params: pd.DataFrame, size: int, rng: np.random.Generator) -> np.ndarray:
+def _face_numbers(params: pd.DataFrame, pixel) -> dict:
+    """The numbers of a chunk's faces, read and checked once: float32 columns (n, 1, 1) (or a
+    float32 scalar for a shape the table lacks), the angles' cosines and sines, and the occlusions.
+
+    The columns are checked in the order the pictures use them, so a table with a bad value fails
+    with the same message as always. The cosines and sines are taken of the whole chunk's column,
+    as always: a block of faces drawn later only reads its rows of them."""
     f32 = np.float32
-    pixel = f32(2.0 / size)
-    axis = (np.arange(size, dtype=f32) + f32(0.5)) * pixel - f32(1.0)  # pixel centres in [-1, 1]
-    u = axis[None, None, :]  # image x, to the right
-    v = axis[None, :, None]  # image y, downwards
-
-    curvature = _column(params, "curvature")
-    tone = _column(params, "tone_value")
-    dx = _column(params, "pose_dx") * pixel
-    dy = _column(params, "pose_dy") * pixel
+    face = {"curvature": _column(params, "curvature"), "tone": _column(params, "tone_value"),
+            "dx": _column(params, "pose_dx") * pixel, "dy": _column(params, "pose_dy") * pixel}
     angle = _column(params, "pose_angle")
-    cos, sin = np.cos(angle), np.sin(angle)
+    face["cos"], face["sin"] = np.cos(angle), np.sin(angle)
+    for key, name in [("head_w", "head_width"), ("head_h", "head_height"), ("eye_x", "eye_spacing"),
+                      ("eye_y", "eye_height"), ("mouth_y", "mouth_height"), ("mouth_w", "mouth_width")]:
+        face[key] = _shape(params, name)
+    g_angle = _column(params, "gradient_angle")
+    face["g_cos"], face["g_sin"] = np.cos(g_angle), np.sin(g_angle)
+    face["g_strength"] = _column(params, "gradient_strength")
+    face["brightness"] = _column(params, "brightness")
+    occlusion = params["occlusion"].to_numpy()
+    unknown = set(np.unique(occlusion.astype(str))) - set(OCCLUSION_CATEGORIES)
+    if unknown:
+        raise ValueError(
+            f"params['occlusion'] has unknown values {_quoted(sorted(unknown))}; "
+            f"use one of {_quoted(OCCLUSION_CATEGORIES)}"
+        )
+    face["occlusion"] = occlusion
+    face["feature"] = face["tone"] * f32(_FEATURE_RATIO)
+    return face
 
+
+def _rows(face: dict, part: slice) -> dict:
+    """The numbers of the faces ``part`` of a chunk (a shape the table lacks is the same scalar)."""
+    return {key: value[part] if isinstance(value, np.ndarray) else value for key, value in face.items()}
+
+
+def _draw(image: np.ndarray, face: dict, noise: np.ndarray, u: np.ndarray, v: np.ndarray,
+          pixel) -> None:
+    """In place: draw the faces ``face`` (see :func:`_face_numbers`) on ``image``, their
+    background, then add the camera ``noise`` (already scaled) and clip to [0, 1]."""
+    f32 = np.float32
+    image[...] = f32(_BACKGROUND)
     # face coordinates: undo the shift, then the tilt
-    x = cos * (u - dx) + sin * (v - dy)
-    y = cos * (v - dy) - sin * (u - dx)
-
-    n = len(params)
-    image = np.full((n, size, size), _BACKGROUND, dtype=f32)
+    cos, sin = face["cos"], face["sin"]
+    x = cos * (u - face["dx"]) + sin * (v - face["dy"])
+    y = cos * (v - face["dy"]) - sin * (u - face["dx"])
 
     # the head: an ellipse of skin
-    head_w, head_h = _shape(params, "head_width"), _shape(params, "head_height")
+    head_w, head_h = face["head_w"], face["head_h"]
     radius = np.sqrt((x / head_w) ** 2 + (y / head_h) ** 2)
-    _paint(image, _ink((radius - f32(1.0)) * head_w, pixel), tone)
+    _paint(image, _ink((radius - f32(1.0)) * head_w, pixel), face["tone"])
 
-    feature = tone * f32(_FEATURE_RATIO)  # darker skin -> less contrast between mouth and skin
+    feature = face["feature"]  # darker skin -> less contrast between mouth and skin
     # both eyes at once, thanks to the mirror symmetry |x|
-    eye_x, eye_y = _shape(params, "eye_spacing"), _shape(params, "eye_height")
-    eye = np.sqrt((np.abs(x) - eye_x) ** 2 + (y - eye_y) ** 2) - f32(_EYE_RADIUS)
+    eye = np.sqrt((np.abs(x) - face["eye_x"]) ** 2 + (y - face["eye_y"]) ** 2) - f32(_EYE_RADIUS)
     _paint(image, _ink(eye, pixel), feature)
 
     # the mouth: a thick parabola; curvature > 0 puts the centre below the corners (a smile)
-    mouth_y, mouth_w = _shape(params, "mouth_height"), _shape(params, "mouth_width")
+    mouth_y, mouth_w = face["mouth_y"], face["mouth_w"]
     t = x / mouth_w
-    bend = curvature * f32(_MOUTH_BEND)
+    bend = face["curvature"] * f32(_MOUTH_BEND)
     centre_line = mouth_y + bend * (f32(0.5) - t * t)
     slope = bend * (f32(-2.0) / mouth_w) * t
     across = np.abs(y - centre_line) / np.sqrt(f32(1.0) + slope * slope)
@@ -457,21 +496,12 @@ def _render_chunk(params: pd.DataFrame, size: int, rng: np.random.Generator) -> 
     _paint(image, _ink(mouth, pixel), feature)
 
     # lighting: a global offset plus a linear gradient across the image
-    g_angle = _column(params, "gradient_angle")
-    g_strength = _column(params, "gradient_strength")
-    image += _column(params, "brightness")
-    image += g_strength * (np.cos(g_angle) * u + np.sin(g_angle) * v)
+    image += face["brightness"]
+    image += face["g_strength"] * (face["g_cos"] * u + face["g_sin"] * v)
 
     # occlusion: a flat patch that moves with the face
-    occlusion = params["occlusion"].to_numpy()
-    unknown = set(np.unique(occlusion.astype(str))) - set(OCCLUSION_CATEGORIES)
-    if unknown:
-        raise ValueError(
-            f"params['occlusion'] has unknown values {_quoted(sorted(unknown))}; "
-            f"use one of {_quoted(OCCLUSION_CATEGORIES)}"
-        )
     for kind, (x0, x1, y0, y1) in _OCCLUSION_BOXES.items():
-        rows = np.flatnonzero(occlusion == kind)
+        rows = np.flatnonzero(face["occlusion"] == kind)
         if rows.size == 0:
             continue
         xs, ys = x[rows], y[rows]
@@ -482,10 +512,32 @@ def _render_chunk(params: pd.DataFrame, size: int, rng: np.random.Generator) -> 
         image[rows] = patch
 
     # camera noise
-    noise = rng.standard_normal((n, size, size), dtype=f32)
-    noise *= _column(params, "noise_std")
     image += noise
     np.clip(image, 0.0, 1.0, out=image)
+
+
+def _render_chunk(params: pd.DataFrame, size: int, rng: np.random.Generator) -> np.ndarray:
+    """The faces of one chunk of :func:`render_faces`: their numbers are read and checked once,
+    the camera noise of the whole chunk is drawn in one go (one draw per chunk, as always: the
+    noise depends on it), then the pixels are drawn a block of faces at a time (:data:`_BLOCK`
+    pixels): the temporaries of a whole chunk overflow the processor's cache, which made each of
+    the many steps of a picture wait for memory. Every pixel goes through the same float32
+    operations in the same order whatever the block, so the pictures are the same to the bit."""
+    f32 = np.float32
+    pixel = f32(2.0 / size)
+    axis = (np.arange(size, dtype=f32) + f32(0.5)) * pixel - f32(1.0)  # pixel centres in [-1, 1]
+    u = axis[None, None, :]  # image x, to the right
+    v = axis[None, :, None]  # image y, downwards
+
+    n = len(params)
+    face = _face_numbers(params, pixel)
+    noise = rng.standard_normal((n, size, size), dtype=f32)
+    noise *= _column(params, "noise_std")
+    image = np.empty((n, size, size), dtype=f32)
+    step = max(1, _BLOCK // (size * size))
+    for start in range(0, n, step):
+        part = slice(start, start + step)
+        _draw(image[part], _rows(face, part), noise[part], u, v, pixel)
     return image
 
 
