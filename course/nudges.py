@@ -55,8 +55,11 @@ def _check_meta(meta) -> pd.DataFrame:
 
 def _groups(meta: pd.DataFrame) -> np.ndarray:
     """Window number (0..n_windows-1) of every frame, in order of first appearance."""
-    keys = pd.MultiIndex.from_arrays([meta["call"].to_numpy(), meta["window"].to_numpy()])
-    codes, _ = pd.factorize(keys)
+    # (call, window) pairs as one integer each, then numbered in order of first appearance: the
+    # same numbers as factorizing the pairs themselves, without building a tuple per frame
+    call, _ = pd.factorize(meta["call"].to_numpy(), use_na_sentinel=False)
+    window, windows = pd.factorize(meta["window"].to_numpy(), use_na_sentinel=False)
+    codes, _ = pd.factorize(call.astype(np.int64) * max(len(windows), 1) + window)
     return codes
 
 

@@ -98,3 +98,16 @@ def test_perfect_scores_make_perfect_nudges_on_real_frames():
     votes = window_scores(frames.meta, frames.labels.astype(float))
     m = nudge_metrics(table["label"], votes >= 0.5)
     assert m["frown_windows"] > 5 and m["precision"] == 1.0 and m["recall"] == 1.0
+
+
+def test_windows_interleaved_frame_by_frame_are_numbered_by_first_appearance():
+    """Frames of several calls in any order: each (call, window) pair is one window, numbered in
+    the order its first frame appears, exactly as numbering the pairs themselves would."""
+    frames = make_frames(6, calls_per_participant=2, call_seconds=6.0, fps=5, seed=4, render=False)
+    meta = frames.meta.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    table = window_table(meta)
+    pairs = list(zip(meta["call"], meta["window"]))
+    first_seen = list(dict.fromkeys(pairs))
+    assert list(zip(table["call"], table["window"])) == first_seen
+    counts = pd.Series(pairs).value_counts()
+    assert table["n_frames"].tolist() == [counts[pair] for pair in first_seen]
