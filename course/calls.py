@@ -69,7 +69,7 @@ from course.frowns import (
     draw_tone,
     render_faces,
 )
-from course.seeding import STREAMS, child_seed
+from course.seeding import child_seed, generator
 from course.validation import check_count, check_real, check_seed, seed_by_keyword
 
 __all__ = [
@@ -169,7 +169,7 @@ class Frames:
 
 
 # ----------------------------------------------------------------------------------------------
-# argument checks, keys and random streams
+# argument checks and keys
 # ----------------------------------------------------------------------------------------------
 def _when(name: str, value):
     return None if value is None else check_real(name, value, 0.0, math.inf)
@@ -178,21 +178,6 @@ def _when(name: str, value):
 def _key(text: str) -> int:
     """A stable integer for a string id: keys the random streams of a participant."""
     return zlib.crc32(text.encode())
-
-
-def _rng(seed: int, name: str, *keys: int) -> np.random.Generator:
-    """The generator :func:`course.seeding.generator` gives for ``(seed, name, *keys)``, for a seed
-    already checked, in a third of the time: a table of frames asks for a few per call.
-
-    numpy seeds a generator from the list ``[seed, STREAMS[name], *keys]`` by turning each number
-    into 32-bit words, one word for a number below 2**32; handed those words as a ``uint32`` array,
-    it skips that conversion and seeds the very same generator (a test compares the two). A larger
-    number takes the list, as :func:`~course.seeding.generator` does.
-    """
-    words = (seed, STREAMS[name], *keys)
-    if max(words) < 2 ** 32:
-        return np.random.default_rng(np.array(words, dtype=np.uint32))
-    return np.random.default_rng(list(words))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,7 +214,7 @@ def make_participants(n: int, *, seed: int) -> pd.DataFrame:
 def _participant(seed: int, i: int, tone_probs: np.ndarray) -> dict:
     """Participant ``i`` of ``seed`` (a checked seed), from their own stream: a row of
     :func:`make_participants`."""
-    rng = _rng(seed, "participants", i)
+    rng = generator(seed, "participants", i)
     tone, tone_value = draw_tone(rng, 1, tone_probs)
     row = {"participant": f"s{seed}-p{i}", "tone": tone[0], "tone_value": float(tone_value[0])}
     for name, (kind, spread) in _SHAPE_SPREAD.items():
@@ -388,7 +373,7 @@ def _frowns(plan: list[dict], time_s: np.ndarray, *, seed: int, prevalence: floa
     the ``label`` and the ``episode`` of every frame, arrays (call, frame)."""
     spans, draws = [], []
     for call in plan:
-        rng = _rng(seed, "episodes", call["day"], call["pkey"], call["index"])
+        rng = generator(seed, "episodes", call["day"], call["pkey"], call["index"])
         spans.append(_spans(rng, call["duration_s"], prevalence, SCENARIO.frown_min_s, SCENARIO.frown_max_s))
         draws.append(rng.uniform(-1, 1, len(spans[-1])))
     rows, starts, ends = _flat_spans(spans)
@@ -412,7 +397,7 @@ def _motion(plan: list[dict], n: int, *, seed: int, fps: float) -> dict:
     """The motion series of every call, {name of :data:`_MOTION`: array (call, frame)}."""
     series = {name: [] for name in _MOTION}
     for call in plan:
-        rng = _rng(seed, "motion", call["day"], call["pkey"], call["index"])
+        rng = generator(seed, "motion", call["day"], call["pkey"], call["index"])
         for name, (sd, tau_s) in _MOTION.items():
             series[name].append(_ar1(rng, n, sd, tau_s, fps))
     return {name: np.array(rows) for name, rows in series.items()}
@@ -434,7 +419,7 @@ def _lighting(plan: list[dict], day_time_s: np.ndarray, flicker: np.ndarray, *, 
     overhead_angle, overhead_strength = angle.copy(), strength.copy()
     for row in np.flatnonzero(reached):
         call = plan[row]
-        rng = _rng(seed, "events", call["day"], call["pkey"], call["index"])
+        rng = generator(seed, "events", call["day"], call["pkey"], call["index"])
         overhead_angle[row] = _OVERHEAD["angle"] + _OVERHEAD["angle_sd"] * rng.standard_normal()
         overhead_strength[row] = rng.uniform(*_OVERHEAD["strength"])
     lighting[after] = "overhead"
@@ -449,7 +434,7 @@ def _occlusions(plan: list[dict], time_s: np.ndarray, *, seed: int) -> np.ndarra
     else a hat, else glasses."""
     spans, sides = [], []
     for call in plan:
-        rng = _rng(seed, "occlusions", call["day"], call["pkey"], call["index"])
+        rng = generator(seed, "occlusions", call["day"], call["pkey"], call["index"])
         spans.append(_spans(rng, call["duration_s"], _HAND_SHARE, *_HAND_S))
         sides += ["mouth_left" if rng.random() < 0.5 else "mouth_right" for _ in spans[-1]]
     worn = ["forehead" if call["hat"] else "eyes" if call["person"]["glasses"] else "none" for call in plan]
@@ -533,7 +518,7 @@ def _plan_calls(people: list[dict], calls_per_participant: int, call_seconds: fl
     for person in people:
         pkey = _key(person["participant"])
         for c in range(calls_per_participant):
-            rng = _rng(seed, "calls", day, pkey, c)
+            rng = generator(seed, "calls", day, pkey, c)
             start = c * slot + rng.uniform(0.0, slot - call_seconds)
             light = draw_lighting(rng, 1, lighting_probs)
             new_camera = camera_change_at is not None and start >= camera_change_at

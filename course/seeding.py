@@ -109,7 +109,13 @@ def generator(seed: int, name: str, *keys: int) -> np.random.Generator:
     numpy.random.Generator
         ``np.random.default_rng([seed, STREAMS[name], *keys])``.
     """
-    return np.random.default_rng([check_seed(seed), _key(name), *(int(k) for k in keys)])
+    words = (check_seed(seed), _key(name), *(int(k) for k in keys))
+    if min(words) >= 0 and max(words) < 2 ** 32:
+        # numpy turns each number of the list into 32-bit words, one word for a number below 2**32;
+        # handed those words as a uint32 array it seeds the very same generator, three times faster
+        # (a table of frames asks for a few generators per call)
+        return np.random.default_rng(np.array(words, dtype=np.uint32))
+    return np.random.default_rng(list(words))
 
 
 def child_seed(seed: int, name: str, *keys: int) -> int:

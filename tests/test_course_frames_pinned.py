@@ -100,10 +100,11 @@ def test_frames_are_the_same_to_the_bit(case):
 @pytest.mark.parametrize("seed, name, keys", [(0, "episodes", (0, 0, 0)), (7, "motion", (3, 2 ** 32 - 1, 1)),
                                               (2 ** 40, "calls", (1, 5)), (5, "participants", (2 ** 33,)),
                                               (123, "pixels", ())])
-def test_the_frames_cheaper_generators_are_the_course_generators(seed, name, keys):
-    """course.calls seeds its many generators through a cheaper path; it must seed the very same
-    generators as course.seeding.generator."""
-    from course.calls import _rng
+def test_the_cheaper_seeding_gives_the_generators_of_the_seed_list(seed, name, keys):
+    """course.seeding.generator seeds from a uint32 array when every number fits one word; it must
+    seed the very same generators as the list [seed, STREAMS[name], *keys] always did."""
+    from course.seeding import STREAMS
 
-    assert _rng(seed, name, *keys).bit_generator.state == generator(seed, name, *keys).bit_generator.state
-    np.testing.assert_array_equal(_rng(seed, name, *keys).random(5), generator(seed, name, *keys).random(5))
+    reference = np.random.default_rng([seed, STREAMS[name], *keys])
+    assert generator(seed, name, *keys).bit_generator.state == reference.bit_generator.state
+    np.testing.assert_array_equal(generator(seed, name, *keys).random(5), reference.random(5))
